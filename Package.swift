@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Kernels run on unsafe pointers; in release builds we also drop integer
+// overflow and exclusivity checks from the numeric modules.
+let kernelSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "dissect",
+    products: [
+        .executable(name: "dissect", targets: ["dissect"]),
+        .library(name: "DissectKit", targets: ["DissectCore", "DissectCorpus", "DissectModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            path: "Sources/COpenBLAS",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "DissectCore", dependencies: ["COpenBLAS"], swiftSettings: kernelSettings),
+        .target(name: "DissectCorpus", dependencies: ["DissectCore"], swiftSettings: kernelSettings),
+        .target(name: "DissectModel", dependencies: ["DissectCore", "DissectCorpus"], swiftSettings: kernelSettings),
+        .executableTarget(
+            name: "dissect",
+            dependencies: [
+                "DissectModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "DissectCoreTests", dependencies: ["DissectCore"]),
+        .testTarget(name: "DissectCorpusTests", dependencies: ["DissectCorpus"]),
+        .testTarget(
+            name: "DissectModelTests",
+            dependencies: ["DissectModel"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "DissectCLITests", dependencies: ["DissectModel"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

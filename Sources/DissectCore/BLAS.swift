@@ -1,0 +1,87 @@
+import COpenBLAS
+
+/// The one door to OpenBLAS. Everything that multiplies matrices goes through
+/// `BLAS.gemm`; `ReferenceBLAS.gemm` is the naive loop it is tested against.
+public enum BLAS {
+    /// Row-major `C = alpha * op(A) * op(B) + beta * C`.
+    ///
+    /// - Shapes: `op(A)` is `[m, k]`, `op(B)` is `[k, n]`, `C` is `[m, n]`.
+    ///   `A` is stored `[m, lda]` (or `[k, lda]` when `transposeA`), `B` is
+    ///   stored `[k, ldb]` (or `[n, ldb]` when `transposeB`), `C` is `[m, ldc]`.
+    /// - `m`, `n`, `k` ≥ 0; a zero dimension is a no-op apart from scaling `C` by `beta`.
+    @inlinable
+    public static func gemm<T: Scalar>(
+        transposeA: Bool = false, transposeB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: T = 1, a: UnsafePointer<T>, lda: Int,
+        b: UnsafePointer<T>, ldb: Int,
+        beta: T = 0, c: UnsafeMutablePointer<T>, ldc: Int
+    ) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            for row in 0..<m {
+                for column in 0..<n { c[row * ldc + column] = beta == 0 ? 0 : beta * c[row * ldc + column] }
+            }
+            return
+        }
+        T.blasGemm(
+            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+            alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// Sets how many threads OpenBLAS itself may use. dissect parallelises
+    /// over sentences, so it keeps OpenBLAS to one thread per call.
+    public static func setThreadCount(_ count: Int) {
+        openblas_set_num_threads(Int32(max(1, count)))
+    }
+}
+
+/// Naive loops with the same contract as `BLAS.gemm`, for tests.
+public enum ReferenceBLAS {
+    public static func gemm<T: Scalar>(
+        transposeA: Bool = false, transposeB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: T = 1, a: UnsafePointer<T>, lda: Int,
+        b: UnsafePointer<T>, ldb: Int,
+        beta: T = 0, c: UnsafeMutablePointer<T>, ldc: Int
+    ) {
+        for row in 0..<m {
+            for column in 0..<n {
+                var sum: T = 0
+                for inner in 0..<k {
+                    let av = transposeA ? a[inner * lda + row] : a[row * lda + inner]
+                    let bv = transposeB ? b[column * ldb + inner] : b[inner * ldb + column]
+                    sum += av * bv
+                }
+                let old = beta == 0 ? 0 : beta * c[row * ldc + column]
+                c[row * ldc + column] = alpha * sum + old
+            }
+        }
+    }
+}
+
+/// Thin typed calls into CBLAS; kept apart so the generic code above never
+/// sees C enums.
+public enum BLASBridge {
+    public static func sgemm(
+        _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
+        _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int,
+        _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    public static func dgemm(
+        _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
+        _ alpha: Double, _ a: UnsafePointer<Double>, _ lda: Int,
+        _ b: UnsafePointer<Double>, _ ldb: Int,
+        _ beta: Double, _ c: UnsafeMutablePointer<Double>, _ ldc: Int
+    ) {
+        cblas_dgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
