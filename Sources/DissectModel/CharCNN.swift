@@ -1,0 +1,170 @@
+import DissectCore
+
+/// The character CNN of NCRF++ (Ma & Hovy 2016), one word at a time:
+///
+///     feature[f] = b[f] + max_p Σ_{c,k} W[f, c, k] · e[p + k − pad, c]
+///
+/// over the word's own characters p (zero outside the word, pad = (window − 1) / 2),
+/// with no nonlinearity. Words are never padded to a batch's longest word, so
+/// a word's feature does not depend on which batch it is in.
+enum CharCNN {
+    /// Lays out each character's window as one row, so the convolution of
+    /// every character of the batch is one GEMM with `W` viewed as `[F, C·window]`.
+    /// - Parameters:
+    ///   - embedded: `[Nc, C]` char vectors (after dropout).
+    ///   - wordStarts: `N + 1` offsets of each word's chars.
+    ///   - columns: out `[Nc, C·window]`, element `c·window + k`.
+    static func im2col<T: Scalar>(
+        embedded: UnsafePointer<T>, dimension C: Int, window: Int,
+        wordStarts: UnsafePointer<Int32>, wordCount: Int, columns: UnsafeMutablePointer<T>
+    ) {
+        let pad = (window - 1) / 2
+        let width = C * window
+        for word in 0..<wordCount {
+            let start = Int(wordStarts[word]), end = Int(wordStarts[word + 1])
+            for position in start..<end {
+                let row = columns + position * width
+                for k in 0..<window {
+                    let source = position + k - pad
+                    if source >= start && source < end {
+                        let vector = embedded + source * C
+                        for c in 0..<C { row[c * window + k] = vector[c] }
+                    } else {
+                        for c in 0..<C { row[c * window + k] = 0 }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Max over each word's positions of `convolution [Nc, F]`, plus bias;
+    /// writes `feature[t]` at `output + t * outputStride` and the winning
+    /// positions into `argmax [N, F]`.
+    static func maxPool<T: Scalar>(
+        convolution: UnsafePointer<T>, filters F: Int, bias: UnsafePointer<T>,
+        wordStarts: UnsafePointer<Int32>, wordCount: Int,
+        output: UnsafeMutablePointer<T>, outputStride: Int, argmax: UnsafeMutablePointer<Int32>
+    ) {
+        for word in 0..<wordCount {
+            let start = Int(wordStarts[word]), end = Int(wordStarts[word + 1])
+            let best = output + word * outputStride
+            let where_ = argmax + word * F
+            best.update(from: convolution + start * F, count: F)
+            where_.update(repeating: Int32(start), count: F)
+            for position in (start + 1)..<max(end, start + 1) {
+                let row = convolution + position * F
+                for filter in 0..<F where row[filter] > best[filter] {
+                    best[filter] = row[filter]
+                    where_[filter] = Int32(position)
+                }
+            }
+            for filter in 0..<F { best[filter] += bias[filter] }
+        }
+    }
+
+    /// Backward of max pool + convolution: only the winning position of each
+    /// (word, filter) gets gradient, so this is `N·F` small axpys instead of a GEMM.
+    /// - Parameters:
+    ///   - featureGradient: dLoss/dfeature at `featureGradient + t * stride`, F values.
+    ///   - weightGradient: `[F, C·window]` (+=); biasGradient: `[F]` (+=).
+    ///   - columnsGradient: `[Nc, C·window]` (+=), zeroed by the caller.
+    static func backward<T: Scalar>(
+        featureGradient: UnsafePointer<T>, featureStride: Int, wordCount: Int, filters F: Int, width: Int,
+        argmax: UnsafePointer<Int32>, columns: UnsafePointer<T>, weight: UnsafePointer<T>,
+        weightGradient: UnsafeMutablePointer<T>, biasGradient: UnsafeMutablePointer<T>,
+        columnsGradient: UnsafeMutablePointer<T>
+    ) {
+        for word in 0..<wordCount {
+            let gradient = featureGradient + word * featureStride
+            for filter in 0..<F {
+                let g = gradient[filter]
+                if g == 0 { continue }
+                let position = Int(argmax[word * F + filter])
+                biasGradient[filter] += g
+                Kernels.axpy(weightGradient + filter * width, g, columns + position * width, width)
+                Kernels.axpy(columnsGradient + position * width, g, weight + filter * width, width)
+            }
+        }
+    }
+
+    /// The transpose of `im2col`: adds each window element's gradient back to
+    /// the character it came from. `embeddedGradient [Nc, C]` is overwritten.
+    static func col2im<T: Scalar>(
+        columnsGradient: UnsafePointer<T>, dimension C: Int, window: Int,
+        wordStarts: UnsafePointer<Int32>, wordCount: Int, embeddedGradient: UnsafeMutablePointer<T>
+    ) {
+        let pad = (window - 1) / 2
+        let width = C * window
+        let total = Int(wordStarts[wordCount])
+        embeddedGradient.update(repeating: 0, count: total * C)
+        for word in 0..<wordCount {
+            let start = Int(wordStarts[word]), end = Int(wordStarts[word + 1])
+            for position in start..<end {
+                let row = columnsGradient + position * width
+                for k in 0..<window {
+                    let source = position + k - pad
+                    guard source >= start && source < end else { continue }
+                    let target = embeddedGradient + source * C
+                    for c in 0..<C { target[c] += row[c * window + k] }
+                }
+            }
+        }
+    }
+}
+
+/// Inverted dropout as `torch.nn.Dropout`: keep with probability 1 − p and
+/// scale kept values by 1 / (1 − p). The mask is kept for backward.
+enum Dropout {
+    static func makeMask<T: Scalar>(
+        _ mask: UnsafeMutablePointer<T>, count: Int, probability: Double, rng: inout SplitMix64
+    ) {
+        let keep = T(1 / (1 - probability))
+        for index in 0..<count { mask[index] = rng.nextUnit() < probability ? 0 : keep }
+    }
+
+    /// `values *= mask`, elementwise; also the backward (`gradient *= mask`).
+    static func apply<T: Scalar>(_ values: UnsafeMutablePointer<T>, mask: UnsafePointer<T>, count: Int) {
+        for index in 0..<count { values[index] *= mask[index] }
+    }
+}
+
+/// Softmax cross-entropy summed over tokens, as
+/// `F.cross_entropy(logits, labels, reduction="sum")`.
+enum SoftmaxCrossEntropy {
+    /// - Parameters: logits `[N, m]`; labels `N` (−1 = ignored).
+    /// - Returns: the summed loss; writes `gradient [N, m]` = softmax − one-hot (0 for ignored rows).
+    static func forwardBackward<T: Scalar>(
+        logits: UnsafePointer<T>, labels: UnsafePointer<Int32>, count N: Int, classes m: Int,
+        gradient: UnsafeMutablePointer<T>
+    ) -> Double {
+        var loss = 0.0
+        for token in 0..<N {
+            let row = logits + token * m
+            let out = gradient + token * m
+            let label = Int(labels[token])
+            if label < 0 {
+                out.update(repeating: 0, count: m)
+                continue
+            }
+            var maximum = row[0]
+            for j in 1..<m where row[j] > maximum { maximum = row[j] }
+            var sum: T = 0
+            for j in 0..<m {
+                let e = T.exp(row[j] - maximum)
+                out[j] = e
+                sum += e
+            }
+            let inverse = 1 / sum
+            for j in 0..<m { out[j] *= inverse }
+            loss += Double(T.log(sum) + maximum - row[label])
+            out[label] -= 1
+        }
+        return loss
+    }
+}
+
+/// Column sums: `out[j] += Σ_t matrix[t, j]` for a `[rows, columns]` matrix.
+@inline(__always)
+func addColumnSums<T: Scalar>(_ matrix: UnsafePointer<T>, rows: Int, columns: Int, into out: UnsafeMutablePointer<T>) {
+    for row in 0..<rows { Kernels.axpy(out, 1, matrix + row * columns, columns) }
+}

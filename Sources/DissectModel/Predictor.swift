@@ -1,0 +1,69 @@
+import DissectCore
+
+/// Runs a trained tagger over many sentences on all cores, in fixed slices
+/// so the output never depends on scheduling.
+public final class Predictor<T: Scalar> {
+    public let configuration: TaggerConfiguration
+    let shards: [TaggerShard<T>]
+    /// Sentences per forward call: bounds scratch memory on large files.
+    public var chunkSize = 1024
+
+    public init(configuration: TaggerConfiguration, shardCount: Int = 2) {
+        self.configuration = configuration
+        shards = (0..<max(1, shardCount)).map { _ in TaggerShard<T>(configuration: configuration) }
+    }
+
+    /// Predicted label indices for every token of every sentence.
+    /// - Parameter hidden: called per shard chunk with (first sentence index,
+    ///   the shard): lets analysis read `hidden` before it is overwritten.
+    public func predict(
+        parameters: [T], sentences: [EncodedSentence],
+        visit: ((Int, TaggerShard<T>) -> Void)? = nil
+    ) -> [[Int32]] {
+        var result = [[Int32]](repeating: [], count: sentences.count)
+        let ranges = Predictor.split(sentences, into: shards.count)
+        parameters.withUnsafeBufferPointer { parameterBuffer in
+            let p = parameterBuffer.baseAddress!
+            result.withUnsafeMutableBufferPointer { output in
+                let out = output
+                parallelFor(shards.count) { shardIndex in
+                    let shard = shards[shardIndex]
+                    var start = ranges[shardIndex].lowerBound
+                    while start < ranges[shardIndex].upperBound {
+                        let end = min(start + chunkSize, ranges[shardIndex].upperBound)
+                        shard.forward(parameters: p, sentences: sentences, range: start..<end, dropoutRNG: nil, withLoss: false)
+                        visit?(start, shard)
+                        for (offset, index) in (start..<end).enumerated() {
+                            let first = shard.sentenceStart(offset)
+                            let count = sentences[index].count
+                            out[index] = (0..<count).map { Int32(shard.prediction(token: first + $0)) }
+                        }
+                        start = end
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Splits sentences into `parts` contiguous ranges of about equal token counts.
+    public static func split(_ sentences: [EncodedSentence], into parts: Int, range: Range<Int>? = nil) -> [Range<Int>] {
+        let whole = range ?? 0..<sentences.count
+        var total = 0
+        for index in whole { total += sentences[index].count }
+        var ranges: [Range<Int>] = []
+        var start = whole.lowerBound
+        var seen = 0
+        var index = whole.lowerBound
+        for part in 1...parts {
+            let target = total * part / parts
+            while index < whole.upperBound && (seen + sentences[index].count <= target || part == parts) {
+                seen += sentences[index].count
+                index += 1
+            }
+            ranges.append(start..<index)
+            start = index
+        }
+        return ranges
+    }
+}

@@ -1,0 +1,95 @@
+import DissectCore
+@testable import DissectModel
+
+/// Central finite differences over every parameter, compared element by
+/// element with an analytic gradient.
+struct GradientChecker {
+    var step = 1e-5
+    var relativeTolerance = 1e-5
+    var absoluteTolerance = 1e-8
+
+    struct Mismatch: CustomStringConvertible {
+        var index: Int
+        var analytic: Double
+        var numeric: Double
+        var description: String { "parameter \(index): analytic \(analytic), numeric \(numeric)" }
+    }
+
+    /// Returns the elements whose analytic and numeric derivatives disagree.
+    func mismatches(
+        parameters: [Double], analytic: [Double], loss: ([Double]) -> Double
+    ) -> [Mismatch] {
+        var found: [Mismatch] = []
+        var probe = parameters
+        for index in 0..<parameters.count {
+            probe[index] = parameters[index] + step
+            let plus = loss(probe)
+            probe[index] = parameters[index] - step
+            let minus = loss(probe)
+            probe[index] = parameters[index]
+            let numeric = (plus - minus) / (2 * step)
+            let difference = abs(numeric - analytic[index])
+            let scale = max(abs(numeric), abs(analytic[index]))
+            if difference > absoluteTolerance && difference > relativeTolerance * scale {
+                found.append(Mismatch(index: index, analytic: analytic[index], numeric: numeric))
+            }
+        }
+        return found
+    }
+}
+
+/// A tiny random tagger and corpus for tests.
+func tinyConfiguration(cell: CellKind, bidirectional: Bool, charCNN: Bool) -> TaggerConfiguration {
+    var c = TaggerConfiguration()
+    c.cell = cell
+    c.bidirectional = bidirectional
+    c.charCNN = charCNN
+    c.hiddenSize = 3
+    c.wordEmbeddingDim = 4
+    c.charEmbeddingDim = 3
+    c.charFilters = 4
+    c.wordCount = 9
+    c.charCount = 7
+    c.labelCount = 5
+    c.dropout = 0.5
+    return c
+}
+
+func tinySentences(seed: UInt64, configuration c: TaggerConfiguration, lengths: [Int] = [4, 1, 6]) -> [EncodedSentence] {
+    var rng = SplitMix64(seed: seed)
+    return lengths.map { length in
+        let words = (0..<length).map { _ in Int32(rng.nextIndex(below: c.wordCount)) }
+        let chars = (0..<length).map { _ in
+            (0..<(1 + rng.nextIndex(below: 5))).map { _ in Int32(rng.nextIndex(below: max(1, c.charCount))) }
+        }
+        let labels = (0..<length).map { _ in Int32(rng.nextIndex(below: c.labelCount)) }
+        return EncodedSentence(words: words, characters: chars, labels: labels)
+    }
+}
+
+func randomModel<T: Scalar>(_ c: TaggerConfiguration, seed: UInt64) -> TaggerModel<T> {
+    var rng = SplitMix64(seed: seed)
+    var model = TaggerModel<T>(configuration: c)
+    for index in 0..<model.parameters.count { model.parameters[index] = T(rng.uniform(-0.5, 0.5)) }
+    return model
+}
+
+/// Loss and full analytic gradient of a model on sentences; with
+/// `dropoutSeed` the same masks are drawn on every call.
+func lossAndGradient<T: Scalar>(
+    _ model: TaggerModel<T>, _ sentences: [EncodedSentence], dropoutSeed: UInt64? = nil
+) -> (loss: Double, gradient: [T]) {
+    let shard = TaggerShard<T>(configuration: model.configuration)
+    var gradient = [T](repeating: 0, count: model.parameters.count)
+    var rng = SplitMix64(seed: dropoutSeed ?? 0)
+    let loss = model.parameters.withUnsafeBufferPointer { p in
+        withUnsafeMutablePointer(to: &rng) { rngPointer in
+            shard.forward(
+                parameters: p.baseAddress!, sentences: sentences, range: 0..<sentences.count,
+                dropoutRNG: dropoutSeed == nil ? nil : rngPointer, withLoss: true)
+        }
+    }
+    model.parameters.withUnsafeBufferPointer { p in shard.backward(parameters: p.baseAddress!) }
+    gradient.withUnsafeMutableBufferPointer { shard.addGradient(into: $0.baseAddress!) }
+    return (loss, gradient)
+}
