@@ -21,7 +21,7 @@ public final class Predictor<T: Scalar> {
         visit: ((Int, TaggerShard<T>) -> Void)? = nil
     ) -> [[Int32]] {
         var result = [[Int32]](repeating: [], count: sentences.count)
-        let ranges = Predictor.split(sentences, into: shards.count)
+        let ranges = Sharding.split(sentences, into: shards.count)
         parameters.withUnsafeBufferPointer { parameterBuffer in
             let p = parameterBuffer.baseAddress!
             result.withUnsafeMutableBufferPointer { output in
@@ -45,7 +45,10 @@ public final class Predictor<T: Scalar> {
         }
         return result
     }
+}
 
+/// Fixed, scheduling-independent division of work between cores.
+public enum Sharding {
     /// Splits sentences into `parts` contiguous ranges of about equal token counts.
     public static func split(_ sentences: [EncodedSentence], into parts: Int, range: Range<Int>? = nil) -> [Range<Int>] {
         let whole = range ?? 0..<sentences.count

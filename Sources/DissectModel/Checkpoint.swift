@@ -1,0 +1,236 @@
+import DissectCore
+import Foundation
+
+/// What `model.json` says about how the checkpoint was trained.
+public struct TrainingRecord: Codable, Sendable, Equatable {
+    public var seed: UInt64
+    public var epochs: Int
+    public var bestEpoch: Int
+    /// "f1" for chunk labels (BIO), "accuracy" for other label sets.
+    public var selectionMetric: String
+    public var devF1: Double?
+    public var devF1NCRF: Double?
+    public var devAccuracy: Double?
+    public var testF1: Double?
+    public var testF1NCRF: Double?
+    public var testAccuracy: Double?
+    public var seconds: Double
+    public var options: TrainingOptions
+    public var trainFile: String?
+    public var devFile: String?
+    public var testFile: String?
+    public var embeddingsFile: String?
+    public var tagColumn: Int?
+    public var vocabularyRule: String
+    public var dissectVersion: String
+
+    public init(
+        seed: UInt64, epochs: Int, bestEpoch: Int, selectionMetric: String, seconds: Double,
+        options: TrainingOptions, vocabularyRule: String
+    ) {
+        self.seed = seed
+        self.epochs = epochs
+        self.bestEpoch = bestEpoch
+        self.selectionMetric = selectionMetric
+        self.seconds = seconds
+        self.options = options
+        self.vocabularyRule = vocabularyRule
+        dissectVersion = Checkpoint.toolVersion
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seed, epochs, seconds, options
+        case bestEpoch = "best_epoch"
+        case selectionMetric = "selection_metric"
+        case devF1 = "dev_f1"
+        case devF1NCRF = "dev_f1_ncrf"
+        case devAccuracy = "dev_accuracy"
+        case testF1 = "test_f1"
+        case testF1NCRF = "test_f1_ncrf"
+        case testAccuracy = "test_accuracy"
+        case trainFile = "train_file"
+        case devFile = "dev_file"
+        case testFile = "test_file"
+        case embeddingsFile = "embeddings_file"
+        case tagColumn = "tag_column"
+        case vocabularyRule = "vocabulary_rule"
+        case dissectVersion = "dissect_version"
+    }
+}
+
+/// The vocabularies, in index order.
+public struct VocabularyLists: Codable, Sendable, Equatable {
+    public var words: [String]
+    public var chars: [String]
+    public var labels: [String]
+
+    public init(words: [String], chars: [String], labels: [String]) {
+        self.words = words
+        self.chars = chars
+        self.labels = labels
+    }
+}
+
+/// `model.json`, format version 1.
+public struct CheckpointMetadata: Codable, Sendable, Equatable {
+    public var formatVersion: Int = Checkpoint.formatVersion
+    public var configuration: TaggerConfiguration
+    public var vocabulary: VocabularyLists
+    public var unknownWordIndex: Int
+    public var unknownCharIndex: Int
+    public var digitsToZero: Bool
+    public var lookup: String = Checkpoint.lookupRule
+    public var training: TrainingRecord?
+
+    public init(
+        configuration: TaggerConfiguration, vocabulary: VocabularyLists,
+        unknownWordIndex: Int, unknownCharIndex: Int, digitsToZero: Bool, training: TrainingRecord?
+    ) {
+        self.configuration = configuration
+        self.vocabulary = vocabulary
+        self.unknownWordIndex = unknownWordIndex
+        self.unknownCharIndex = unknownCharIndex
+        self.digitsToZero = digitsToZero
+        self.training = training
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case configuration, vocabulary, lookup, training
+        case formatVersion = "format_version"
+        case unknownWordIndex = "unknown_word_index"
+        case unknownCharIndex = "unknown_char_index"
+        case digitsToZero = "digits_to_zero"
+    }
+}
+
+/// A trained tagger on disk: `DIR/model.safetensors` (PyTorch names and
+/// layouts, float32) and `DIR/model.json` (configuration, vocabularies,
+/// lookup rule, training record). Both are written atomically.
+public struct Checkpoint: Sendable {
+    public static let formatVersion = 1
+    public static let toolVersion = "0.1.0"
+    public static let lookupRule =
+        "word: if digits_to_zero, every digit becomes 0; then the word as written if it is in vocabulary.words, "
+        + "else its lower-case form, else unknown_word_index. chars: the Unicode scalars (code points) of the "
+        + "normalised word, each looked up in vocabulary.chars, else unknown_char_index."
+
+    public var metadata: CheckpointMetadata
+    public var model: TaggerModel<Float>
+
+    public init(metadata: CheckpointMetadata, model: TaggerModel<Float>) {
+        self.metadata = metadata
+        self.model = model
+    }
+
+    public static func weightsPath(_ directory: String) -> String { directory + "/model.safetensors" }
+    public static func metadataPath(_ directory: String) -> String { directory + "/model.json" }
+
+    /// Writes both files atomically; weights first, so a `model.json` never
+    /// describes weights that are not there.
+    public func save(to directory: String) throws {
+        try AtomicFile.makeDirectory(directory)
+        let tensors = model.layout.entries.map { entry in
+            SafeTensors.Tensor(
+                name: entry.name, shape: entry.shape,
+                values: Array(model.parameters[entry.offset..<(entry.offset + entry.count)]))
+        }
+        let weights = SafeTensors.encode(tensors, metadata: ["format": "pt", "producer": "dissect \(Checkpoint.toolVersion)"])
+        try AtomicFile.write(weights, to: Checkpoint.weightsPath(directory))
+        try AtomicFile.write(try Checkpoint.encodeJSON(metadata), to: Checkpoint.metadataPath(directory))
+    }
+
+    public static func encodeJSON<Value: Encodable>(_ value: Value) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(value)
+        data.append(0x0A)
+        return data
+    }
+
+    /// Reads and cross-checks a checkpoint directory.
+    public static func load(from directory: String) throws -> Checkpoint {
+        let jsonPath = metadataPath(directory)
+        guard let jsonData = FileManager.default.contents(atPath: jsonPath) else {
+            throw DissectError(
+                file: jsonPath, problem: "cannot read the checkpoint's model.json",
+                fix: "pass --model a directory written by `dissect train`")
+        }
+        let metadata: CheckpointMetadata
+        do {
+            if let object = try? JSONSerialization.jsonObject(with: jsonData) as? [String: Any],
+               let version = object["format_version"] as? Int, version != formatVersion {
+                throw DissectError(
+                    file: jsonPath, problem: "the checkpoint has format_version \(version), this dissect reads \(formatVersion)",
+                    fix: "use the dissect version that wrote it, or retrain")
+            }
+            metadata = try JSONDecoder().decode(CheckpointMetadata.self, from: jsonData)
+        } catch let error as DissectError {
+            throw error
+        } catch {
+            throw DissectError(
+                file: jsonPath, problem: "model.json is not a valid format-1 checkpoint description (\(describe(error)))",
+                fix: "write the checkpoint again with `dissect train`")
+        }
+        try validate(metadata, path: jsonPath)
+        let weightsFile = weightsPath(directory)
+        guard let weightData = FileManager.default.contents(atPath: weightsFile) else {
+            throw DissectError(
+                file: weightsFile, problem: "cannot read the checkpoint's weights",
+                fix: "pass --model a directory written by `dissect train`")
+        }
+        let tensors = try SafeTensors.decode(weightData, path: weightsFile)
+        var model = TaggerModel<Float>(configuration: metadata.configuration)
+        for entry in model.layout.entries {
+            guard let tensor = tensors[entry.name] else {
+                throw DissectError(
+                    file: weightsFile, problem: "tensor \(entry.name) is missing",
+                    fix: "the weights do not belong to this model.json; write the checkpoint again")
+            }
+            guard tensor.shape == entry.shape else {
+                throw DissectError(
+                    file: weightsFile, problem: "tensor \(entry.name) has shape \(tensor.shape) but model.json implies \(entry.shape)",
+                    fix: "the weights do not belong to this model.json; write the checkpoint again")
+            }
+            for index in 0..<entry.count { model.parameters[entry.offset + index] = tensor.values[index] }
+        }
+        return Checkpoint(metadata: metadata, model: model)
+    }
+
+    static func validate(_ metadata: CheckpointMetadata, path: String) throws {
+        let c = metadata.configuration
+        func bad(_ problem: String) -> DissectError {
+            DissectError(file: path, problem: problem, fix: "write the checkpoint again with `dissect train`")
+        }
+        guard c.hiddenSize >= 1, c.wordEmbeddingDim >= 1, c.labelCount >= 1 else {
+            throw bad("the configuration has a non-positive size")
+        }
+        if c.charCNN {
+            guard c.charEmbeddingDim >= 1, c.charFilters >= 1, c.charWindow >= 1, c.charWindow % 2 == 1 else {
+                throw bad("the char CNN sizes are invalid (window must be odd)")
+            }
+        }
+        guard c.dropout >= 0, c.dropout < 1 else { throw bad("dropout \(c.dropout) is outside [0, 1)") }
+        guard metadata.vocabulary.words.count == c.wordCount else {
+            throw bad("vocabulary.words has \(metadata.vocabulary.words.count) entries but word_count is \(c.wordCount)")
+        }
+        guard metadata.vocabulary.labels.count == c.labelCount else {
+            throw bad("vocabulary.labels has \(metadata.vocabulary.labels.count) entries but label_count is \(c.labelCount)")
+        }
+        guard !c.charCNN || metadata.vocabulary.chars.count == c.charCount else {
+            throw bad("vocabulary.chars has \(metadata.vocabulary.chars.count) entries but char_count is \(c.charCount)")
+        }
+        guard (0..<max(1, c.wordCount)).contains(metadata.unknownWordIndex),
+              !c.charCNN || (0..<max(1, c.charCount)).contains(metadata.unknownCharIndex)
+        else { throw bad("unknown_word_index or unknown_char_index is out of range") }
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): return "missing field \(key.stringValue)"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.dataCorrupted(let context): return context.debugDescription
+        default: return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import DissectCore
+import Foundation
+
+/// The safetensors format: an 8-byte little-endian header length N, N bytes
+/// of JSON `{name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}`,
+/// then the raw little-endian tensor bytes (offsets relative to the data start).
+public enum SafeTensors {
+    public struct Tensor: Equatable, Sendable {
+        public var name: String
+        public var shape: [Int]
+        public var values: [Float]
+    }
+
+    /// Serialises float32 tensors in the given order. The header is padded
+    /// with spaces so the data starts 8-byte aligned, as the reference writer does.
+    public static func encode(_ tensors: [Tensor], metadata: [String: String] = [:]) -> Data {
+        var header = "{"
+        if !metadata.isEmpty {
+            let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0] ?? ""))" }
+            header += "\"__metadata__\":{\(pairs.joined(separator: ","))},"
+        }
+        var offset = 0
+        var entries: [String] = []
+        for tensor in tensors {
+            let bytes = tensor.values.count * 4
+            let shape = tensor.shape.map(String.init).joined(separator: ",")
+            entries.append("\(jsonString(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            offset += bytes
+        }
+        header += entries.joined(separator: ",") + "}"
+        while (8 + header.utf8.count) % 8 != 0 { header += " " }
+        var data = Data()
+        var length = UInt64(header.utf8.count).littleEndian
+        withUnsafeBytes(of: &length) { data.append(contentsOf: $0) }
+        data.append(contentsOf: Array(header.utf8))
+        for tensor in tensors {
+            tensor.values.withUnsafeBufferPointer { buffer in
+                for value in buffer {
+                    var bits = value.bitPattern.littleEndian
+                    withUnsafeBytes(of: &bits) { data.append(contentsOf: $0) }
+                }
+            }
+        }
+        return data
+    }
+
+    /// Parses a safetensors file, checking every length and offset; only F32 tensors are accepted.
+    public static func decode(_ data: Data, path: String) throws -> [String: Tensor] {
+        func failure(_ problem: String) -> DissectError {
+            DissectError(file: path, problem: problem, fix: "write the checkpoint again with `dissect train`, or check the file was copied whole")
+        }
+        guard data.count >= 8 else { throw failure("the file is \(data.count) bytes, too short for a safetensors header") }
+        let bytes = [UInt8](data)
+        var length: UInt64 = 0
+        for index in 0..<8 { length |= UInt64(bytes[index]) << (8 * UInt64(index)) }
+        guard length <= UInt64(bytes.count - 8) else {
+            throw failure("the header length \(length) runs past the end of the \(bytes.count)-byte file")
+        }
+        let headerEnd = 8 + Int(length)
+        let headerData = Data(bytes[8..<headerEnd])
+        guard let object = try? JSONSerialization.jsonObject(with: headerData), let header = object as? [String: Any] else {
+            throw failure("the header is not a JSON object")
+        }
+        let dataSize = bytes.count - headerEnd
+        var tensors: [String: Tensor] = [:]
+        for (name, value) in header where name != "__metadata__" {
+            guard let entry = value as? [String: Any],
+                  let dtype = entry["dtype"] as? String,
+                  let shape = entry["shape"] as? [Int],
+                  let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+            else { throw failure("tensor \(name) has no valid dtype, shape and data_offsets") }
+            guard dtype == "F32" else { throw failure("tensor \(name) has dtype \(dtype); dissect reads F32 only") }
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw failure("tensor \(name) has a negative dimension") }
+            let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataSize else {
+                throw failure("tensor \(name) has data offsets \(offsets) outside the \(dataSize)-byte data section")
+            }
+            guard offsets[1] - offsets[0] == count * 4 else {
+                throw failure("tensor \(name) has \(offsets[1] - offsets[0]) bytes for shape \(shape)")
+            }
+            var values = [Float](repeating: 0, count: count)
+            let start = headerEnd + offsets[0]
+            for index in 0..<count {
+                let at = start + index * 4
+                let bits = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+                values[index] = Float(bitPattern: bits)
+            }
+            tensors[name] = Tensor(name: name, shape: shape, values: values)
+        }
+        return tensors
+    }
+
+    static func jsonString(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    result += String(format: "\\u%04x", scalar.value)
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+}

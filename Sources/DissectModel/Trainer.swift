@@ -1,0 +1,231 @@
+import DissectCore
+import Foundation
+
+public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
+    case sgd
+    case adam
+}
+
+/// How to train; the defaults are NCRF++'s.
+public struct TrainingOptions: Codable, Sendable, Equatable {
+    public var epochs = 10
+    public var batchSize = 10
+    public var optimizer: OptimizerKind = .sgd
+    /// Step size; SGD decays it as lr / (1 + decay · epoch), epoch counted from 0.
+    public var learningRate = 0.015
+    public var learningRateDecay = 0.05
+    /// L2 penalty added to the gradient (`weight_decay` of torch.optim).
+    public var l2 = 1e-8
+    /// Rescale the gradient to this global norm when it is larger (off when nil).
+    public var clip: Double? = nil
+    public var seed: UInt64 = 1
+    public var adamBeta1 = 0.9
+    public var adamBeta2 = 0.999
+    public var adamEpsilon = 1e-8
+
+    public init() {}
+
+    public func learningRate(epoch: Int) -> Double {
+        optimizer == .sgd ? learningRate / (1 + learningRateDecay * Double(epoch)) : learningRate
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case epochs, optimizer, l2, clip, seed
+        case batchSize = "batch_size"
+        case learningRate = "learning_rate"
+        case learningRateDecay = "learning_rate_decay"
+        case adamBeta1 = "adam_beta1"
+        case adamBeta2 = "adam_beta2"
+        case adamEpsilon = "adam_epsilon"
+    }
+}
+
+/// Mini-batch training on two cores. Each batch's sentences are split into
+/// two shards of about equal tokens; each core runs forward and backward on
+/// its shard with its own dropout stream, and the two gradients are added in
+/// a fixed order — so a seed gives the same bits whatever the scheduling.
+///
+/// Word-embedding gradients stay sparse: only rows of words in the batch are
+/// touched, so a word never seen in training keeps its pretrained vector.
+public final class Trainer {
+    public let configuration: TaggerConfiguration
+    public let options: TrainingOptions
+    let layout: ParameterLayout
+    let offsets: ParameterOffsets
+    let shards: [TaggerShard<Float>]
+    /// The parameters, at a stable address for the worker threads.
+    public let parameters: Buffer<Float>
+    let gradient: Buffer<Float>
+    var rowStamp: [Int32]
+    var touchedRows: [Int32] = []
+    var stamp: Int32 = 0
+    var firstMoment: Buffer<Float>?
+    var secondMoment: Buffer<Float>?
+    var adamStep = 0
+
+    public static let shardCount = 2
+
+    public init(model: TaggerModel<Float>, options: TrainingOptions) {
+        configuration = model.configuration
+        self.options = options
+        layout = model.layout
+        offsets = model.offsets
+        shards = (0..<Trainer.shardCount).map { _ in TaggerShard<Float>(configuration: model.configuration) }
+        let buffer = Buffer<Float>(capacity: model.layout.totalCount)
+        model.parameters.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        parameters = buffer
+        gradient = Buffer<Float>(capacity: layout.totalCount)
+        gradient.zero(layout.totalCount)
+        rowStamp = Array(repeating: -1, count: configuration.wordCount)
+        if options.optimizer == .adam {
+            firstMoment = Buffer<Float>(capacity: layout.totalCount)
+            secondMoment = Buffer<Float>(capacity: layout.totalCount)
+            firstMoment?.zero(layout.totalCount)
+            secondMoment?.zero(layout.totalCount)
+        }
+    }
+
+    /// A copy of the current parameters as a model.
+    public var model: TaggerModel<Float> {
+        TaggerModel(configuration: configuration, parameters: parameters.array(layout.totalCount))
+    }
+
+    public struct EpochResult: Sendable {
+        public var loss: Double
+        public var tokens: Int
+        public var sentences: Int
+        public var seconds: Double
+    }
+
+    /// One pass over `sentences` in an order shuffled by (seed, epoch).
+    /// - Parameter progress: called after each batch with (sentences done, summed loss so far).
+    public func runEpoch(
+        _ epoch: Int, sentences: [EncodedSentence], progress: ((Int, Double) -> Void)? = nil
+    ) -> EpochResult {
+        let started = DispatchTime.now().uptimeNanoseconds
+        var order = Array(sentences.indices)
+        var shuffler = SplitMix64(seed: options.seed, stream: 0x5348_5546, UInt64(epoch))
+        shuffler.shuffle(&order)
+        let shuffled = order.map { sentences[$0] }
+        let learningRate = Float(options.learningRate(epoch: epoch))
+        var totalLoss = 0.0
+        var tokens = 0
+        var batchStart = 0
+        var batchNumber = 0
+        while batchStart < shuffled.count {
+            let batchEnd = min(batchStart + options.batchSize, shuffled.count)
+            let ranges = Sharding.split(shuffled, into: shards.count, range: batchStart..<batchEnd)
+            var losses = [Double](repeating: 0, count: shards.count)
+            let p = UnsafePointer(parameters.pointer)
+            let seed = options.seed
+            let batch = UInt64(batchNumber)
+            losses.withUnsafeMutableBufferPointer { lossBuffer in
+                let out = lossBuffer
+                parallelFor(shards.count) { shardIndex in
+                    var rng = SplitMix64(seed: seed, stream: UInt64(epoch), batch, UInt64(shardIndex))
+                    let shard = shards[shardIndex]
+                    out[shardIndex] = withUnsafeMutablePointer(to: &rng) { rngPointer in
+                        shard.forward(
+                            parameters: p, sentences: shuffled, range: ranges[shardIndex],
+                            dropoutRNG: rngPointer, withLoss: true)
+                    }
+                    shard.backward(parameters: p)
+                }
+            }
+            for loss in losses { totalLoss += loss }
+            for index in batchStart..<batchEnd { tokens += shuffled[index].count }
+            applyGradients(learningRate: learningRate)
+            batchStart = batchEnd
+            batchNumber += 1
+            progress?(batchStart, totalLoss)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        return EpochResult(loss: totalLoss, tokens: tokens, sentences: shuffled.count, seconds: seconds)
+    }
+
+    /// Adds the shards' gradients (shard 0 first), then takes one optimizer step.
+    func applyGradients(learningRate: Float) {
+        let base = offsets.denseStart
+        let denseCount = layout.totalCount - base
+        let g = gradient.pointer
+        let dense = g + base
+        dense.update(from: shards[0].denseGradient.pointer, count: denseCount)
+        for shard in shards.dropFirst() { Kernels.axpy(dense, 1, shard.denseGradient.pointer, denseCount) }
+
+        stamp &+= 1
+        touchedRows.removeAll(keepingCapacity: true)
+        let Dw = configuration.wordEmbeddingDim, D = configuration.inputSize
+        for shard in shards {
+            for token in 0..<shard.tokenCount {
+                let row = Int(shard.wordIndices.pointer[token])
+                if rowStamp[row] != stamp {
+                    rowStamp[row] = stamp
+                    touchedRows.append(Int32(row))
+                }
+                Kernels.axpy(g + row * Dw, 1, shard.inputGradient.pointer + token * D, Dw)
+            }
+        }
+
+        if let clip = options.clip {
+            var squares = 0.0
+            for index in 0..<denseCount { squares += Double(dense[index] * dense[index]) }
+            for row in touchedRows {
+                let start = g + Int(row) * Dw
+                for k in 0..<Dw { squares += Double(start[k] * start[k]) }
+            }
+            let norm = squares.squareRoot()
+            if norm > clip {
+                let scale = Float(clip / (norm + 1e-6))
+                for index in 0..<denseCount { dense[index] *= scale }
+                for row in touchedRows {
+                    let start = g + Int(row) * Dw
+                    for k in 0..<Dw { start[k] *= scale }
+                }
+            }
+        }
+
+        let p = parameters.pointer
+        let l2 = Float(options.l2)
+        switch options.optimizer {
+        case .sgd:
+            sgd(p + base, dense, denseCount, learningRate, l2)
+            for row in touchedRows { sgd(p + Int(row) * Dw, g + Int(row) * Dw, Dw, learningRate, l2) }
+        case .adam:
+            adamStep += 1
+            adam(learningRate: learningRate, l2: l2, dense: base..<layout.totalCount)
+        }
+        for row in touchedRows { (g + Int(row) * Dw).update(repeating: 0, count: Dw) }
+    }
+
+    @inline(__always)
+    private func sgd(
+        _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ count: Int, _ learningRate: Float, _ l2: Float
+    ) {
+        for index in 0..<count { p[index] -= learningRate * (g[index] + l2 * p[index]) }
+    }
+
+    /// torch.optim.Adam with L2 added to the gradient. Rows of the word
+    /// embedding that have never had a gradient stay put: their L2 term is
+    /// left out, since with Adam it alone would move them by ~lr per step.
+    private func adam(learningRate: Float, l2: Float, dense: Range<Int>) {
+        guard let m = firstMoment?.pointer, let v = secondMoment?.pointer else { return }
+        let p = parameters.pointer, g = gradient.pointer
+        let beta1 = Float(options.adamBeta1), beta2 = Float(options.adamBeta2), epsilon = Float(options.adamEpsilon)
+        let correction1 = 1 - Float(pow(options.adamBeta1, Double(adamStep)))
+        let correction2 = 1 - Float(pow(options.adamBeta2, Double(adamStep)))
+        func step(_ index: Int, withL2: Bool) {
+            let grad = g[index] + (withL2 ? l2 * p[index] : 0)
+            m[index] = beta1 * m[index] + (1 - beta1) * grad
+            v[index] = beta2 * v[index] + (1 - beta2) * grad * grad
+            let update = (m[index] / correction1) / ((v[index] / correction2).squareRoot() + epsilon)
+            p[index] -= learningRate * update
+        }
+        for index in dense { step(index, withL2: true) }
+        let Dw = configuration.wordEmbeddingDim
+        for row in 0..<configuration.wordCount {
+            let touched = rowStamp[row] == stamp
+            if !touched && rowStamp[row] == -1 { continue }
+            for k in 0..<Dw { step(row * Dw + k, withL2: touched) }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Testing
+import Foundation
+import DissectCore
+@testable import DissectModel
+
+/// The fast Float kernels against their naive references.
+@Suite struct KernelTests {
+    @Test(arguments: [(50, 200), (200, 50), (3, 12), (7, 37), (1, 8)])
+    func simdVectorTimesMatrixMatchesReference(k: Int, n: Int) {
+        var rng = SplitMix64(seed: UInt64(k * 1000 + n))
+        let x = (0..<k).map { _ in Float(rng.uniform(-1, 1)) }
+        let matrix = (0..<(k * n)).map { _ in Float(rng.uniform(-1, 1)) }
+        let start = (0..<n).map { _ in Float(rng.uniform(-1, 1)) }
+        var fast = start, slow = start
+        FloatKernels.addVectorTimesMatrix(&fast, x, matrix, k: k, n: n)
+        Kernels.referenceAddVectorTimesMatrix(&slow, x, matrix, k: k, n: n)
+        for index in 0..<n { #expect(abs(fast[index] - slow[index]) < 1e-5, "column \(index)") }
+    }
+
+    /// The Float model (SIMD kernels, sgemm) and the Double model (reference
+    /// loops, dgemm) give the same logits and gradients to float precision.
+    @Test(arguments: [CellKind.lstm, .gru])
+    func floatPathMatchesDoublePath(cell: CellKind) {
+        var c = tinyConfiguration(cell: cell, bidirectional: true, charCNN: true)
+        c.hiddenSize = 40  // wide enough to use the 32-wide SIMD blocks
+        let doubleModel: TaggerModel<Double> = randomModel(c, seed: 21)
+        let floatModel = doubleModel.converted(to: Float.self)
+        let sentences = tinySentences(seed: 4, configuration: c, lengths: [7, 3, 12])
+        let exact = lossAndGradient(doubleModel, sentences)
+        let approximate = lossAndGradient(floatModel, sentences)
+        #expect(abs(exact.loss - approximate.loss) < 1e-4 * max(1, abs(exact.loss)))
+        for index in 0..<exact.gradient.count {
+            #expect(abs(Double(approximate.gradient[index]) - exact.gradient[index]) < 1e-4, "parameter \(index)")
+        }
+    }
+}
+
+@Suite struct CheckpointTests {
+    func sampleCheckpoint() -> Checkpoint {
+        let c = tinyConfiguration(cell: .lstm, bidirectional: true, charCNN: true)
+        let model: TaggerModel<Float> = randomModel(c, seed: 2)
+        let vocabulary = VocabularyLists(
+            words: (0..<c.wordCount).map { "w\($0)" }, chars: (0..<c.charCount).map { "c\($0)" },
+            labels: (0..<c.labelCount).map { "L\($0)" })
+        var record = TrainingRecord(
+            seed: 3, epochs: 2, bestEpoch: 1, selectionMetric: "f1", seconds: 1.5,
+            options: TrainingOptions(), vocabularyRule: "train+embeddings")
+        record.devF1 = 80.5
+        let metadata = CheckpointMetadata(
+            configuration: c, vocabulary: vocabulary, unknownWordIndex: 0, unknownCharIndex: 0,
+            digitsToZero: true, training: record)
+        return Checkpoint(metadata: metadata, model: model)
+    }
+
+    @Test func roundTripIsExact() throws {
+        let directory = FileManager.default.temporaryDirectory.path + "/dissect-checkpoint-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let checkpoint = sampleCheckpoint()
+        try checkpoint.save(to: directory)
+        let loaded = try Checkpoint.load(from: directory)
+        #expect(loaded.metadata == checkpoint.metadata)
+        #expect(loaded.model.parameters == checkpoint.model.parameters)
+        // No temporary files are left behind.
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        #expect(files == ["model.json", "model.safetensors"])
+    }
+
+    @Test func safetensorsLayoutIsStandard() throws {
+        let data = SafeTensors.encode([SafeTensors.Tensor(name: "a.weight", shape: [2, 1], values: [1.5, -2])])
+        let bytes = [UInt8](data)
+        var length = 0
+        for index in 0..<8 { length |= Int(bytes[index]) << (8 * index) }
+        #expect((8 + length) % 8 == 0)
+        #expect(bytes.count == 8 + length + 8)
+        // 1.5 as little-endian float32 is 00 00 C0 3F.
+        #expect(Array(bytes[(8 + length)..<(8 + length + 4)]) == [0x00, 0x00, 0xC0, 0x3F])
+        let decoded = try SafeTensors.decode(data, path: "x")
+        #expect(decoded["a.weight"]?.values == [1.5, -2])
+    }
+
+    @Test func corruptWeightsAreRejectedWithTheFileName() throws {
+        let data = SafeTensors.encode([SafeTensors.Tensor(name: "t", shape: [4], values: [1, 2, 3, 4])])
+        #expect(throws: DissectError.self) { try SafeTensors.decode(data.prefix(data.count - 3), path: "m.safetensors") }
+        var huge = [UInt8](data)
+        huge[7] = 0x7F
+        do {
+            _ = try SafeTensors.decode(Data(huge), path: "m.safetensors")
+            Issue.record("a header length past the end was accepted")
+        } catch let error as DissectError {
+            #expect(error.description.hasPrefix("m.safetensors: the header length"))
+        }
+    }
+}
+
+@Suite struct TrainerTests {
+    /// A synthetic task: the label is a function of the word, so a few epochs learn it.
+    func syntheticData(count: Int, seed: UInt64, configuration c: TaggerConfiguration) -> [EncodedSentence] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<count).map { _ in
+            let length = 1 + rng.nextIndex(below: 8)
+            let words = (0..<length).map { _ in Int32(rng.nextIndex(below: c.wordCount)) }
+            let chars = words.map { [Int32($0 % Int32(c.charCount))] }
+            return EncodedSentence(words: words, characters: chars, labels: words.map { $0 % Int32(c.labelCount) })
+        }
+    }
+
+    func train(seed: UInt64, epochs: Int) -> (Trainer, [EncodedSentence]) {
+        var c = tinyConfiguration(cell: .lstm, bidirectional: false, charCNN: true)
+        c.hiddenSize = 16
+        c.dropout = 0.1
+        var rng = SplitMix64(seed: seed)
+        let vectors = (0..<(c.wordCount * c.wordEmbeddingDim)).map { _ in Float(rng.uniform(-1, 1)) }
+        let model = TaggerModel<Float>.initialized(configuration: c, wordVectors: vectors, rng: &rng)
+        var options = TrainingOptions()
+        options.seed = seed
+        options.learningRate = 0.05
+        let trainer = Trainer(model: model, options: options)
+        let data = syntheticData(count: 200, seed: 99, configuration: c)
+        for epoch in 0..<epochs { _ = trainer.runEpoch(epoch, sentences: data) }
+        return (trainer, data)
+    }
+
+    @Test func sameSeedGivesIdenticalBits() {
+        let first = train(seed: 5, epochs: 2).0.model.parameters
+        let second = train(seed: 5, epochs: 2).0.model.parameters
+        let other = train(seed: 6, epochs: 2).0.model.parameters
+        #expect(first == second)
+        #expect(first != other)
+    }
+
+    @Test func learnsASyntheticTask() {
+        let (trainer, data) = train(seed: 1, epochs: 8)
+        let predictor = Predictor<Float>(configuration: trainer.configuration)
+        let predicted = predictor.predict(parameters: trainer.model.parameters, sentences: data)
+        var correct = 0, total = 0
+        for (sentence, labels) in zip(data, predicted) {
+            for (gold, guess) in zip(sentence.labels, labels) {
+                total += 1
+                if gold == guess { correct += 1 }
+            }
+        }
+        #expect(Double(correct) / Double(total) > 0.95)
+    }
+
+    @Test func unseenWordRowsKeepTheirVectors() {
+        let (trainer, data) = train(seed: 2, epochs: 1)
+        var used = Set<Int32>()
+        for sentence in data { used.formUnion(sentence.words) }
+        var c = trainer.configuration
+        var rng = SplitMix64(seed: 2)
+        let vectors = (0..<(c.wordCount * c.wordEmbeddingDim)).map { _ in Float(rng.uniform(-1, 1)) }
+        let after = trainer.model.parameters
+        for row in 0..<c.wordCount where !used.contains(Int32(row)) {
+            for k in 0..<c.wordEmbeddingDim {
+                #expect(after[row * c.wordEmbeddingDim + k] == vectors[row * c.wordEmbeddingDim + k])
+            }
+        }
+    }
+}
