@@ -2,8 +2,8 @@
 /// batches so hot loops never allocate. Contents are undefined after `reserve`
 /// grows it; callers that need zeros call `zero(count:)`.
 public final class Buffer<T: Scalar> {
-    public private(set) var pointer: UnsafeMutablePointer<T>
-    public private(set) var capacity: Int
+    public var pointer: UnsafeMutablePointer<T>
+    public var capacity: Int
 
     public init(capacity: Int = 0) {
         self.capacity = max(capacity, 1)
@@ -14,7 +14,7 @@ public final class Buffer<T: Scalar> {
     deinit { pointer.deallocate() }
 
     /// Makes room for `count` elements; returns the (possibly new) pointer.
-    @discardableResult
+    @inlinable @discardableResult
     public func reserve(_ count: Int) -> UnsafeMutablePointer<T> {
         if count > capacity {
             let newCapacity = max(count, capacity * 3 / 2)
@@ -27,7 +27,7 @@ public final class Buffer<T: Scalar> {
     }
 
     /// Reserves `count` elements and sets them to zero.
-    @discardableResult
+    @inlinable @discardableResult
     public func zero(_ count: Int) -> UnsafeMutablePointer<T> {
         let result = reserve(count)
         result.update(repeating: 0, count: count)
@@ -41,8 +41,8 @@ public final class Buffer<T: Scalar> {
 
 /// The same for integer indices.
 public final class IndexBuffer {
-    public private(set) var pointer: UnsafeMutablePointer<Int32>
-    public private(set) var capacity: Int
+    public var pointer: UnsafeMutablePointer<Int32>
+    public var capacity: Int
 
     public init(capacity: Int = 0) {
         self.capacity = max(capacity, 1)
@@ -52,7 +52,7 @@ public final class IndexBuffer {
 
     deinit { pointer.deallocate() }
 
-    @discardableResult
+    @inlinable @discardableResult
     public func reserve(_ count: Int) -> UnsafeMutablePointer<Int32> {
         if count > capacity {
             let newCapacity = max(count, capacity * 3 / 2)

@@ -14,6 +14,7 @@ enum CharCNN {
     ///   - embedded: `[Nc, C]` char vectors (after dropout).
     ///   - wordStarts: `N + 1` offsets of each word's chars.
     ///   - columns: out `[Nc, C·window]`, element `c·window + k`.
+    @_specialize(where T == Float)
     static func im2col<T: Scalar>(
         embedded: UnsafePointer<T>, dimension C: Int, window: Int,
         wordStarts: UnsafePointer<Int32>, wordCount: Int, columns: UnsafeMutablePointer<T>
@@ -40,6 +41,7 @@ enum CharCNN {
     /// Max over each word's positions of `convolution [Nc, F]`, plus bias;
     /// writes `feature[t]` at `output + t * outputStride` and the winning
     /// positions into `argmax [N, F]`.
+    @_specialize(where T == Float)
     static func maxPool<T: Scalar>(
         convolution: UnsafePointer<T>, filters F: Int, bias: UnsafePointer<T>,
         wordStarts: UnsafePointer<Int32>, wordCount: Int,
@@ -68,6 +70,7 @@ enum CharCNN {
     ///   - featureGradient: dLoss/dfeature at `featureGradient + t * stride`, F values.
     ///   - weightGradient: `[F, C·window]` (+=); biasGradient: `[F]` (+=).
     ///   - columnsGradient: `[Nc, C·window]` (+=), zeroed by the caller.
+    @_specialize(where T == Float)
     static func backward<T: Scalar>(
         featureGradient: UnsafePointer<T>, featureStride: Int, wordCount: Int, filters F: Int, width: Int,
         argmax: UnsafePointer<Int32>, columns: UnsafePointer<T>, weight: UnsafePointer<T>,
@@ -89,6 +92,7 @@ enum CharCNN {
 
     /// The transpose of `im2col`: adds each window element's gradient back to
     /// the character it came from. `embeddedGradient [Nc, C]` is overwritten.
+    @_specialize(where T == Float)
     static func col2im<T: Scalar>(
         columnsGradient: UnsafePointer<T>, dimension C: Int, window: Int,
         wordStarts: UnsafePointer<Int32>, wordCount: Int, embeddedGradient: UnsafeMutablePointer<T>
@@ -115,6 +119,7 @@ enum CharCNN {
 /// Inverted dropout as `torch.nn.Dropout`: keep with probability 1 − p and
 /// scale kept values by 1 / (1 − p). The mask is kept for backward.
 enum Dropout {
+    @_specialize(where T == Float)
     static func makeMask<T: Scalar>(
         _ mask: UnsafeMutablePointer<T>, count: Int, probability: Double, rng: inout SplitMix64
     ) {
@@ -123,6 +128,7 @@ enum Dropout {
     }
 
     /// `values *= mask`, elementwise; also the backward (`gradient *= mask`).
+    @_specialize(where T == Float)
     static func apply<T: Scalar>(_ values: UnsafeMutablePointer<T>, mask: UnsafePointer<T>, count: Int) {
         for index in 0..<count { values[index] *= mask[index] }
     }
@@ -133,6 +139,7 @@ enum Dropout {
 enum SoftmaxCrossEntropy {
     /// - Parameters: logits `[N, m]`; labels `N` (−1 = ignored).
     /// - Returns: the summed loss; writes `gradient [N, m]` = softmax − one-hot (0 for ignored rows).
+    @_specialize(where T == Float)
     static func forwardBackward<T: Scalar>(
         logits: UnsafePointer<T>, labels: UnsafePointer<Int32>, count N: Int, classes m: Int,
         gradient: UnsafeMutablePointer<T>
@@ -164,6 +171,7 @@ enum SoftmaxCrossEntropy {
 }
 
 /// Column sums: `out[j] += Σ_t matrix[t, j]` for a `[rows, columns]` matrix.
+@_specialize(where T == Float)
 @inline(__always)
 func addColumnSums<T: Scalar>(_ matrix: UnsafePointer<T>, rows: Int, columns: Int, into out: UnsafeMutablePointer<T>) {
     for row in 0..<rows { Kernels.axpy(out, 1, matrix + row * columns, columns) }

@@ -16,6 +16,7 @@ enum GRURecurrence {
     ///   - hiddenCandidate: out `[T, H]`, W_hn h(t−1) + b_hn (needed by backward).
     ///   - previousHidden: out `[T, H]`.
     ///   - scratch: `G` values.
+    @_specialize(where T == Float)
     static func forward<T: Scalar>(
         steps: Int, hiddenSize H: Int, reverse: Bool,
         projected: UnsafePointer<T>, hiddenWeightTransposed: UnsafePointer<T>, hiddenBias: UnsafePointer<T>,
@@ -58,6 +59,7 @@ enum GRURecurrence {
     ///   - inputGradient: out `[T, G]`, dLoss/d(x·W_ihᵀ + b_ih).
     ///   - recurrentGradient: out `[T, G]`, dLoss/d(W_hh h(t−1) + b_hh).
     ///   - scratch: `H` values.
+    @_specialize(where T == Float)
     static func backward<T: Scalar>(
         steps: Int, hiddenSize H: Int, reverse: Bool,
         activations: UnsafePointer<T>, hiddenCandidate: UnsafePointer<T>, previousHidden: UnsafePointer<T>,

@@ -6,6 +6,7 @@ enum Kernels {
     /// `out[0..<n] += Σ_k x[k] · matrix[k, 0..<n]` — a vector times a row-major
     /// `[k, n]` matrix, written as `k` axpys so the inner loop vectorises
     /// without reassociating a reduction.
+    @_specialize(where T == Float)
     @inline(__always)
     static func addVectorTimesMatrix<T: Scalar>(
         _ out: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, _ matrix: UnsafePointer<T>, k: Int, n: Int
@@ -21,6 +22,7 @@ enum Kernels {
     }
 
     /// The naive version of `addVectorTimesMatrix`, kept for tests and Double.
+    @_specialize(where T == Float)
     static func referenceAddVectorTimesMatrix<T: Scalar>(
         _ out: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, _ matrix: UnsafePointer<T>, k: Int, n: Int
     ) {
@@ -32,12 +34,14 @@ enum Kernels {
     }
 
     /// `out[0..<n] += scale · x[0..<n]`.
+    @_specialize(where T == Float)
     @inline(__always)
     static func axpy<T: Scalar>(_ out: UnsafeMutablePointer<T>, _ scale: T, _ x: UnsafePointer<T>, _ n: Int) {
         for index in 0..<n { out[index] += scale * x[index] }
     }
 
     /// Transposes a row-major `[rows, columns]` matrix into `[columns, rows]`.
+    @_specialize(where T == Float)
     static func transpose<T: Scalar>(_ source: UnsafePointer<T>, rows: Int, columns: Int, into target: UnsafeMutablePointer<T>) {
         for row in 0..<rows {
             for column in 0..<columns { target[column * rows + row] = source[row * columns + column] }

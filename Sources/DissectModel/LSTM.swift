@@ -16,6 +16,7 @@ enum LSTMRecurrence {
     ///   - activations: out `[T, G]`, post-activation i, f, g, o.
     ///   - cell, tanhCell, previousHidden: out `[T, H]`.
     ///   - hidden: out, row t at `hidden + t * hiddenStride`, H values.
+    @_specialize(where T == Float)
     static func forward<T: Scalar>(
         steps: Int, hiddenSize H: Int, reverse: Bool,
         projected: UnsafePointer<T>, hiddenWeightTransposed: UnsafePointer<T>,
@@ -65,6 +66,7 @@ enum LSTMRecurrence {
     ///   - preactivationGradient: out `[T, G]`, dLoss/d(gate pre-activations); the
     ///     caller turns it into dW_ih, dW_hh (with `previousHidden`), both biases and dx.
     ///   - scratch: `3H` values.
+    @_specialize(where T == Float)
     static func backward<T: Scalar>(
         steps: Int, hiddenSize H: Int, reverse: Bool,
         activations: UnsafePointer<T>, cell: UnsafePointer<T>, tanhCell: UnsafePointer<T>,

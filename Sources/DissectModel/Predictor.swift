@@ -16,6 +16,7 @@ public final class Predictor<T: Scalar> {
     /// Predicted label indices for every token of every sentence.
     /// - Parameter hidden: called per shard chunk with (first sentence index,
     ///   the shard): lets analysis read `hidden` before it is overwritten.
+    @_specialize(where T == Float)
     public func predict(
         parameters: [T], sentences: [EncodedSentence],
         visit: ((Int, TaggerShard<T>) -> Void)? = nil

@@ -80,6 +80,7 @@ public final class TaggerShard<T: Scalar> {
     ///   - dropoutRNG: draws the dropout masks; `nil` runs in evaluation mode (no dropout).
     ///   - withLoss: also computes the summed loss and dLoss/dlogits (needs labels).
     /// - Returns: the summed cross-entropy (0 when `withLoss` is false).
+    @_specialize(where T == Float)
     @discardableResult
     public func forward(
         parameters p: UnsafePointer<T>, sentences: [EncodedSentence], range: Range<Int>,
@@ -198,6 +199,7 @@ public final class TaggerShard<T: Scalar> {
     /// Backpropagates the loss of the last `forward(withLoss: true)` into
     /// `denseGradient` (overwritten) and `inputGradient` (word part: the
     /// caller scatters it into the word-embedding rows of `wordIndices`).
+    @_specialize(where T == Float)
     public func backward(parameters p: UnsafePointer<T>) {
         let c = configuration
         let N = tokenCount, Nc = charCount
@@ -289,6 +291,7 @@ public final class TaggerShard<T: Scalar> {
     }
 
     /// Index of the largest logit of `token` (the first on ties, as torch.argmax).
+    @_specialize(where T == Float)
     public func prediction(token: Int) -> Int {
         let m = configuration.labelCount
         let row = logits.pointer + token * m
@@ -336,6 +339,7 @@ public final class TaggerShard<T: Scalar> {
 extension TaggerShard {
     /// Adds this shard's gradient into a full-layout buffer: the dense part
     /// as is, and each token's word-vector gradient into its embedding row.
+    @_specialize(where T == Float)
     public func addGradient(into full: UnsafeMutablePointer<T>) {
         let base = offsets.denseStart
         Kernels.axpy(full + base, 1, denseGradient.pointer, denseCount)

@@ -1,0 +1,234 @@
+import DissectCore
+import DissectCorpus
+import Foundation
+
+/// Which words get a row in the embedding table.
+public enum VocabularyRule: String, Codable, Sendable, CaseIterable {
+    /// Training words plus every word of the embeddings file (NCRF++'s effect:
+    /// test words keep their pretrained vectors).
+    case trainAndEmbeddings = "train+embeddings"
+    /// Training words only; other words fall to the unknown row.
+    case train
+}
+
+/// Everything `dissect train` needs.
+public struct TrainingRequest: Sendable {
+    public var trainPath: String
+    public var devPath: String
+    public var testPath: String?
+    public var embeddingsPath: String?
+    public var tagColumn: Int?
+    public var configuration = TaggerConfiguration()
+    public var options = TrainingOptions()
+    public var vocabularyRule: VocabularyRule = .trainAndEmbeddings
+    public var digitsToZero = true
+    public var outputDirectory: String
+
+    public init(trainPath: String, devPath: String, outputDirectory: String) {
+        self.trainPath = trainPath
+        self.devPath = devPath
+        self.outputDirectory = outputDirectory
+    }
+}
+
+/// One line of `train-log.jsonl`.
+public struct EpochLog: Codable, Sendable {
+    public var epoch: Int
+    public var loss: Double
+    public var lossPerToken: Double
+    public var learningRate: Double
+    public var trainSeconds: Double
+    public var sentencesPerSecond: Double
+    public var devF1: Double?
+    public var devF1NCRF: Double?
+    public var devAccuracy: Double
+    public var testF1: Double?
+    public var testF1NCRF: Double?
+    public var testAccuracy: Double?
+    public var evaluationSeconds: Double
+    public var seconds: Double
+    public var best: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, loss, seconds, best
+        case lossPerToken = "loss_per_token"
+        case learningRate = "learning_rate"
+        case trainSeconds = "train_seconds"
+        case sentencesPerSecond = "sentences_per_second"
+        case devF1 = "dev_f1"
+        case devF1NCRF = "dev_f1_ncrf"
+        case devAccuracy = "dev_accuracy"
+        case testF1 = "test_f1"
+        case testF1NCRF = "test_f1_ncrf"
+        case testAccuracy = "test_accuracy"
+        case evaluationSeconds = "evaluation_seconds"
+    }
+}
+
+/// What happens during training, for a terminal or a log.
+public enum TrainingEvent: Sendable {
+    case loaded(trainSentences: Int, devSentences: Int, testSentences: Int?, words: Int, chars: Int, labels: [String],
+                vectorsExact: Int, vectorsLowercased: Int, vectorsRandom: Int, parameters: Int)
+    case warning(String)
+    case batch(epoch: Int, sentencesDone: Int, sentencesTotal: Int, loss: Double, seconds: Double)
+    case epoch(EpochLog)
+}
+
+/// Reads the data, builds vocabularies and the model, trains for the
+/// requested epochs and keeps the best-dev checkpoint in the output directory.
+public final class TrainingSession {
+    public let request: TrainingRequest
+    let report: (TrainingEvent) -> Void
+
+    public init(request: TrainingRequest, report: @escaping (TrainingEvent) -> Void) {
+        self.request = request
+        self.report = report
+    }
+
+    public struct Summary: Sendable {
+        public var checkpoint: Checkpoint
+        public var epochs: [EpochLog]
+        public var seconds: Double
+    }
+
+    public func run() throws -> Summary {
+        let started = Date()
+        let train = try CoNLLReader.read(path: request.trainPath, tagColumn: request.tagColumn)
+        let dev = try CoNLLReader.read(path: request.devPath, tagColumn: request.tagColumn)
+        let test = try request.testPath.map { try CoNLLReader.read(path: $0, tagColumn: request.tagColumn) }
+        let embeddings = try request.embeddingsPath.map { try Embeddings.read(path: $0) }
+        if let embeddings, embeddings.duplicateCount > 0 {
+            report(.warning("\(request.embeddingsPath ?? ""): \(embeddings.duplicateCount) duplicate words; the first vector of each was kept"))
+        }
+
+        let words = VocabularyBuilder.words(
+            training: train.sentences, embeddings: embeddings,
+            includeEmbeddingWords: request.vocabularyRule == .trainAndEmbeddings, digitsToZero: request.digitsToZero)
+        let chars = VocabularyBuilder.characters(training: train.sentences, digitsToZero: request.digitsToZero)
+        let labels = VocabularyBuilder.labels(training: train.sentences)
+
+        var configuration = request.configuration
+        configuration.wordEmbeddingDim = embeddings?.dimension ?? configuration.wordEmbeddingDim
+        configuration.wordCount = words.count
+        configuration.charCount = chars.count
+        configuration.labelCount = labels.count
+
+        var embeddingRNG = SplitMix64(seed: request.options.seed, stream: 0x454D_4245)
+        let initial = initialWordVectors(
+            vocabulary: words, embeddings: embeddings, dimension: configuration.wordEmbeddingDim, rng: &embeddingRNG)
+        var parameterRNG = SplitMix64(seed: request.options.seed, stream: 0x494E_4954)
+        let model = TaggerModel<Float>.initialized(
+            configuration: configuration, wordVectors: initial.vectors, rng: &parameterRNG)
+
+        let chunked = isChunkLabelSet(labels.items)
+        var record = TrainingRecord(
+            seed: request.options.seed, epochs: request.options.epochs, bestEpoch: 0,
+            selectionMetric: chunked ? "f1" : "accuracy", seconds: 0, options: request.options,
+            vocabularyRule: request.vocabularyRule.rawValue)
+        record.trainFile = request.trainPath
+        record.devFile = request.devPath
+        record.testFile = request.testPath
+        record.embeddingsFile = request.embeddingsPath
+        record.tagColumn = request.tagColumn
+        var metadata = CheckpointMetadata(
+            configuration: configuration,
+            vocabulary: VocabularyLists(words: words.items, chars: chars.items, labels: labels.items),
+            unknownWordIndex: 0, unknownCharIndex: 0, digitsToZero: request.digitsToZero, training: record)
+
+        let encoder = SentenceEncoder(metadata: metadata)
+        let trainEncoded = encoder.encode(train.sentences)
+        let devEncoded = encoder.encode(dev.sentences)
+        let testEncoded = test.map { encoder.encode($0.sentences) }
+        for corpus in [dev] + (test.map { [$0] } ?? []) {
+            let unknown = encoder.unknownLabels(in: corpus)
+            if !unknown.isEmpty {
+                report(.warning("\(corpus.path): labels never seen in training, scored as errors: \(unknown.joined(separator: ", "))"))
+            }
+        }
+        report(.loaded(
+            trainSentences: train.sentences.count, devSentences: dev.sentences.count, testSentences: test?.sentences.count,
+            words: words.count, chars: chars.count, labels: labels.items,
+            vectorsExact: initial.stats.exact, vectorsLowercased: initial.stats.lowercased, vectorsRandom: initial.stats.random,
+            parameters: model.layout.totalCount))
+
+        try AtomicFile.makeDirectory(request.outputDirectory)
+        let logPath = request.outputDirectory + "/train-log.jsonl"
+        let trainer = Trainer(model: model, options: request.options)
+        let predictor = Predictor<Float>(configuration: configuration)
+        var logs: [EpochLog] = []
+        var best = -Double.infinity
+        var bestCheckpoint = Checkpoint(metadata: metadata, model: model)
+        var logText = ""
+        for epoch in 0..<request.options.epochs {
+            let epochStarted = Date()
+            let result = trainer.runEpoch(epoch, sentences: trainEncoded) { done, loss in
+                self.report(.batch(
+                    epoch: epoch + 1, sentencesDone: done, sentencesTotal: trainEncoded.count, loss: loss,
+                    seconds: Date().timeIntervalSince(epochStarted)))
+            }
+            let evaluationStarted = Date()
+            let current = trainer.model
+            let devResult = predictor.evaluate(checkpointModel: current, encoder: encoder, corpus: dev, encoded: devEncoded)
+            let testResult = test.map { predictor.evaluate(checkpointModel: current, encoder: encoder, corpus: $0, encoded: testEncoded) }
+            let evaluationSeconds = Date().timeIntervalSince(evaluationStarted)
+            let score = chunked ? devResult.report.f1 : devResult.report.accuracy
+            let improved = score > best
+            let log = EpochLog(
+                epoch: epoch + 1, loss: result.loss, lossPerToken: result.loss / Double(max(1, result.tokens)),
+                learningRate: request.options.learningRate(epoch: epoch), trainSeconds: result.seconds,
+                sentencesPerSecond: Double(result.sentences) / max(result.seconds, 1e-9),
+                devF1: chunked ? devResult.report.f1 : nil, devF1NCRF: chunked ? devResult.report.ncrfF1 : nil,
+                devAccuracy: devResult.report.accuracy,
+                testF1: chunked ? testResult?.report.f1 : nil, testF1NCRF: chunked ? testResult?.report.ncrfF1 : nil,
+                testAccuracy: testResult?.report.accuracy, evaluationSeconds: evaluationSeconds,
+                seconds: Date().timeIntervalSince(epochStarted), best: improved)
+            logs.append(log)
+            if improved {
+                best = score
+                record.bestEpoch = epoch + 1
+                record.devF1 = log.devF1
+                record.devF1NCRF = log.devF1NCRF
+                record.devAccuracy = log.devAccuracy
+                record.testF1 = log.testF1
+                record.testF1NCRF = log.testF1NCRF
+                record.testAccuracy = log.testAccuracy
+                record.seconds = Date().timeIntervalSince(started)
+                metadata.training = record
+                bestCheckpoint = Checkpoint(metadata: metadata, model: current)
+                try bestCheckpoint.save(to: request.outputDirectory)
+            }
+            logText += String(decoding: try Checkpoint.encodeJSONLine(log), as: UTF8.self)
+            try AtomicFile.write(logText, to: logPath)
+            report(.epoch(log))
+        }
+        // The final record carries the whole run's time.
+        record.seconds = Date().timeIntervalSince(started)
+        bestCheckpoint.metadata.training = record
+        try AtomicFile.write(try Checkpoint.encodeJSON(bestCheckpoint.metadata), to: Checkpoint.metadataPath(request.outputDirectory))
+        return Summary(checkpoint: bestCheckpoint, epochs: logs, seconds: record.seconds)
+    }
+}
+
+/// True when every label is `O` or `B-`/`I-`/`E-`/`S-` + a type: the labels
+/// are chunks, scored by F1; otherwise (POS tags) by token accuracy.
+public func isChunkLabelSet(_ labels: [String]) -> Bool {
+    var sawChunk = false
+    for label in labels {
+        if label == "O" { continue }
+        let parts = label.split(separator: "-", maxSplits: 1)
+        guard parts.count == 2, ["B", "I", "E", "S"].contains(String(parts[0])), !parts[1].isEmpty else { return false }
+        sawChunk = true
+    }
+    return sawChunk
+}
+
+extension Checkpoint {
+    /// One compact JSON object and a newline, for `.jsonl` logs.
+    public static func encodeJSONLine<Value: Encodable>(_ value: Value) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(value)
+        data.append(0x0A)
+        return data
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import DissectCore
+import DissectCorpus
+import DissectModel
+import Foundation
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score a checkpoint on a CoNLL file: conlleval's table, NCRF++'s F1, token and per-label accuracy.")
+
+    @Option(help: "The checkpoint directory written by `dissect train`.")
+    var model: String
+
+    @Option(help: "The CoNLL file to tag and score.")
+    var data: String
+
+    @Option(help: "The 1-based column that holds the gold label (default: the last column).")
+    var tagColumn: Int?
+
+    @Flag(help: "Print the scores as one JSON object instead of tables.")
+    var json = false
+
+    @Option(help: "Also write 'word gold predicted' lines (blank line between sentences) to this file, the input conlleval.pl reads.")
+    var predictions: String?
+
+    func validate() throws {
+        if let tagColumn, tagColumn < 1 { throw ValidationError("--tag-column must be 1 or more (columns are counted from 1).") }
+    }
+
+    struct Output: Encodable {
+        var model: String
+        var data: String
+        var seconds: Double
+        var unknownLabels: [String]
+        var report: EvaluationReport
+
+        enum CodingKeys: String, CodingKey {
+            case model, data, seconds, report
+            case unknownLabels = "unknown_labels"
+        }
+    }
+
+    func run() throws {
+        let checkpoint = try Checkpoint.load(from: model)
+        let corpus = try CoNLLReader.read(path: data, tagColumn: tagColumn)
+        let encoder = SentenceEncoder(metadata: checkpoint.metadata)
+        let unknown = encoder.unknownLabels(in: corpus)
+        if !unknown.isEmpty {
+            Terminal.warn("\(data): labels the model never saw in training, scored as errors: \(unknown.joined(separator: ", "))")
+        }
+        let started = Date()
+        let predictor = Predictor<Float>(configuration: checkpoint.model.configuration)
+        let result = predictor.evaluate(checkpointModel: checkpoint.model, encoder: encoder, corpus: corpus)
+        let seconds = Date().timeIntervalSince(started)
+        if let predictions {
+            var text = ""
+            for (sentence, predicted) in zip(corpus.sentences, result.predicted) {
+                for index in 0..<sentence.words.count {
+                    text += "\(sentence.words[index]) \(sentence.labels[index]) \(predicted[index])\n"
+                }
+                text += "\n"
+            }
+            try AtomicFile.write(text, to: predictions)
+        }
+        let report = result.report
+        if json {
+            let output = Output(model: model, data: data, seconds: seconds, unknownLabels: unknown, report: report)
+            print(String(decoding: try Checkpoint.encodeJSON(output), as: UTF8.self), terminator: "")
+            return
+        }
+        if report.isChunked {
+            print(Evaluator.conllevalTable(report), terminator: "")
+            print("NCRF++ scorer (stray I-X dropped): precision \(format(report.ncrfPrecision)), recall \(format(report.ncrfRecall)), F1 \(format(report.ncrfF1))")
+        }
+        print("token accuracy: \(format(report.accuracy))% of \(report.tokens) tokens in \(report.sentences) sentences (\(format(seconds, 3)) s)")
+        print("per-label accuracy (gold label predicted as itself):")
+        for label in report.labelAccuracy {
+            print("  \(label.label.padding(toLength: 10, withPad: " ", startingAt: 0)) \(format(label.accuracy).leftPadded(6))%  (\(label.correct)/\(label.total))")
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

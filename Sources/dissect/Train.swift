@@ -1,0 +1,172 @@
+import ArgumentParser
+import DissectCore
+import DissectModel
+import Foundation
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a tagger (by default the paper's: GloVe + char CNN, uni-LSTM 50, softmax) and keep the best-dev checkpoint.")
+
+    @OptionGroup var corpus: CorpusOptions
+
+    @Option(help: "A GloVe or word2vec text file of word vectors (default: the 50-d GloVe subset under data/ or ../shared/data when present).")
+    var embeddings: String?
+
+    @Flag(help: "Start every word vector at random instead of reading an embeddings file.")
+    var noEmbeddings = false
+
+    @Option(help: "The word-vector width when no embeddings file is used.")
+    var wordDim = 50
+
+    @Option(help: "Which words get a vector: 'train+embeddings' (training words plus every word of the embeddings file) or 'train'.")
+    var vocabulary: String = VocabularyRule.trainAndEmbeddings.rawValue
+
+    @Flag(help: "Keep digits as written instead of replacing each by 0 before lookup.")
+    var noDigitNormalization = false
+
+    @Option(help: "The recurrent cell: 'lstm' or 'gru'.")
+    var cell: String = "lstm"
+
+    @Option(help: "Hidden units per direction.")
+    var hidden = 50
+
+    @Flag(help: "Run a second recurrent layer right to left and concatenate both directions.")
+    var bidirectional = false
+
+    @Flag(help: "Leave out the character CNN.")
+    var noCharCnn = false
+
+    @Option(help: "Dropout probability on the char embeddings, the LSTM input and the LSTM output, in [0, 1).")
+    var dropout = 0.5
+
+    @Option(help: "The optimizer: 'sgd' (NCRF++'s default) or 'adam'.")
+    var optimizer: String = "sgd"
+
+    @Option(help: "The learning rate (default 0.015 for sgd, 0.001 for adam).")
+    var lr: Double?
+
+    @Option(help: "SGD learning-rate decay: epoch e (from 0) uses lr / (1 + decay * e).")
+    var lrDecay = 0.05
+
+    @Option(help: "The L2 penalty added to every gradient.")
+    var l2 = 1e-8
+
+    @Option(help: "Sentences per mini-batch.")
+    var batchSize = 10
+
+    @Option(help: "Passes over the training data.")
+    var epochs = 10
+
+    @Option(help: "Rescale the gradient to at most this global norm (off by default).")
+    var clip: Double?
+
+    @Option(help: "The seed for shuffling, initialisation and dropout; the same seed gives the same checkpoint.")
+    var seed: UInt64 = 1
+
+    @Option(help: "The directory that receives model.safetensors, model.json and train-log.jsonl.")
+    var out = "runs/model"
+
+    @Flag(help: "Replace a model already in --out.")
+    var overwrite = false
+
+    func validate() throws {
+        guard hidden >= 1 else { throw ValidationError("--hidden must be at least 1.") }
+        guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1).") }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1.") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
+        guard wordDim >= 1 else { throw ValidationError("--word-dim must be at least 1.") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number.") }
+        guard lrDecay >= 0 && lrDecay.isFinite else { throw ValidationError("--lr-decay must be 0 or more.") }
+        guard l2 >= 0 && l2.isFinite else { throw ValidationError("--l2 must be 0 or more.") }
+        if let clip, !(clip > 0 && clip.isFinite) { throw ValidationError("--clip must be a positive number.") }
+        guard CellKind(rawValue: cell) != nil else { throw ValidationError("--cell must be 'lstm' or 'gru', not '\(cell)'.") }
+        guard OptimizerKind(rawValue: optimizer) != nil else {
+            throw ValidationError("--optimizer must be 'sgd' or 'adam', not '\(optimizer)'.")
+        }
+        guard VocabularyRule(rawValue: vocabulary) != nil else {
+            throw ValidationError("--vocabulary must be 'train+embeddings' or 'train', not '\(vocabulary)'.")
+        }
+        if noEmbeddings && embeddings != nil { throw ValidationError("--embeddings and --no-embeddings cannot be used together.") }
+    }
+
+    func run() throws {
+        let files = try corpus.resolve()
+        var request = TrainingRequest(trainPath: files.train, devPath: files.dev, outputDirectory: out)
+        request.testPath = files.test
+        request.tagColumn = corpus.tagColumn
+        request.embeddingsPath = noEmbeddings ? nil : (embeddings ?? DataSearch.embeddingsFile())
+        if !noEmbeddings && request.embeddingsPath == nil {
+            Terminal.warn("no embeddings file found; word vectors start at random (pass --embeddings FILE)")
+        }
+        request.vocabularyRule = VocabularyRule(rawValue: vocabulary) ?? .trainAndEmbeddings
+        request.digitsToZero = !noDigitNormalization
+        var configuration = TaggerConfiguration()
+        configuration.cell = CellKind(rawValue: cell) ?? .lstm
+        configuration.hiddenSize = hidden
+        configuration.bidirectional = bidirectional
+        configuration.charCNN = !noCharCnn
+        configuration.dropout = dropout
+        configuration.wordEmbeddingDim = wordDim
+        request.configuration = configuration
+        var options = TrainingOptions()
+        options.optimizer = OptimizerKind(rawValue: optimizer) ?? .sgd
+        options.learningRate = lr ?? (options.optimizer == .adam ? 0.001 : 0.015)
+        options.learningRateDecay = lrDecay
+        options.l2 = l2
+        options.batchSize = batchSize
+        options.epochs = epochs
+        options.clip = clip
+        options.seed = seed
+        request.options = options
+
+        if FileManager.default.fileExists(atPath: out + "/model.json") && !overwrite {
+            throw DissectError(
+                .usage, file: out, problem: "the output directory already holds a trained model",
+                fix: "pass --overwrite to replace it, or choose another --out")
+        }
+
+        let epochs = self.epochs
+        let session = TrainingSession(request: request) { event in
+            switch event {
+            case .loaded(let train, let dev, let test, let words, let chars, let labels, let exact, let lower, let random, let parameters):
+                Terminal.log(
+                    "data: \(train) train, \(dev) dev" + (test.map { ", \($0) test" } ?? "") + " sentences; "
+                    + "\(words) words (\(exact) vectors exact, \(lower) lower-cased, \(random) random), \(chars) chars, "
+                    + "\(labels.count) labels; \(parameters) parameters")
+            case .warning(let text):
+                Terminal.warn(text)
+            case .batch(let epoch, let done, let total, let loss, let seconds):
+                guard Terminal.isInteractive else { break }
+                let rate = Double(done) / max(seconds, 1e-9)
+                Terminal.status(
+                    "epoch \(epoch)/\(epochs) \(Terminal.bar(Double(done) / Double(max(total, 1)))) "
+                    + "\(done)/\(total) sentences  \(Int(rate)) sent/s  loss \(format(loss / Double(max(done, 1)), 3))/sent")
+            case .epoch(let log):
+                var line = "epoch \(log.epoch)/\(epochs): loss \(format(log.loss, 1)), \(format(log.trainSeconds)) s "
+                    + "(\(Int(log.sentencesPerSecond)) sent/s)"
+                if let f1 = log.devF1 {
+                    line += "; dev F1 \(format(f1)) (NCRF++ \(format(log.devF1NCRF ?? 0)))"
+                } else {
+                    line += "; dev accuracy \(format(log.devAccuracy))"
+                }
+                if let f1 = log.testF1 {
+                    line += "; test F1 \(format(f1)) (NCRF++ \(format(log.testF1NCRF ?? 0)))"
+                } else if let accuracy = log.testAccuracy {
+                    line += "; test accuracy \(format(accuracy))"
+                }
+                if log.best { line += "  *best, saved" }
+                Terminal.log(line)
+            }
+        }
+        let summary = try session.run()
+        if let record = summary.checkpoint.metadata.training {
+            var line = "best epoch \(record.bestEpoch)"
+            if let f1 = record.devF1 { line += ": dev F1 \(format(f1)) (NCRF++ \(format(record.devF1NCRF ?? 0)))" }
+            if let f1 = record.testF1 { line += ", test F1 \(format(f1)) (NCRF++ \(format(record.testF1NCRF ?? 0)))" }
+            if record.devF1 == nil, let accuracy = record.devAccuracy { line += ": dev accuracy \(format(accuracy))" }
+            if record.devF1 == nil, let accuracy = record.testAccuracy { line += ", test accuracy \(format(accuracy))" }
+            line += "; \(format(summary.seconds, 1)) s in all; checkpoint in \(out)"
+            print(line)
+        }
+    }
+}
