@@ -45,6 +45,34 @@ import Testing
         #expect(embeddings.vectors == expected)
     }
 
+    /// The byte-level fast path must give exactly the Float that Float(String) gives.
+    @Test func fastDecimalPathIsCorrectlyRounded() {
+        var rng = SplitMix64(seed: 17)
+        var checked = 0
+        for _ in 0..<20_000 {
+            let digits = 1 + rng.nextIndex(below: 9)
+            var spelled = rng.nextUnit() < 0.5 ? "-" : ""
+            let point = rng.nextIndex(below: digits + 1)
+            for position in 0..<digits {
+                if position == point && position > 0 { spelled += "." }
+                spelled += String(rng.nextIndex(below: 10))
+            }
+            if rng.nextUnit() < 0.3 { spelled += "e" + String(rng.nextIndex(below: 25) - 12) }
+            let bytes = Array(spelled.utf8)
+            let fast = bytes.withUnsafeBufferPointer { Embeddings.exactShortDecimal($0, 0..<bytes.count) }
+            if let fast {
+                #expect(fast == Float(spelled), "\(spelled)")
+                #expect(fast.sign == Float(spelled)?.sign, "\(spelled)")
+                checked += 1
+            }
+        }
+        #expect(checked > 10_000)
+        for text in ["", "-", ".", "e5", "1e", "1.2.3", "nan", "inf", "0x1p3", "123456789", "1e11", "1-2"] {
+            let bytes = Array(text.utf8)
+            #expect(bytes.withUnsafeBufferPointer { Embeddings.exactShortDecimal($0, 0..<bytes.count) } == nil, "\(text)")
+        }
+    }
+
     @Test func errorsNameFileAndLine() {
         func message(_ text: String) -> String {
             TestSupport.dissectError { _ = try Embeddings.parse(TestSupport.bytes(text), path: "e.txt") }?.description
@@ -97,5 +125,11 @@ import Testing
         #expect(embeddings.vectors.count == 22_973 * 50)
         #expect(embeddings.words.first == "the")
         #expect(embeddings.vector(for: "the")?.first == 0.418)
+        // Every number of the first 1,000 lines equals Float(String).
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)).prefix(600_000), as: UTF8.self)
+        for (row, line) in text.split(separator: "\n").prefix(1_000).enumerated() {
+            let numbers = line.split(separator: " ").dropFirst().map { Float(String($0)) }
+            #expect(numbers == Array(embeddings.vectors[(row * 50)..<((row + 1) * 50)]), "line \(row + 1)")
+        }
     }
 }
