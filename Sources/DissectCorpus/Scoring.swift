@@ -15,7 +15,14 @@ public struct Chunk: Hashable, Sendable {
 
 /// Which program's idea of a chunk to follow.
 public enum ChunkScheme: Sendable {
-    /// conlleval.pl (CoNLL-2000/2003 scorer): see `ConllevalRules`.
+    /// conlleval.pl (CoNLL-2000/2003 scorer, version 2004-01-26). A label is
+    /// split at its first "-" into prefix and type ("O" has type ""). A chunk
+    /// starts at B after B/I/O, at I or E after O, at E or I after E, at "["
+    /// or "]", and at any prefix other than O or "." whose type differs from
+    /// the previous token's — so a stray I-X (after O, at a sentence start, or
+    /// after a chunk of type Y) starts a chunk of type X. A chunk ends before
+    /// B or O after B/I, before E/I/O after E, after "[" or "]", and wherever
+    /// the type changes (previous prefix not O or ".").
     case conlleval
     /// NCRF++ `utils/metric.py`, `get_ner_BIO`: see `Chunker.ncrfChunks`.
     case ncrf

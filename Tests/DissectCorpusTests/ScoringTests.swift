@@ -167,6 +167,25 @@ func runConlleval(gold: [[String]], predicted: [[String]], script: String) throw
         }
     }
 
+    @Test(.enabled(if: TestSupport.conllevalPath != nil && TestSupport.sharedFile("data/conll2003/valid.txt") != nil,
+                   "conlleval.pl or CoNLL-2003 data not present"))
+    func realValidationSplitMatchesConllevalScript() throws {
+        guard let script = TestSupport.conllevalPath,
+              let path = TestSupport.sharedFile("data/conll2003/valid.txt") else { return }
+        let gold = try CoNLLReader.read(path: path).sentences.map(\.labels)
+        var rng = SplitMix64(seed: 2003)
+        let predicted = gold.map { labels in
+            labels.map { rng.nextUnit() < 0.1 ? Self.bioAlphabet[rng.nextIndex(below: Self.bioAlphabet.count)] : $0 }
+        }
+        let output = try runConlleval(gold: gold, predicted: predicted, script: script)
+        #expect(output != nil)
+        let report = Evaluator.evaluate(gold: gold, predicted: predicted)
+        #expect(Evaluator.conllevalTable(report) == output)
+        let perfect = Evaluator.evaluate(gold: gold, predicted: gold)
+        #expect(perfect.f1 == 100 && perfect.ncrfF1 == 100 && perfect.accuracy == 100)
+        #expect(perfect.goldChunks == 5_942)   // the published count of entities in CoNLL-2003 dev
+    }
+
     @Test func conllevalChunksAgreeWithTheCounter() {
         // For BIO labels the chunk sets give the same counts as the state machine.
         let (gold, predicted) = Self.randomLabels(seed: 9, sentences: 200, alphabet: Self.bioAlphabet)
