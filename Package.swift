@@ -1,10 +1,19 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+import Foundation
+
 // Kernels run on unsafe pointers; in release builds we also drop integer
-// overflow and exclusivity checks from the numeric modules.
+// overflow and exclusivity checks from the numeric modules. On x86-64 the
+// kernels are compiled for Haswell-class CPUs (AVX2 + FMA, every x86 laptop and server
+// since about 2015); set DISSECT_PORTABLE=1 to build for any x86-64.
+#if arch(x86_64)
+let cpuFlags = ProcessInfo.processInfo.environment["DISSECT_PORTABLE"] == "1" ? [] : ["-target-cpu", "haswell"]
+#else
+let cpuFlags: [String] = []
+#endif
 let kernelSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"] + cpuFlags, .when(configuration: .release)),
 ]
 
 let package = Package(

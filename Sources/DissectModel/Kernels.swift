@@ -97,3 +97,96 @@ enum FloatKernels {
         raw.storeBytes(of: old + value, as: SIMD8<Float>.self)
     }
 }
+
+extension Kernels {
+    /// `values[i] = σ(values[i])` for i in 0..<count.
+    @inline(__always)
+    static func sigmoidInPlace<T: Scalar>(_ values: UnsafeMutablePointer<T>, _ count: Int) {
+        if T.self == Float.self {
+            FloatKernels.sigmoidInPlace(UnsafeMutableRawPointer(values).assumingMemoryBound(to: Float.self), count)
+            return
+        }
+        for index in 0..<count { values[index] = T.sigmoid(values[index]) }
+    }
+
+    /// `values[i] = tanh(values[i])` for i in 0..<count.
+    @inline(__always)
+    static func tanhInPlace<T: Scalar>(_ values: UnsafeMutablePointer<T>, _ count: Int) {
+        if T.self == Float.self {
+            FloatKernels.tanhInPlace(UnsafeMutableRawPointer(values).assumingMemoryBound(to: Float.self), count)
+            return
+        }
+        for index in 0..<count { values[index] = T.tanh(values[index]) }
+    }
+}
+
+extension FloatKernels {
+    /// e^x for eight lanes: Cephes' `expf` (range reduction by ln 2, degree-5
+    /// polynomial), within 2 ulp of libm over [−87, 88]; inputs are clamped there.
+    /// Rounding to an integer uses the 1.5·2²³ trick: adding it leaves the
+    /// integer in the low mantissa bits, which also gives 2ⁿ without a conversion.
+    @inline(__always)
+    static func exp(_ input: SIMD8<Float>) -> SIMD8<Float> {
+        let low = SIMD8<Float>(repeating: -87), high = SIMD8<Float>(repeating: 88)
+        var x = input.replacing(with: low, where: input .< low)
+        x.replace(with: high, where: x .> high)
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let shifted = x * 1.442_695_04 + magic
+        let n = shifted - magic
+        x = x - n * 0.693_359_375 - n * -2.121_944_4e-4
+        let z = x * x
+        var y = SIMD8<Float>(repeating: 1.987_569_15e-4)
+        y = y * x + 1.398_199_95e-3
+        y = y * x + 8.333_451_9e-3
+        y = y * x + 4.166_579_59e-2
+        y = y * x + 1.666_666_55e-1
+        y = y * x + 5.000_000_12e-1
+        y = y * z + x + 1
+        let integer = unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000
+        let scale = unsafeBitCast((integer &+ 127) &<< 23, to: SIMD8<Float>.self)
+        return y * scale
+    }
+
+    @inline(__always)
+    static func sigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        1 / (1 + exp(-x))
+    }
+
+    /// tanh x = 2σ(2x) − 1 (absolute error below 1e-7).
+    @inline(__always)
+    static func tanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        2 / (1 + exp(-2 * x)) - 1
+    }
+
+    static func sigmoidInPlace(_ values: UnsafeMutablePointer<Float>, _ count: Int) {
+        let raw = UnsafeMutableRawPointer(values)
+        var index = 0
+        while index + 8 <= count {
+            let v = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+            raw.storeBytes(of: sigmoid(v), toByteOffset: index * 4, as: SIMD8<Float>.self)
+            index += 8
+        }
+        if index < count { tail(values + index, count - index, sigmoid) }
+    }
+
+    static func tanhInPlace(_ values: UnsafeMutablePointer<Float>, _ count: Int) {
+        let raw = UnsafeMutableRawPointer(values)
+        var index = 0
+        while index + 8 <= count {
+            let v = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+            raw.storeBytes(of: tanh(v), toByteOffset: index * 4, as: SIMD8<Float>.self)
+            index += 8
+        }
+        if index < count { tail(values + index, count - index, tanh) }
+    }
+
+    /// The last 1–7 lanes go through the same SIMD function, so every element
+    /// gets exactly the same arithmetic wherever it sits.
+    @inline(__always)
+    private static func tail(_ values: UnsafeMutablePointer<Float>, _ count: Int, _ function: (SIMD8<Float>) -> SIMD8<Float>) {
+        var lanes = SIMD8<Float>()
+        for lane in 0..<count { lanes[lane] = values[lane] }
+        let result = function(lanes)
+        for lane in 0..<count { values[lane] = result[lane] }
+    }
+}

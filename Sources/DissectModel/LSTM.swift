@@ -37,25 +37,22 @@ enum LSTMRecurrence {
             } else {
                 hPrev.update(repeating: 0, count: H)
             }
+            // Gate activations over whole vectors, so the Float path runs them 8 lanes at a time.
+            Kernels.sigmoidInPlace(gates, 2 * H)
+            Kernels.tanhInPlace(gates + 2 * H, H)
+            Kernels.sigmoidInPlace(gates + 3 * H, H)
             let c = cell + t * H
             let tc = tanhCell + t * H
             let h = hidden + t * hiddenStride
-            for unit in 0..<H {
-                let inputGate = T.sigmoid(gates[unit])
-                let forgetGate = T.sigmoid(gates[H + unit])
-                let candidate = T.tanh(gates[2 * H + unit])
-                let outputGate = T.sigmoid(gates[3 * H + unit])
-                gates[unit] = inputGate
-                gates[H + unit] = forgetGate
-                gates[2 * H + unit] = candidate
-                gates[3 * H + unit] = outputGate
-                let cPrev: T = previous >= 0 ? cell[previous * H + unit] : 0
-                let cNew = forgetGate * cPrev + inputGate * candidate
-                c[unit] = cNew
-                let tanhC = T.tanh(cNew)
-                tc[unit] = tanhC
-                h[unit] = outputGate * tanhC
+            if previous >= 0 {
+                let cPrev = cell + previous * H
+                for unit in 0..<H { c[unit] = gates[H + unit] * cPrev[unit] + gates[unit] * gates[2 * H + unit] }
+            } else {
+                for unit in 0..<H { c[unit] = gates[unit] * gates[2 * H + unit] }
             }
+            tc.update(from: c, count: H)
+            Kernels.tanhInPlace(tc, H)
+            for unit in 0..<H { h[unit] = gates[3 * H + unit] * tc[unit] }
         }
     }
 

@@ -157,3 +157,19 @@ import DissectCore
         }
     }
 }
+
+@Suite struct ActivationTests {
+    /// The SIMD exp-based activations against libm, over the range that matters.
+    @Test func simdActivationsMatchLibm() {
+        var values: [Float] = stride(from: -30.0, through: 30.0, by: 0.01).map { Float($0) }
+        values += [-100, 100, 0, -0.0, 1e-8, -1e-8, 88, -88]
+        var sigmoid = values, tanh = values
+        FloatKernels.sigmoidInPlace(&sigmoid, sigmoid.count)
+        FloatKernels.tanhInPlace(&tanh, tanh.count)
+        for (index, x) in values.enumerated() {
+            let exactSigmoid = 1 / (1 + Foundation.exp(-Double(x)))
+            #expect(abs(Double(sigmoid[index]) - exactSigmoid) <= 2e-7 + 2e-6 * exactSigmoid, "sigmoid(\(x))")
+            #expect(abs(Double(tanh[index]) - Foundation.tanh(Double(x))) <= 3e-7, "tanh(\(x))")
+        }
+    }
+}
