@@ -329,6 +329,14 @@ public enum Evaluator {
         var isChunked = true
         var sawLabel = false
         var checkedLabels: [String: Bool] = [:]
+        // Labels repeat: parse each distinct one once.
+        var parsedTags: [String: ConllevalRules.Tag] = [:]
+        func tag(_ label: String) -> ConllevalRules.Tag {
+            if let known = parsedTags[label] { return known }
+            let parsed = ConllevalRules.Tag(label)
+            parsedTags[label] = parsed
+            return parsed
+        }
 
         func looksChunked(_ label: String) -> Bool {
             if let known = checkedLabels[label] { return known }
@@ -349,8 +357,7 @@ public enum Evaluator {
             for (goldLabel, guessLabel) in zip(goldLabels, guessLabels) {
                 sawLabel = true
                 if isChunked && !(looksChunked(goldLabel) && looksChunked(guessLabel)) { isChunked = false }
-                counter.step(
-                    correct: ConllevalRules.Tag(goldLabel), guessed: ConllevalRules.Tag(guessLabel), isBoundary: false)
+                counter.step(correct: tag(goldLabel), guessed: tag(guessLabel), isBoundary: false)
                 labelTotal[goldLabel, default: 0] += 1
                 if goldLabel == guessLabel {
                     exactTokens += 1

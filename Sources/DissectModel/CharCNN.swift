@@ -176,3 +176,49 @@ enum SoftmaxCrossEntropy {
 func addColumnSums<T: Scalar>(_ matrix: UnsafePointer<T>, rows: Int, columns: Int, into out: UnsafeMutablePointer<T>) {
     for row in 0..<rows { Kernels.axpy(out, 1, matrix + row * columns, columns) }
 }
+
+extension CharCNN {
+    /// Inference without im2col: with no dropout the convolution is linear in
+    /// fixed char vectors, so each (char, window offset) contributes a fixed
+    /// `[F]` vector, tabulated once per call:
+    ///
+    ///     table[char, k, f] = Σ_c W[f, c, k] · E[char, c]
+    ///     convolution[p] = Σ_k table[chars[p + k − pad], k]   (inside the word)
+    ///
+    /// - Parameters:
+    ///   - embedding: `[charCount, C]`; weight: `[F, C, window]`.
+    ///   - table: scratch `[charCount, window, F]`.
+    ///   - convolution: out `[Nc, F]` (no bias, as the GEMM path).
+    @_specialize(where T == Float)
+    static func convolveByTable<T: Scalar>(
+        embedding: UnsafePointer<T>, charCount: Int, dimension C: Int, filters F: Int, window: Int,
+        weight: UnsafePointer<T>, chars: UnsafePointer<Int32>, wordStarts: UnsafePointer<Int32>, wordCount: Int,
+        table: UnsafeMutablePointer<T>, convolution: UnsafeMutablePointer<T>
+    ) {
+        for char in 0..<charCount {
+            let vector = embedding + char * C
+            for k in 0..<window {
+                let out = table + (char * window + k) * F
+                for filter in 0..<F {
+                    var sum: T = 0
+                    let row = weight + filter * C * window + k
+                    for c in 0..<C { sum += row[c * window] * vector[c] }
+                    out[filter] = sum
+                }
+            }
+        }
+        let pad = (window - 1) / 2
+        for word in 0..<wordCount {
+            let start = Int(wordStarts[word]), end = Int(wordStarts[word + 1])
+            for position in start..<end {
+                let out = convolution + position * F
+                out.update(repeating: 0, count: F)
+                for k in 0..<window {
+                    let source = position + k - pad
+                    guard source >= start && source < end else { continue }
+                    Kernels.axpy(out, 1, table + (Int(chars[source]) * window + k) * F, F)
+                }
+            }
+        }
+    }
+}

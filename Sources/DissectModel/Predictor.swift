@@ -6,7 +6,7 @@ public final class Predictor<T: Scalar> {
     public let configuration: TaggerConfiguration
     let shards: [TaggerShard<T>]
     /// Sentences per forward call: bounds scratch memory on large files.
-    public var chunkSize = 1024
+    public var chunkSize = 64
 
     public init(configuration: TaggerConfiguration, shardCount: Int = 2) {
         self.configuration = configuration

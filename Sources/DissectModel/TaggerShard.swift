@@ -31,6 +31,7 @@ public final class TaggerShard<T: Scalar> {
     let charMask = Buffer<T>()
     let columns = Buffer<T>()
     let convolution = Buffer<T>()
+    let charTable = Buffer<T>()
     public let input = Buffer<T>()
     let inputMask = Buffer<T>()
     let projected: [Buffer<T>]
@@ -101,24 +102,33 @@ public final class TaggerShard<T: Scalar> {
         // Char features.
         if c.charCNN {
             let C = c.charEmbeddingDim, F = c.charFilters, width = C * c.charWindow
-            let embedded = charEmbedded.reserve(Nc * C)
-            for position in 0..<Nc {
-                (embedded + position * C).update(
-                    from: p + offsets.charEmbedding + Int(charIndices.pointer[position]) * C, count: C)
-            }
-            if training, let rng = dropoutRNG {
-                let mask = charMask.reserve(Nc * C)
-                Dropout.makeMask(mask, count: Nc * C, probability: c.dropout, rng: &rng.pointee)
-                Dropout.apply(embedded, mask: mask, count: Nc * C)
-            }
-            let cols = columns.reserve(Nc * width)
-            CharCNN.im2col(
-                embedded: embedded, dimension: C, window: c.charWindow,
-                wordStarts: wordCharStarts.pointer, wordCount: N, columns: cols)
             let conv = convolution.reserve(Nc * F)
-            BLAS.gemm(
-                transposeB: true, m: Nc, n: F, k: width,
-                a: cols, lda: width, b: p + offsets.charWeight, ldb: width, c: conv, ldc: F)
+            if withLoss {
+                // Training path: keep the im2col rows for backward.
+                let embedded = charEmbedded.reserve(Nc * C)
+                for position in 0..<Nc {
+                    (embedded + position * C).update(
+                        from: p + offsets.charEmbedding + Int(charIndices.pointer[position]) * C, count: C)
+                }
+                if training, let rng = dropoutRNG {
+                    let mask = charMask.reserve(Nc * C)
+                    Dropout.makeMask(mask, count: Nc * C, probability: c.dropout, rng: &rng.pointee)
+                    Dropout.apply(embedded, mask: mask, count: Nc * C)
+                }
+                let cols = columns.reserve(Nc * width)
+                CharCNN.im2col(
+                    embedded: embedded, dimension: C, window: c.charWindow,
+                    wordStarts: wordCharStarts.pointer, wordCount: N, columns: cols)
+                BLAS.gemm(
+                    transposeB: true, m: Nc, n: F, k: width,
+                    a: cols, lda: width, b: p + offsets.charWeight, ldb: width, c: conv, ldc: F)
+            } else {
+                CharCNN.convolveByTable(
+                    embedding: p + offsets.charEmbedding, charCount: c.charCount, dimension: C, filters: F,
+                    window: c.charWindow, weight: p + offsets.charWeight, chars: charIndices.pointer,
+                    wordStarts: wordCharStarts.pointer, wordCount: N,
+                    table: charTable.reserve(c.charCount * c.charWindow * F), convolution: conv)
+            }
             CharCNN.maxPool(
                 convolution: conv, filters: F, bias: p + offsets.charBias,
                 wordStarts: wordCharStarts.pointer, wordCount: N,

@@ -173,3 +173,24 @@ import DissectCore
         }
     }
 }
+
+@Suite struct InferencePathTests {
+    /// Inference tabulates the char convolution; training uses im2col + GEMM.
+    /// Both must give the same logits.
+    @Test(arguments: [1, 3, 5])
+    func tabulatedCharConvolutionMatchesIm2col(window: Int) {
+        var c = tinyConfiguration(cell: .lstm, bidirectional: true, charCNN: true)
+        c.charWindow = window
+        let model: TaggerModel<Double> = randomModel(c, seed: 13)
+        let sentences = tinySentences(seed: 14, configuration: c, lengths: [5, 1, 9, 2])
+        let shard = TaggerShard<Double>(configuration: c)
+        let (training, inference) = model.parameters.withUnsafeBufferPointer { p -> ([Double], [Double]) in
+            shard.forward(parameters: p.baseAddress!, sentences: sentences, range: 0..<4, dropoutRNG: nil, withLoss: true)
+            let first = shard.logits.array(shard.tokenCount * c.labelCount)
+            shard.forward(parameters: p.baseAddress!, sentences: sentences, range: 0..<4, dropoutRNG: nil, withLoss: false)
+            return (first, shard.logits.array(shard.tokenCount * c.labelCount))
+        }
+        #expect(training.count == 17 * c.labelCount)
+        for index in training.indices { #expect(abs(training[index] - inference[index]) < 1e-12) }
+    }
+}
