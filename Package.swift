@@ -41,7 +41,6 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "synbench", dependencies: ["DissectModel"], swiftSettings: kernelSettings),
         .testTarget(name: "DissectCoreTests", dependencies: ["DissectCore"]),
         .testTarget(name: "DissectCorpusTests", dependencies: ["DissectCorpus"]),
         .testTarget(
