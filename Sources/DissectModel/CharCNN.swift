@@ -123,8 +123,16 @@ enum Dropout {
     static func makeMask<T: Scalar>(
         _ mask: UnsafeMutablePointer<T>, count: Int, probability: Double, rng: inout SplitMix64
     ) {
+        // Two 32-bit uniforms per draw: drop when u < p·2³².
         let keep = T(1 / (1 - probability))
-        for index in 0..<count { mask[index] = rng.nextUnit() < probability ? 0 : keep }
+        let threshold = UInt64((probability * 4_294_967_296).rounded(.down))
+        var index = 0
+        while index < count {
+            let bits = rng.next()
+            mask[index] = (bits & 0xFFFF_FFFF) < threshold ? 0 : keep
+            if index + 1 < count { mask[index + 1] = (bits >> 32) < threshold ? 0 : keep }
+            index += 2
+        }
     }
 
     /// `values *= mask`, elementwise; also the backward (`gradient *= mask`).

@@ -190,3 +190,105 @@ extension FloatKernels {
         for lane in 0..<count { values[lane] = result[lane] }
     }
 }
+
+extension Kernels {
+    /// `out[0..<rows] = matrix[rows, columns] · x[0..<columns]` (row-major), as
+    /// dot products: used where the output is short (dh from the 4H gate
+    /// gradients) so no scalar column tail is left over.
+    @inline(__always)
+    static func setMatrixTimesVector<T: Scalar>(
+        _ out: UnsafeMutablePointer<T>, _ matrix: UnsafePointer<T>, _ x: UnsafePointer<T>, rows: Int, columns: Int
+    ) {
+        if T.self == Float.self {
+            FloatKernels.setMatrixTimesVector(
+                UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self),
+                UnsafeRawPointer(matrix).assumingMemoryBound(to: Float.self),
+                UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), rows: rows, columns: columns)
+            return
+        }
+        referenceSetMatrixTimesVector(out, matrix, x, rows: rows, columns: columns)
+    }
+
+    static func referenceSetMatrixTimesVector<T: Scalar>(
+        _ out: UnsafeMutablePointer<T>, _ matrix: UnsafePointer<T>, _ x: UnsafePointer<T>, rows: Int, columns: Int
+    ) {
+        for row in 0..<rows {
+            var sum: T = 0
+            for column in 0..<columns { sum += matrix[row * columns + column] * x[column] }
+            out[row] = sum
+        }
+    }
+}
+
+extension FloatKernels {
+    @inline(__always)
+    static func load(_ pointer: UnsafePointer<Float>, _ index: Int) -> SIMD8<Float> {
+        UnsafeRawPointer(pointer).loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    static func store(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>, _ index: Int) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: value, toByteOffset: index * 4, as: SIMD8<Float>.self)
+    }
+
+    static func setMatrixTimesVector(
+        _ out: UnsafeMutablePointer<Float>, _ matrix: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, columns: Int
+    ) {
+        for row in 0..<rows {
+            let line = matrix + row * columns
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+            var column = 0
+            while column + 16 <= columns {
+                a0 += load(line, column) * load(x, column)
+                a1 += load(line, column + 8) * load(x, column + 8)
+                column += 16
+            }
+            while column + 8 <= columns {
+                a0 += load(line, column) * load(x, column)
+                column += 8
+            }
+            var sum = (a0 + a1).sum()
+            while column < columns {
+                sum += line[column] * x[column]
+                column += 1
+            }
+            out[row] = sum
+        }
+    }
+
+    /// The elementwise part of one LSTM backward step (see `LSTMRecurrence.backward`)
+    /// for units 0..<H, eight at a time, with the same formulas for the tail.
+    static func lstmBackwardUnits(
+        H: Int, gates: UnsafePointer<Float>, tanhCell: UnsafePointer<Float>, upstream: UnsafePointer<Float>,
+        cellPrevious: UnsafePointer<Float>?, dhNext: UnsafeMutablePointer<Float>, dcNext: UnsafeMutablePointer<Float>,
+        dPre: UnsafeMutablePointer<Float>
+    ) {
+        var unit = 0
+        while unit + 8 <= H {
+            let i = load(gates, unit), f = load(gates, H + unit), g = load(gates, 2 * H + unit), o = load(gates, 3 * H + unit)
+            let tc = load(tanhCell, unit)
+            let dh = load(upstream, unit) + load(dhNext, unit)
+            let dc = load(dcNext, unit) + dh * o * (1 - tc * tc)
+            let cPrev = cellPrevious.map { load($0, unit) } ?? SIMD8<Float>()
+            store(dc * g * i * (1 - i), dPre, unit)
+            store(dc * cPrev * f * (1 - f), dPre, H + unit)
+            store(dc * i * (1 - g * g), dPre, 2 * H + unit)
+            store(dh * tc * o * (1 - o), dPre, 3 * H + unit)
+            store(dc * f, dcNext, unit)
+            unit += 8
+        }
+        while unit < H {
+            let i = gates[unit], f = gates[H + unit], g = gates[2 * H + unit], o = gates[3 * H + unit]
+            let tc = tanhCell[unit]
+            let dh = upstream[unit] + dhNext[unit]
+            let dc = dcNext[unit] + dh * o * (1 - tc * tc)
+            let cPrev = cellPrevious?[unit] ?? 0
+            dPre[unit] = dc * g * i * (1 - i)
+            dPre[H + unit] = dc * cPrev * f * (1 - f)
+            dPre[2 * H + unit] = dc * i * (1 - g * g)
+            dPre[3 * H + unit] = dh * tc * o * (1 - o)
+            dcNext[unit] = dc * f
+            unit += 1
+        }
+    }
+}

@@ -58,7 +58,7 @@ enum LSTMRecurrence {
 
     /// Backpropagation through time.
     /// - Parameters:
-    ///   - hiddenWeight: `[G, H]`, W_hh as stored.
+    ///   - hiddenWeightTransposed: `[H, G]`, W_hhᵀ (as in forward).
     ///   - hiddenGradient: `[T, ·]` at `hiddenStride`, dLoss/dh(t) from the layer above.
     ///   - preactivationGradient: out `[T, G]`, dLoss/d(gate pre-activations); the
     ///     caller turns it into dW_ih, dW_hh (with `previousHidden`), both biases and dx.
@@ -67,7 +67,7 @@ enum LSTMRecurrence {
     static func backward<T: Scalar>(
         steps: Int, hiddenSize H: Int, reverse: Bool,
         activations: UnsafePointer<T>, cell: UnsafePointer<T>, tanhCell: UnsafePointer<T>,
-        hiddenWeight: UnsafePointer<T>,
+        hiddenWeightTransposed: UnsafePointer<T>,
         hiddenGradient: UnsafePointer<T>, hiddenStride: Int,
         preactivationGradient: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>
     ) {
@@ -82,25 +82,37 @@ enum LSTMRecurrence {
             let gates = activations + t * G
             let dPre = preactivationGradient + t * G
             let upstream = hiddenGradient + t * hiddenStride
-            for unit in 0..<H {
-                let inputGate = gates[unit]
-                let forgetGate = gates[H + unit]
-                let candidate = gates[2 * H + unit]
-                let outputGate = gates[3 * H + unit]
-                let tanhC = tanhCell[t * H + unit]
-                let dh = upstream[unit] + dhNext[unit]
-                let dc = dcNext[unit] + dh * outputGate * (1 - tanhC * tanhC)
-                let cPrev: T = previous >= 0 ? cell[previous * H + unit] : 0
-                dPre[unit] = dc * candidate * inputGate * (1 - inputGate)
-                dPre[H + unit] = dc * cPrev * forgetGate * (1 - forgetGate)
-                dPre[2 * H + unit] = dc * inputGate * (1 - candidate * candidate)
-                dPre[3 * H + unit] = dh * tanhC * outputGate * (1 - outputGate)
-                dcNext[unit] = dc * forgetGate
+            if T.self == Float.self {
+                func float(_ pointer: UnsafePointer<T>) -> UnsafePointer<Float> {
+                    UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self)
+                }
+                func float(_ pointer: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+                    UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: Float.self)
+                }
+                FloatKernels.lstmBackwardUnits(
+                    H: H, gates: float(gates), tanhCell: float(tanhCell + t * H), upstream: float(upstream),
+                    cellPrevious: previous >= 0 ? float(cell + previous * H) : nil,
+                    dhNext: float(dhNext), dcNext: float(dcNext), dPre: float(dPre))
+            } else {
+                for unit in 0..<H {
+                    let inputGate = gates[unit]
+                    let forgetGate = gates[H + unit]
+                    let candidate = gates[2 * H + unit]
+                    let outputGate = gates[3 * H + unit]
+                    let tanhC = tanhCell[t * H + unit]
+                    let dh = upstream[unit] + dhNext[unit]
+                    let dc = dcNext[unit] + dh * outputGate * (1 - tanhC * tanhC)
+                    let cPrev: T = previous >= 0 ? cell[previous * H + unit] : 0
+                    dPre[unit] = dc * candidate * inputGate * (1 - inputGate)
+                    dPre[H + unit] = dc * cPrev * forgetGate * (1 - forgetGate)
+                    dPre[2 * H + unit] = dc * inputGate * (1 - candidate * candidate)
+                    dPre[3 * H + unit] = dh * tanhC * outputGate * (1 - outputGate)
+                    dcNext[unit] = dc * forgetGate
+                }
             }
             if s > 0 {
-                // dh(t−1) = W_hhᵀ · dPre: the rows of W_hh weighted by dPre.
-                dhNext.update(repeating: 0, count: H)
-                Kernels.addVectorTimesMatrix(dhNext, UnsafePointer(dPre), hiddenWeight, k: G, n: H)
+                // dh(t−1) = W_hhᵀ · dPre, as H dot products with the rows of W_hhᵀ.
+                Kernels.setMatrixTimesVector(dhNext, hiddenWeightTransposed, UnsafePointer(dPre), rows: H, columns: G)
             }
         }
     }

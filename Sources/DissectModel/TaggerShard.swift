@@ -249,7 +249,7 @@ public final class TaggerShard<T: Scalar> {
                         activations: activations[direction].pointer + start * G,
                         cell: cell[direction].pointer + start * H,
                         tanhCell: tanhCell[direction].pointer + start * H,
-                        hiddenWeight: p + weights.hiddenWeight,
+                        hiddenWeightTransposed: hiddenWeightTransposed[direction].pointer,
                         hiddenGradient: dHidden + start * O + direction * H, hiddenStride: O,
                         preactivationGradient: dInputPre + start * G, scratch: stepScratch)
                 case .gru:

@@ -194,3 +194,25 @@ import DissectCore
         for index in training.indices { #expect(abs(training[index] - inference[index]) < 1e-12) }
     }
 }
+
+@Suite struct MatrixVectorTests {
+    @Test(arguments: [(50, 200), (3, 12), (7, 37), (1, 5), (50, 150)])
+    func simdMatrixTimesVectorMatchesReference(rows: Int, columns: Int) {
+        var rng = SplitMix64(seed: UInt64(rows * 7 + columns))
+        let matrix = (0..<(rows * columns)).map { _ in Float(rng.uniform(-1, 1)) }
+        let x = (0..<columns).map { _ in Float(rng.uniform(-1, 1)) }
+        var fast = [Float](repeating: 9, count: rows), slow = fast
+        FloatKernels.setMatrixTimesVector(&fast, matrix, x, rows: rows, columns: columns)
+        Kernels.referenceSetMatrixTimesVector(&slow, matrix, x, rows: rows, columns: columns)
+        for index in 0..<rows { #expect(abs(fast[index] - slow[index]) < 1e-4) }
+    }
+
+    @Test func dropoutMaskKeepsAboutOneMinusP() {
+        var rng = SplitMix64(seed: 1)
+        var mask = [Float](repeating: -1, count: 10_001)
+        Dropout.makeMask(&mask, count: mask.count, probability: 0.5, rng: &rng)
+        #expect(mask.allSatisfy { $0 == 0 || $0 == 2 })
+        let kept = mask.filter { $0 == 2 }.count
+        #expect(abs(kept - 5000) < 300)
+    }
+}
