@@ -10,9 +10,9 @@ The model (Xin, Lin & Yu, EMNLP 2019, trained NCRF++-style), per sentence:
   ``c[t]`` (length ``L >= 1``) are embedded by ``char_embedding``
   (``nn.Embedding(C, Dc)``) as ``[1, Dc, L]``, passed through dropout and
   ``char_cnn`` (``nn.Conv1d(Dc, F, kernel_size=3, padding=1)``) and max-pooled
-  over the ``L`` positions, giving ``[F]``.  There is no padding to a batch's
-  longest word: words of equal length may be stacked, which never changes a
-  word's feature.  No nonlinearity;
+  over the ``L`` positions, giving ``[F]``.  A word's feature never depends on
+  its batch (words are stacked, but positions past a word's end are exact zeros
+  and are masked out of the max).  No nonlinearity;
 * ``x[t] = cat(x_w[t], charfeat[t])`` -> dropout -> ``lstm`` (``nn.LSTM`` or
   ``nn.GRU``, one layer, ``batch_first``, optionally bidirectional; the module
   is named ``lstm`` for both cells) -> ``h[t]`` -> dropout -> ``hidden2tag``
@@ -118,29 +118,33 @@ class Tagger(nn.Module):
     def char_features(self, words_chars: Sequence[Sequence[int]]) -> torch.Tensor:
         """Char-CNN features ``[n, F]`` of ``n`` words given as lists of char indices.
 
-        Words of equal length are stacked into one ``[k, Dc, L]`` convolution; since every
-        word in such a stack has exactly the same length, this equals convolving each word
-        on its own (no padding to a longer word ever enters a max).
+        Every word is convolved as if on its own (``[1, Dc, L]`` with the convolution's zero
+        padding) and max-pooled over its own ``L`` positions.  For speed all the words are
+        stacked into one ``[n, Dc, L_max]`` convolution, which changes no word's feature:
+        positions past a word's end hold exact zeros (the embedding is multiplied by a 0/1
+        mask, so they equal the convolution's own zero padding and get no gradient), and
+        outputs at those positions are set to -inf before the max, so they are never chosen.
         """
-        groups: Dict[int, List[int]] = {}
-        for i, cs in enumerate(words_chars):
-            if len(cs) == 0:
-                raise ValueError("a word needs at least one char")
-            groups.setdefault(len(cs), []).append(i)
+        n = len(words_chars)
+        lengths = [len(cs) for cs in words_chars]
+        if n == 0:
+            return self.char_embedding.weight.new_zeros(0, self.char_cnn.out_channels)
+        if min(lengths) == 0:
+            raise ValueError("a word needs at least one char")
+        width = max(lengths)
         device = self.char_embedding.weight.device
-        feats, order = [], []
-        for idx in groups.values():
-            ids = torch.tensor([list(words_chars[i]) for i in idx], dtype=torch.long, device=device)
-            e = self.char_embedding(ids).transpose(1, 2)           # [k, Dc, L]
-            e = self.dropout(e)
-            feats.append(self.char_cnn(e).max(dim=2).values)       # [k, F]
-            order.extend(idx)
-        stacked = torch.cat(feats, 0)
-        if len(groups) == 1:
-            return stacked  # already in order
-        inverse = torch.empty(len(order), dtype=torch.long)
-        inverse[torch.tensor(order, dtype=torch.long)] = torch.arange(len(order))
-        return stacked.index_select(0, inverse.to(stacked.device))
+        ids = torch.tensor([list(cs) + [0] * (width - len(cs)) for cs in words_chars],
+                           dtype=torch.long, device=device)                   # [n, L]
+        e = self.char_embedding(ids)                                           # [n, L, Dc]
+        if width != min(lengths):
+            mask = (torch.arange(width, device=device).unsqueeze(0)
+                    < torch.tensor(lengths, device=device).unsqueeze(1))      # [n, L]
+            e = e * mask.unsqueeze(2).to(e.dtype)
+        e = self.dropout(e.transpose(1, 2))                                    # [n, Dc, L]
+        out = self.char_cnn(e)                                                 # [n, F, L]
+        if width != min(lengths):
+            out = out.masked_fill(~mask.unsqueeze(1), float("-inf"))
+        return out.max(dim=2).values                                          # [n, F]
 
     def forward(self, words: Sequence[torch.Tensor],
                 chars: Optional[Sequence[Sequence[Sequence[int]]]] = None
@@ -645,3 +649,52 @@ def ncrfpp_fmeasure(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
     return {"accuracy": right_tags / all_tags if all_tags else 0.0, "precision": precision,
             "recall": recall, "f1": f1, "gold_chunks": gold_n, "found_chunks": pred_n,
             "correct_chunks": right_n}
+
+
+# --------------------------------------------------------------------------------------------
+# Self-test (python3 tools/dissect_torch.py --selftest)
+# --------------------------------------------------------------------------------------------
+
+def _selftest() -> None:
+    """Round-trip a random checkpoint and check the scorers on hand-made cases."""
+    torch.manual_seed(0)
+    words = ["</unk>", "EU", "rejects", "german", "0.0", "call"]
+    chars = ["</unk>"] + sorted(set("".join(words[1:])))
+    labels = ["O", "B-ORG", "I-ORG", "B-MISC"]
+    for cell, bi, use_chars in [("lstm", False, True), ("gru", True, True), ("lstm", True, False)]:
+        model = Tagger(len(words), len(labels), 4, 3, cell=cell, bidirectional=bi,
+                       use_chars=use_chars, chars=len(chars), char_dim=3, char_filters=5)
+        meta = build_meta(model, words, chars, labels)
+        with tempfile.TemporaryDirectory() as d:
+            save_checkpoint(model, meta, d)
+            loaded, meta2 = load_checkpoint(d)
+        for k, v in model.state_dict().items():
+            assert torch.equal(v, loaded.state_dict()[k]), k
+        assert meta2["configuration"] == model.configuration()
+        sentence = ["EU", "Rejects", "German", "9.5", "calls", "Call"]
+        lookup = Lookup.from_meta(meta2)
+        assert [lookup.word(w) for w in sentence] == [1, 2, 3, 4, 0, 5]
+        assert predict(model, meta, [sentence, []]) == predict(loaded, meta2, [sentence, []])
+    gold = [["B-PER", "I-PER", "O", "B-LOC", "I-LOC", "O"]]
+    pred = [["B-PER", "I-PER", "O", "I-LOC", "I-LOC", "O"]]
+    ce, nc = conlleval(gold, pred), ncrfpp_fmeasure(gold, pred)
+    assert (ce["found_chunks"], ce["correct_chunks"]) == (2, 2), ce     # I-LOC after O starts a chunk
+    assert (nc["found_chunks"], nc["correct_chunks"]) == (1, 1), nc     # ... NCRF++ drops it
+    pred = [["B-PER", "I-LOC", "O", "B-LOC", "I-LOC", "I-PER"]]
+    ce, nc = conlleval(gold, pred), ncrfpp_fmeasure(gold, pred)
+    assert (ce["found_chunks"], ce["correct_chunks"]) == (4, 1), ce
+    assert (nc["found_chunks"], nc["correct_chunks"]) == (2, 1), nc
+    print("dissect_torch self-test passed")
+
+
+if __name__ == "__main__":
+    import argparse
+
+    _ap = argparse.ArgumentParser(
+        description="PyTorch reference of dissect's tagger (a module: import it from tools/). "
+                    "Run with --selftest to round-trip checkpoints and check the scorers.")
+    _ap.add_argument("--selftest", action="store_true", help="run the self-test")
+    if _ap.parse_args().selftest:
+        _selftest()
+    else:
+        _ap.print_help()
