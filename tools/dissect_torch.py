@@ -194,9 +194,12 @@ class Tagger(nn.Module):
             "word_embedding_dim": self.word_embedding.embedding_dim,
             "char_cnn": self.use_chars,
             "dropout": self.dropout.p,
+            "word_count": self.word_embedding.num_embeddings,
+            "label_count": self.hidden2tag.out_features,
         }
         if self.use_chars:
-            cfg.update(char_embedding_dim=self.char_embedding.embedding_dim,
+            cfg.update(char_count=self.char_embedding.num_embeddings,
+                   char_embedding_dim=self.char_embedding.embedding_dim,
                        char_filters=self.char_cnn.out_channels,
                        char_window=self.char_cnn.kernel_size[0])
         return cfg
@@ -451,6 +454,10 @@ def load_checkpoint(directory: str, dtype: torch.dtype = torch.float32) -> Tuple
     cfg = meta["configuration"]
     vocab = meta["vocabulary"]
     use_chars = bool(cfg.get("char_cnn", False))
+    for key, listed in (("word_count", "words"), ("char_count", "chars"), ("label_count", "labels")):
+        if key in cfg and int(cfg[key]) != len(vocab.get(listed, [])):
+            raise ValueError(f"{directory}: configuration.{key} is {cfg[key]} but "
+                             f"vocabulary.{listed} has {len(vocab.get(listed, []))} entries")
     model = Tagger(
         words=len(vocab["words"]), labels=len(vocab["labels"]),
         word_dim=int(cfg["word_embedding_dim"]), hidden_size=int(cfg["hidden_size"]),
