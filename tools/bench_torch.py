@@ -14,7 +14,9 @@ else of its lower case, else uniform(-sqrt(3/dim), sqrt(3/dim)).  Chars: those o
 normalised training words (index 0 unknown); char embeddings uniform(+-sqrt(3/Dc)).
 
 Only the training loop is timed (not loading).  With --json one line is printed:
-{"framework":"pytorch","threads":N,"sentences":K,"seconds":s,"sentences_per_second":r,...}
+{"framework":"pytorch","threads":N,"sentences":K,"seconds":s,"sentences_per_second":r,
+ "torch_version":...,"cpus":...,"load_average_before":...,"load_average_after":...}
+(the 1-minute load averages show whether other work shared the CPUs during the run).
 
 Examples:
     python3 tools/bench_torch.py --threads 1 --sentences 3000 --json
@@ -168,6 +170,7 @@ def main(argv=None) -> int:
               f"words ({found} with vectors), {len(chars)} chars, {len(labels)} labels; "
               f"torch {torch.__version__}, {args.threads} thread(s)", file=sys.stderr)
 
+    load_before = os.getloadavg()[0]
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, weight_decay=1e-8)
     model.train()
     start = time.perf_counter()
@@ -192,7 +195,9 @@ def main(argv=None) -> int:
     result = {"framework": "pytorch", "threads": args.threads, "sentences": len(data),
               "epochs": args.epochs, "seconds": round(seconds, 3),
               "sentences_per_second": round(trained / seconds, 1),
-              "torch_version": torch.__version__}
+              "torch_version": torch.__version__, "cpus": os.cpu_count(),
+              "load_average_before": round(load_before, 2),
+              "load_average_after": round(os.getloadavg()[0], 2)}
     if args.eval:
         test = dt.read_conll(args.eval)
         pred = dt.predict(model, meta, [w for w, _ in test])
