@@ -206,10 +206,23 @@ def main(argv=None) -> int:
                           "conlleval_f1": dt.conlleval(gold, pred)["f1"],
                           "ncrfpp_f1": dt.ncrfpp_fmeasure(gold, pred)["f1"]}
     if args.save:
-        meta["training"] = {"producer": "tools/bench_torch.py", "train": args.train,
-                            "embeddings": args.embeddings, "epochs": args.epochs,
-                            "sentences": len(data), "seed": args.seed, "lr": args.lr,
-                            "batch_size": args.batch_size}
+        # The field names of dissect's TrainingRecord, so `dissect evaluate` reads the record.
+        meta["training"] = {
+            "seed": args.seed, "epochs": args.epochs, "best_epoch": args.epochs,
+            "selection_metric": "last", "seconds": seconds,
+            "options": {"epochs": args.epochs, "batch_size": args.batch_size,
+                        "optimizer": "sgd", "learning_rate": args.lr,
+                        "learning_rate_decay": args.lr_decay, "l2": 1e-8, "seed": args.seed,
+                        "adam_beta1": 0.9, "adam_beta2": 0.999, "adam_epsilon": 1e-8},
+            "train_file": args.train, "embeddings_file": args.embeddings,
+            "vocabulary_rule": "train+embeddings",
+            "dissect_version": f"tools/bench_torch.py (torch {torch.__version__})",
+        }
+        if args.eval:
+            meta["training"].update(dev_file=args.eval,
+                                    dev_f1=result["eval"]["conlleval_f1"],
+                                    dev_f1_ncrf=100 * result["eval"]["ncrfpp_f1"],
+                                    dev_accuracy=100 * result["eval"]["accuracy"])
         dt.save_checkpoint(model, meta, args.save)
     if args.json:
         print(json.dumps(result))

@@ -409,7 +409,11 @@ def _atomic_write(path: str, payload: bytes) -> None:
 def build_meta(model: Tagger, words: Sequence[str], chars: Sequence[str], labels: Sequence[str],
                unknown_word_index: int = 0, unknown_char_index: int = 0,
                digits_to_zero: bool = True, training: Optional[dict] = None) -> dict:
-    """The ``model.json`` object for ``model`` and its vocabularies."""
+    """The ``model.json`` object for ``model`` and its vocabularies.
+
+    ``training`` is omitted unless given: dissect reads it as its own ``TrainingRecord``
+    (see ``tools/bench_torch.py --save`` for a record with those field names).
+    """
     return {
         "format_version": FORMAT_VERSION,
         "configuration": model.configuration(),
@@ -418,7 +422,7 @@ def build_meta(model: Tagger, words: Sequence[str], chars: Sequence[str], labels
         "unknown_char_index": unknown_char_index,
         "digits_to_zero": digits_to_zero,
         "lookup": LOOKUP_TEXT,
-        "training": training or {},
+        **({"training": training} if training is not None else {}),
     }
 
 
