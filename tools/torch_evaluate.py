@@ -46,8 +46,12 @@ def main(argv=None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    model, meta = dt.load_checkpoint(args.model)
-    data = dt.read_conll(args.data, args.tag_column)
+    try:
+        model, meta = dt.load_checkpoint(args.model)
+        data = dt.read_conll(args.data, args.tag_column)
+    except (OSError, ValueError, KeyError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     words = [w for w, _ in data]
     gold = [g for _, g in data]
     start = time.perf_counter()
