@@ -126,6 +126,7 @@ struct Train: ParsableCommand {
         }
 
         let epochs = self.epochs
+        var lastDraw = -1.0
         let session = TrainingSession(request: request) { event in
             switch event {
             case .loaded(let train, let dev, let test, let words, let chars, let labels, let exact, let lower, let random, let parameters):
@@ -136,7 +137,9 @@ struct Train: ParsableCommand {
             case .warning(let text):
                 Terminal.warn(text)
             case .batch(let epoch, let done, let total, let loss, let seconds):
-                guard Terminal.isInteractive else { break }
+                // Redraw at most ten times a second.
+                guard Terminal.isInteractive, done == total || seconds - lastDraw >= 0.1 || seconds < lastDraw else { break }
+                lastDraw = seconds
                 let rate = Double(done) / max(seconds, 1e-9)
                 Terminal.status(
                     "epoch \(epoch)/\(epochs) \(Terminal.bar(Double(done) / Double(max(total, 1)))) "
