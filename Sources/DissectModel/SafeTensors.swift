@@ -80,10 +80,14 @@ public enum SafeTensors {
             }
             var values = [Float](repeating: 0, count: count)
             let start = headerEnd + offsets[0]
-            for index in 0..<count {
-                let at = start + index * 4
-                let bits = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-                values[index] = Float(bitPattern: bits)
+            bytes.withUnsafeBytes { raw in
+                values.withUnsafeMutableBytes { target in
+                    target.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[start..<(start + count * 4)]))
+                }
+            }
+            // The data is little-endian; swap on a big-endian host.
+            if UInt32(1).littleEndian != 1 {
+                for index in 0..<count { values[index] = Float(bitPattern: UInt32(littleEndian: values[index].bitPattern)) }
             }
             tensors[name] = Tensor(name: name, shape: shape, values: values)
         }
