@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+
+/// `dissect evaluate` on the reference checkpoint: the tables, --json, --predictions,
+/// and agreement with conlleval.pl when it is at hand.
+@Suite("dissect evaluate")
+struct EvaluateTests {
+    /// The overall line of the conlleval table: `accuracy: A%; precision: P%; recall: R%; FB1: F`.
+    static func overallFB1(_ table: String) -> String? {
+        for line in table.split(separator: "\n") where line.hasPrefix("accuracy:") {
+            if let range = line.range(of: "FB1: ") {
+                return String(line[range.upperBound...]).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return nil
+    }
+
+    static func processedTokens(_ table: String) -> Int? {
+        for line in table.split(separator: "\n") where line.hasPrefix("processed ") {
+            let words = line.split(separator: " ")
+            if words.count > 1 { return Int(words[1]) }
+        }
+        return nil
+    }
+
+    @Test("prints conlleval's table, the NCRF++ F1, token accuracy and per-label lines")
+    func table() async throws {
+        let trained = try await SharedModel.shared.get()
+        let sandbox = try Sandbox()
+        let result = try await sandbox.run(["evaluate", "--model", trained.out, "--data", trained.files.test])
+        #expect(result.status == 0, "\(result)")
+        let lines = result.stdoutLines
+        #expect(lines.first?.hasPrefix("processed \(SyntheticCoNLL.testTokenCount) tokens with ") == true, "\(result.stdout)")
+        #expect(Self.processedTokens(result.stdout) == SyntheticCoNLL.testTokenCount)
+        #expect(lines.count > 1 && lines[1].hasPrefix("accuracy: ") && lines[1].contains("FB1: "), "\(result.stdout)")
+        for type in ["LOC", "ORG", "PER"] {
+            #expect(lines.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("\(type): precision: ") }, "type line for \(type)")
+        }
+        #expect(lines.contains { $0.hasPrefix("NCRF++ scorer") && $0.contains(" F1 ") }, "\(result.stdout)")
+        #expect(lines.contains { $0.hasPrefix("token accuracy: ") && $0.contains("of \(SyntheticCoNLL.testTokenCount) tokens in 30 sentences") },
+                "\(result.stdout)")
+        #expect(lines.contains("per-label accuracy (gold label predicted as itself):"))
+        for label in ["B-LOC", "B-ORG", "B-PER", "I-LOC", "I-ORG", "I-PER", "O"] {
+            #expect(lines.contains { $0.hasPrefix("  \(label) ") && $0.hasSuffix(")") }, "per-label line for \(label)")
+        }
+        // The per-label counts add up to the tokens.
+        var total = 0
+        for line in lines where line.hasPrefix("  ") && line.hasSuffix(")") {
+            if let slash = line.lastIndex(of: "/"), let close = line.lastIndex(of: ")") {
+                total += Int(line[line.index(after: slash)..<close]) ?? 0
+            }
+        }
+        #expect(total == SyntheticCoNLL.testTokenCount)
+        #expect(result.stderr.isEmpty, "\(result.stderr)")
+    }
+
+    @Test("--json is one parseable object whose report agrees with the table, and --predictions matches conlleval's input")
+    func jsonAndPredictions() async throws {
+        let trained = try await SharedModel.shared.get()
+        let sandbox = try Sandbox()
+        let predictions = sandbox.path("predictions.txt")
+        async let tableRun = sandbox.run(["evaluate", "--model", trained.out, "--data", trained.files.test])
+        async let jsonRun = sandbox.run(
+            ["evaluate", "--model", trained.out, "--data", trained.files.test, "--json", "--predictions", predictions])
+        let (table, json) = try await (tableRun, jsonRun)
+        #expect(table.status == 0, "\(table)")
+        #expect(json.status == 0, "\(json)")
+
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any],
+                                  "stdout of --json must be exactly one JSON object: \(json.stdout)")
+        let report = try #require(object["report"] as? [String: Any])
+        let f1 = try #require(report["f1"] as? Double)
+        let tableF1 = try #require(Self.overallFB1(table.stdout))
+        #expect(twoDecimals(f1) == tableF1, "JSON f1 \(f1) vs table FB1 \(tableF1)")
+        #expect(report["tokens"] as? Int == SyntheticCoNLL.testTokenCount)
+        #expect(report["sentences"] as? Int == 30)
+        #expect(object["data"] as? String == trained.files.test)
+        #expect((object["unknown_labels"] as? [Any])?.isEmpty == true)
+        // The test file has unseen names: the score is high but the check is not the trivial 100 = 100.
+        #expect(f1 > 50, "F1 on the test file: \(f1)")
+
+        // --predictions: `word gold predicted`, a blank line after each sentence.
+        let text = try Files.text(predictions)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let tokenLines = lines.filter { !$0.isEmpty }
+        #expect(tokenLines.count == SyntheticCoNLL.testTokenCount)
+        #expect(tokenLines.count == report["tokens"] as? Int)
+        #expect(text.hasSuffix("\n\n"), "the last sentence is followed by a blank line too")
+        let expected = SyntheticCoNLL.testSentences.flatMap { $0 }
+        var correct = 0
+        for (line, token) in zip(tokenLines, expected) {
+            let columns = line.split(separator: " ").map(String.init)
+            #expect(columns.count == 3, "\(line)")
+            guard columns.count == 3 else { continue }
+            #expect(columns[0] == token.word && columns[1] == token.ner, "\(line) vs \(token.word) \(token.ner)")
+            if columns[1] == columns[2] { correct += 1 }
+        }
+        // Sentences: groups of token lines separated by one blank line.
+        let groups = text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+        #expect(groups.map { $0.split(separator: "\n").count } == SyntheticCoNLL.testSentences.map(\.count))
+        // Token accuracy in the JSON is the share of matching gold/predicted columns.
+        let accuracy = try #require(report["accuracy"] as? Double)
+        #expect(abs(accuracy - 100 * Double(correct) / Double(tokenLines.count)) < 1e-9)
+
+        // conlleval.pl on the predictions gives the same FB1.
+        if let script = Conlleval.script, let perl = Conlleval.perl {
+            let fb1 = try Conlleval.fb1(perl: perl, script: script, input: predictions)
+            #expect(fb1 == tableF1, "conlleval.pl FB1 \(fb1 ?? "nil") vs dissect \(tableF1)")
+            #expect(fb1 == twoDecimals(f1))
+        }
+    }
+
+    @Test("an evaluation file with labels the model never saw warns and still scores")
+    func unknownLabels() async throws {
+        let trained = try await SharedModel.shared.get()
+        let sandbox = try Sandbox()
+        let data = try sandbox.write("misc.conll", "Paris NNP B-NP B-MISC\nsaid VBD B-VP O\n\nJohn NNP B-NP B-PER\n\n")
+        let result = try await sandbox.run(["evaluate", "--model", trained.out, "--data", data, "--json"])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stderr.hasPrefix("warning: ") && result.stderr.contains("B-MISC"), "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["unknown_labels"] as? [String] == ["B-MISC"])
+        #expect((object["report"] as? [String: Any])?["tokens"] as? Int == 3)
+    }
+}
+
+/// conlleval.pl from the shared tools, when present together with perl.
+enum Conlleval {
+    static let script: String? = {
+        let candidates = [
+            "/work/shared/tools/conlleval.pl",
+            DissectBinary.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/tools/conlleval.pl").path,
+        ]
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+    }()
+
+    static let perl: String? = {
+        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        return (directories.map { "\($0)/perl" } + ["/usr/bin/perl"]).first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    /// Runs `perl conlleval.pl < input` and returns the overall FB1 it prints.
+    static func fb1(perl: String, script: String, input: String) throws -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: perl)
+        process.arguments = [script]
+        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: input))
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "conlleval.pl failed")
+        return EvaluateTests.overallFB1(String(decoding: data, as: UTF8.self))
+    }
+}
