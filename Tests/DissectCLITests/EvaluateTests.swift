@@ -137,6 +137,20 @@ struct EvaluateTests {
         #expect(Self.conllevalPart(result.stdout) == output, "dissect:\n\(result.stdout)\nconlleval.pl:\n\(output)")
     }
 
+    @Test("a CRLF copy of the data scores exactly like the LF original")
+    func crlfData() async throws {
+        let trained = try await SharedModel.shared.get()
+        let sandbox = try Sandbox()
+        let crlf = try sandbox.write("crlf.conll", SyntheticCoNLL.test.replacingOccurrences(of: "\n", with: "\r\n"))
+        async let originalRun = sandbox.run(["evaluate", "--model", trained.out, "--data", trained.files.test, "--json"])
+        async let crlfRun = sandbox.run(["evaluate", "--model", trained.out, "--data", crlf, "--json"])
+        let (original, windows) = try await (originalRun, crlfRun)
+        #expect(original.status == 0 && windows.status == 0, "\(original)\n\(windows)")
+        let a = try #require(try JSONSerialization.jsonObject(with: Data(original.stdout.utf8)) as? [String: Any])
+        let b = try #require(try JSONSerialization.jsonObject(with: Data(windows.stdout.utf8)) as? [String: Any])
+        #expect((a["report"] as? NSDictionary) == (b["report"] as? NSDictionary))
+    }
+
     @Test("an evaluation file with labels the model never saw warns and still scores")
     func unknownLabels() async throws {
         let trained = try await SharedModel.shared.get()

@@ -319,6 +319,8 @@ enum SyntheticCoNLL {
 /// lr 0.1) with which 4 epochs on the synthetic corpus are enough.
 let fastTrainingFlags = ["--no-embeddings", "--hidden", "8", "--batch-size", "2", "--lr", "0.1", "--dropout", "0"]
 
+nonisolated(unsafe) var sharedSandboxRoot: String?
+
 /// The reference run (`--seed 1 --epochs 4`), trained once and shared by the
 /// tests that only read a checkpoint. Its sandbox lives for the whole test run.
 actor SharedModel {
@@ -338,6 +340,9 @@ actor SharedModel {
         if let task { return try await task.value }
         let task = Task { () throws -> Trained in
             let sandbox = try Sandbox()
+            // The actor keeps the sandbox for the whole run; remove it when the test process exits.
+            sharedSandboxRoot = sandbox.root.path
+            atexit { if let root = sharedSandboxRoot { try? FileManager.default.removeItem(atPath: root) } }
             let files = try sandbox.writeCorpus()
             let out = sandbox.path("reference-model")
             let arguments = SharedModel.referenceArguments(files: files, out: out, seed: 1)

@@ -162,6 +162,19 @@ struct TrainTests {
         #expect(record["train_file"] as? String == sandbox.dataDirectory.path + "/train.txt")
         #expect(record["dev_file"] as? String == sandbox.dataDirectory.path + "/valid.txt")
         #expect(record["test_file"] as? String == sandbox.dataDirectory.path + "/test.txt")
+
+        // $DISSECT_DATA/conll2003 is searched too (here without a test.txt: no test file).
+        let nested = try Sandbox()
+        let directory = nested.dataDirectory.appendingPathComponent("conll2003")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data(SyntheticCoNLL.train.utf8).write(to: directory.appendingPathComponent("train.txt"))
+        try Data(SyntheticCoNLL.dev.utf8).write(to: directory.appendingPathComponent("valid.txt"))
+        let second = try await nested.run(["train"] + fastTrainingFlags + ["--epochs", "1", "--out", "m"])
+        #expect(second.status == 0, "\(second)")
+        let secondRecord = try #require(try Files.json(nested.path("m") + "/model.json")["training"] as? [String: Any])
+        #expect(secondRecord["train_file"] as? String == directory.path + "/train.txt")
+        #expect(secondRecord["test_file"] == nil)
+        #expect(!second.stdout.contains("test F1"), "\(second.stdout)")
     }
 
     @Test("a tiny embeddings file sets the word vectors; $DISSECT_EMBEDDINGS is found without flags")
