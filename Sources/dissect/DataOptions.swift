@@ -30,6 +30,9 @@ struct CorpusOptions: ParsableArguments {
     /// $DISSECT_DATA, data/conll2003 and ../shared/data/conll2003.
     func resolve() throws -> (train: String, dev: String, test: String?) {
         var directory = dataDir
+        if directory == nil && train != nil && dev == nil && DataSearch.conllDirectory() == nil {
+            throw DissectError(.usage, problem: "--train was given without --dev", fix: "pass --dev FILE (the development file that picks the best epoch)")
+        }
         if directory == nil && (train == nil || dev == nil) {
             directory = DataSearch.conllDirectory()
             if directory == nil {

@@ -14,7 +14,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "The CoNLL file to tag and score.")
     var data: String
 
-    @Option(help: "The 1-based column that holds the gold label (default: the last column).")
+    @Option(help: "The 1-based column that holds the gold label (default: the column the model was trained on, else the last).")
     var tagColumn: Int?
 
     @Flag(help: "Print the scores as one JSON object instead of tables.")
@@ -42,7 +42,9 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let checkpoint = try Checkpoint.load(from: model)
-        let corpus = try CoNLLReader.read(path: data, tagColumn: tagColumn)
+        // Without --tag-column, read the column the model was trained on.
+        let column = tagColumn ?? checkpoint.metadata.training?.tagColumn
+        let corpus = try CoNLLReader.read(path: data, tagColumn: column)
         let encoder = SentenceEncoder(metadata: checkpoint.metadata)
         let unknown = encoder.unknownLabels(in: corpus)
         if !unknown.isEmpty {
@@ -65,7 +67,12 @@ struct Evaluate: ParsableCommand {
         let report = result.report
         if json {
             let output = Output(model: model, data: data, seconds: seconds, unknownLabels: unknown, report: report)
-            print(String(decoding: try Checkpoint.encodeJSON(output), as: UTF8.self), terminator: "")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            var text = String(decoding: try encoder.encode(output), as: UTF8.self)
+            text += "\n"
+            print(text, terminator: "")
             return
         }
         if report.isChunked {
