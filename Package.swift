@@ -20,7 +20,7 @@ let package = Package(
     name: "dissect",
     products: [
         .executable(name: "dissect", targets: ["dissect"]),
-        .library(name: "DissectKit", targets: ["DissectCore", "DissectCorpus", "DissectModel"]),
+        .library(name: "DissectKit", targets: ["DissectCore", "DissectCorpus", "DissectModel", "DissectAnalysis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,10 +34,12 @@ let package = Package(
         .target(name: "DissectCore", dependencies: ["COpenBLAS"], swiftSettings: kernelSettings),
         .target(name: "DissectCorpus", dependencies: ["DissectCore"], swiftSettings: kernelSettings),
         .target(name: "DissectModel", dependencies: ["DissectCore", "DissectCorpus"], swiftSettings: kernelSettings),
+        .target(name: "DissectAnalysis", dependencies: ["DissectModel", "DissectCorpus"], swiftSettings: kernelSettings),
         .executableTarget(
             name: "dissect",
             dependencies: [
                 "DissectModel",
+                "DissectAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -49,6 +51,11 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "DissectCLITests", dependencies: ["DissectModel"]),
+        .testTarget(
+            name: "DissectAnalysisTests",
+            dependencies: ["DissectAnalysis"],
+            resources: [.copy("Fixtures")]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -360,3 +360,11 @@ extension TaggerShard {
         }
     }
 }
+
+extension TaggerShard {
+    /// The input projection of direction `direction` from the last forward:
+    /// `[tokenCount, G]`, x·W_ihᵀ + b_ih (+ b_hh for an LSTM).
+    public func projectedInput(direction: Int) -> UnsafePointer<T> {
+        UnsafePointer(projected[direction].pointer)
+    }
+}

@@ -1,0 +1,84 @@
+import DissectCore
+import DissectCorpus
+import DissectModel
+
+/// One pass of a trained tagger over a corpus, cached for analysis: every
+/// token's hidden state h(t), logits and prediction, and (for recurrent
+/// ablation) the input projections, so later steps never rerun the char CNN
+/// or the input GEMM.
+public struct ModelRun: Sendable {
+    public let checkpoint: Checkpoint
+    public let labels: [String]
+    /// n: width of h(t), H × directions, numbered [forward; backward].
+    public let neuronCount: Int
+    public let tokenCount: Int
+    /// Token offset of each sentence, `sentences + 1` values.
+    public let sentenceStarts: [Int]
+    /// `[N, n]`, token-major.
+    public let hidden: [Float]
+    /// `[N, m]`.
+    public let logits: [Float]
+    public let predicted: [Int32]
+    /// Gold label index per token; −1 for a label the model does not know.
+    public let gold: [Int32]
+    public let goldLabels: [[String]]
+    /// Per direction `[N, G]` when asked for.
+    public let projected: [[Float]]?
+    public let dataPath: String
+
+    public init(checkpoint: Checkpoint, corpus: Corpus, keepProjections: Bool = false) {
+        self.checkpoint = checkpoint
+        let configuration = checkpoint.model.configuration
+        labels = checkpoint.metadata.vocabulary.labels
+        neuronCount = configuration.outputSize
+        dataPath = corpus.path
+        let encoder = SentenceEncoder(metadata: checkpoint.metadata)
+        let encoded = encoder.encode(corpus.sentences)
+        var starts = [0]
+        starts.reserveCapacity(encoded.count + 1)
+        for sentence in encoded { starts.append(starts[starts.count - 1] + sentence.count) }
+        sentenceStarts = starts
+        let N = starts[starts.count - 1]
+        tokenCount = N
+        let n = neuronCount, m = configuration.labelCount, G = configuration.gateSize
+        var hidden = [Float](repeating: 0, count: N * n)
+        var logits = [Float](repeating: 0, count: N * m)
+        let projectionBuffers = (0..<(keepProjections ? configuration.directionCount : 0)).map { _ in
+            UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, N * G))
+        }
+        defer { projectionBuffers.forEach { $0.deallocate() } }
+        let predictor = Predictor<Float>(configuration: configuration)
+        var predictedSentences: [[Int32]] = []
+        hidden.withUnsafeMutableBufferPointer { hiddenBuffer in
+            logits.withUnsafeMutableBufferPointer { logitsBuffer in
+                let hiddenOut = hiddenBuffer.baseAddress!, logitsOut = logitsBuffer.baseAddress!
+                let projectionOut = projectionBuffers.map { $0.baseAddress! }
+                predictedSentences = predictor.predict(parameters: checkpoint.model.parameters, sentences: encoded) { first, shard in
+                    // The shard holds sentences first ..< first + shard.sentenceCount, from token starts[first].
+                    let offset = starts[first]
+                    let count = shard.tokenCount
+                    (hiddenOut + offset * n).update(from: shard.hidden.pointer, count: count * n)
+                    (logitsOut + offset * m).update(from: shard.logits.pointer, count: count * m)
+                    for (direction, out) in projectionOut.enumerated() {
+                        (out + offset * G).update(from: shard.projectedInput(direction: direction), count: count * G)
+                    }
+                }
+            }
+        }
+        self.hidden = hidden
+        self.logits = logits
+        self.projected = keepProjections ? projectionBuffers.map { Array($0.prefix(N * G)) } : nil
+        predicted = predictedSentences.flatMap { $0 }
+        gold = encoded.flatMap(\.labels)
+        goldLabels = corpus.sentences.map(\.labels)
+    }
+
+    /// `hidden2tag.weight` as stored, `[m, n]`.
+    public var outputWeight: ArraySlice<Float> {
+        checkpoint.model.tensor("hidden2tag.weight") ?? []
+    }
+
+    public var outputBias: ArraySlice<Float> {
+        checkpoint.model.tensor("hidden2tag.bias") ?? []
+    }
+}
