@@ -27,13 +27,22 @@ public struct ModelRun: Sendable {
     public let dataPath: String
 
     public init(checkpoint: Checkpoint, corpus: Corpus, keepProjections: Bool = false) {
+        let encoder = SentenceEncoder(metadata: checkpoint.metadata)
+        self.init(
+            checkpoint: checkpoint, encoded: encoder.encode(corpus.sentences), goldLabels: corpus.sentences.map(\.labels),
+            dataPath: corpus.path, keepProjections: keepProjections)
+    }
+
+    /// From sentences already encoded with the checkpoint's vocabularies.
+    public init(
+        checkpoint: Checkpoint, encoded: [EncodedSentence], goldLabels: [[String]], dataPath: String,
+        keepProjections: Bool = false
+    ) {
         self.checkpoint = checkpoint
         let configuration = checkpoint.model.configuration
         labels = checkpoint.metadata.vocabulary.labels
         neuronCount = configuration.outputSize
-        dataPath = corpus.path
-        let encoder = SentenceEncoder(metadata: checkpoint.metadata)
-        let encoded = encoder.encode(corpus.sentences)
+        self.dataPath = dataPath
         var starts = [0]
         starts.reserveCapacity(encoded.count + 1)
         for sentence in encoded { starts.append(starts[starts.count - 1] + sentence.count) }
@@ -70,7 +79,7 @@ public struct ModelRun: Sendable {
         self.projected = keepProjections ? projectionBuffers.map { Array($0.prefix(N * G)) } : nil
         predicted = predictedSentences.flatMap { $0 }
         gold = encoded.flatMap(\.labels)
-        goldLabels = corpus.sentences.map(\.labels)
+        self.goldLabels = goldLabels
     }
 
     /// `hidden2tag.weight` as stored, `[m, n]`.

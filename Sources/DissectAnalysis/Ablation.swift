@@ -1,0 +1,263 @@
+import DissectCore
+import DissectCorpus
+import DissectModel
+
+/// How "setting h_i to 0" (the paper's ablation) is read.
+public enum AblationMode: String, Codable, Sendable, CaseIterable {
+    /// h_i is zeroed only where it enters the linear layer; the LSTM runs unchanged.
+    case readout
+    /// h_i is also zeroed in the state carried to the next step, so later steps change.
+    case recurrent
+}
+
+/// Scores of one ablation curve, k = 0 … K ablated neurons.
+public struct AblationCurve: Codable, Sendable, Equatable {
+    /// The ablation order's first K neurons.
+    public var neurons: [Int]
+    /// Per gold label (only labels present in the data), "others" and "all":
+    /// share of tokens predicted correctly, in [0, 1], one value per k.
+    public var accuracy: [String: [Double]]
+    /// Entity F1 by conlleval's rules, in percent, one value per k.
+    public var f1: [Double]
+}
+
+/// Ablation of ordered neurons on one file: rankings, reverse rankings and
+/// random orders, in either mode.
+///
+/// Readout mode never reruns the LSTM: it keeps every token's logits in
+/// label-major order and subtracts one neuron's contribution W[i, :]·h_i(t)
+/// per step, then takes the argmax of eight tokens at a time. Recurrent mode
+/// reruns only the recurrence (input projections are cached), sentences
+/// grouped by length, on both cores.
+public final class AblationEngine {
+    public let run: ModelRun
+    /// The labels whose rankings are ablated; "others" are tokens whose gold label is none of them.
+    public let focusLabels: [String]
+    public let steps: Int
+    let n: Int, m: Int, N: Int
+    /// `[n][N]` neuron-major hidden states.
+    let hiddenByNeuron: [Float]
+    /// `[m][N]` label-major logits.
+    let logitsByLabel: [Float]
+    /// `W[i][j]` = hidden2tag.weight[j, i], `[n][m]`.
+    let weight: [Float]
+    let scorer: ChunkScorer
+    let goldLabelTotals: [Int]
+    let isOther: [Bool]
+    let otherTotal: Int
+    let presentLabels: [Int]
+
+    public init(run: ModelRun, focusLabels: [String], steps: Int) {
+        self.run = run
+        self.focusLabels = focusLabels
+        self.steps = steps
+        n = run.neuronCount
+        m = run.labels.count
+        N = run.tokenCount
+        var byNeuron = [Float](repeating: 0, count: n * N)
+        for token in 0..<N { for neuron in 0..<n { byNeuron[neuron * N + token] = run.hidden[token * n + neuron] } }
+        hiddenByNeuron = byNeuron
+        var byLabel = [Float](repeating: 0, count: m * N)
+        for token in 0..<N { for label in 0..<m { byLabel[label * N + token] = run.logits[token * m + label] } }
+        logitsByLabel = byLabel
+        let outputWeight = Array(run.outputWeight)
+        var w = [Float](repeating: 0, count: n * m)
+        for neuron in 0..<n { for label in 0..<m { w[neuron * m + label] = outputWeight[label * n + neuron] } }
+        weight = w
+        scorer = ChunkScorer(labels: run.labels, gold: run.goldLabels)
+        var totals = [Int](repeating: 0, count: m)
+        for label in run.gold where label >= 0 { totals[Int(label)] += 1 }
+        goldLabelTotals = totals
+        presentLabels = (0..<m).filter { totals[$0] > 0 }
+        let focus = Set(focusLabels)
+        isOther = run.goldLabels.flatMap { $0.map { !focus.contains($0) } }
+        otherTotal = isOther.filter { $0 }.count
+    }
+
+    /// Per-k scores of one prediction vector, appended to `curve`.
+    func measure(_ predicted: UnsafePointer<Int32>, into curve: inout AblationCurve) {
+        var correct = [Int](repeating: 0, count: m)
+        var allCorrect = 0, otherCorrect = 0
+        run.gold.withUnsafeBufferPointer { goldBuffer in
+            isOther.withUnsafeBufferPointer { otherBuffer in
+                let gold = goldBuffer.baseAddress!, other = otherBuffer.baseAddress!
+                for token in 0..<N {
+                    let label = gold[token]
+                    guard label >= 0, label == predicted[token] else { continue }
+                    allCorrect += 1
+                    correct[Int(label)] += 1
+                    if other[token] { otherCorrect += 1 }
+                }
+            }
+        }
+        for label in presentLabels {
+            curve.accuracy[run.labels[label], default: []].append(Double(correct[label]) / Double(goldLabelTotals[label]))
+        }
+        curve.accuracy["others", default: []].append(otherTotal > 0 ? Double(otherCorrect) / Double(otherTotal) : 0)
+        curve.accuracy["all", default: []].append(N > 0 ? Double(allCorrect) / Double(N) : 0)
+        let counts = scorer.count(predicted: predicted)
+        curve.f1.append(ChunkScorer.f1(correct: counts.correct, found: counts.found, gold: counts.gold))
+    }
+
+    /// Curves for several orders; readout orders are shared between the cores.
+    public func curves(orders: [[Int]], mode: AblationMode) -> [AblationCurve] {
+        switch mode {
+        case .readout:
+            var results = [AblationCurve?](repeating: nil, count: orders.count)
+            let shards = 2
+            results.withUnsafeMutableBufferPointer { buffer in
+                let out = buffer
+                parallelFor(shards) { shard in
+                    let workspace = ReadoutWorkspace(labels: m, tokens: N)
+                    for index in stride(from: shard, to: orders.count, by: shards) {
+                        out[index] = readoutCurve(order: orders[index], workspace: workspace)
+                    }
+                }
+            }
+            return results.map { $0 ?? AblationCurve(neurons: [], accuracy: [:], f1: []) }
+        case .recurrent:
+            let recurrence = makeRecurrence()
+            return orders.map { recurrentCurve(order: $0, recurrence: recurrence) }
+        }
+    }
+
+    final class ReadoutWorkspace {
+        var logits: [Float]
+        var predicted: [Int32]
+        init(labels: Int, tokens: Int) {
+            logits = [Float](repeating: 0, count: labels * tokens)
+            predicted = [Int32](repeating: 0, count: tokens)
+        }
+    }
+
+    /// Predictions after ablating the first k neurons of `order`, k = 0 … K.
+    public func predictions(order: [Int], mode: AblationMode) -> [[Int32]] {
+        var result: [[Int32]] = []
+        switch mode {
+        case .readout:
+            readout(order: order, workspace: ReadoutWorkspace(labels: m, tokens: N)) { _, predicted in
+                result.append(Array(UnsafeBufferPointer(start: predicted, count: N)))
+            }
+        case .recurrent:
+            recurrent(order: order, recurrence: makeRecurrence()) { _, predicted in
+                result.append(Array(UnsafeBufferPointer(start: predicted, count: N)))
+            }
+        }
+        return result
+    }
+
+    func readoutCurve(order: [Int], workspace: ReadoutWorkspace) -> AblationCurve {
+        var curve = AblationCurve(neurons: Array(order.prefix(min(steps, order.count))), accuracy: [:], f1: [])
+        readout(order: order, workspace: workspace) { _, predicted in measure(predicted, into: &curve) }
+        return curve
+    }
+
+    func recurrentCurve(order: [Int], recurrence: MaskedRecurrence) -> AblationCurve {
+        var curve = AblationCurve(neurons: Array(order.prefix(min(steps, order.count))), accuracy: [:], f1: [])
+        recurrent(order: order, recurrence: recurrence) { _, predicted in measure(predicted, into: &curve) }
+        return curve
+    }
+
+    /// Calls `body(k, predictions)` for k = 0 … K with the first k neurons of `order` zeroed at the readout.
+    func readout(order: [Int], workspace: ReadoutWorkspace, _ body: (Int, UnsafePointer<Int32>) -> Void) {
+        let K = min(steps, order.count)
+        workspace.logits.withUnsafeMutableBufferPointer { logitsBuffer in
+            workspace.predicted.withUnsafeMutableBufferPointer { predictedBuffer in
+                hiddenByNeuron.withUnsafeBufferPointer { hiddenBuffer in
+                    let logits = logitsBuffer.baseAddress!, predicted = predictedBuffer.baseAddress!
+                    let hidden = hiddenBuffer.baseAddress!
+                    logitsByLabel.withUnsafeBufferPointer { logits.update(from: $0.baseAddress!, count: m * N) }
+                    for k in 0...K {
+                        if k > 0 {
+                            let neuron = order[k - 1]
+                            for label in 0..<m {
+                                let w = weight[neuron * m + label]
+                                if w != 0 {
+                                    ReadoutKernels.subtractScaled(logits + label * N, w, hidden + neuron * N, N)
+                                }
+                            }
+                        }
+                        ReadoutKernels.argmaxByColumn(logits, labels: m, tokens: N, into: predicted)
+                        body(k, predicted)
+                    }
+                }
+            }
+        }
+    }
+
+    func makeRecurrence() -> MaskedRecurrence {
+        let configuration = run.checkpoint.model.configuration
+        return MaskedRecurrence(
+            configuration: configuration, parameters: run.checkpoint.model.parameters,
+            projected: run.projected ?? [], sentenceStarts: run.sentenceStarts)
+    }
+
+    /// The same with the neurons also zeroed in the recurrent state. k = 0 is
+    /// the model's own prediction (nothing to rerun).
+    func recurrent(order: [Int], recurrence: MaskedRecurrence, _ body: (Int, UnsafePointer<Int32>) -> Void) {
+        let K = min(steps, order.count)
+        run.predicted.withUnsafeBufferPointer { body(0, $0.baseAddress!) }
+        guard K > 0 else { return }
+        var keep = [Float](repeating: 1, count: n)
+        var hidden = [Float](repeating: 0, count: N * n)
+        var logits = [Float](repeating: 0, count: N * m)
+        var predicted = [Int32](repeating: 0, count: N)
+        let bias = Array(run.outputBias), outputWeight = Array(run.outputWeight)
+        for k in 1...K {
+            keep[order[k - 1]] = 0
+            hidden.withUnsafeMutableBufferPointer { recurrence.run(keep: keep, into: $0.baseAddress!) }
+            for token in 0..<N { for label in 0..<m { logits[token * m + label] = bias[label] } }
+            BLAS.gemm(transposeB: true, m: N, n: m, k: n, a: hidden, lda: n, b: outputWeight, ldb: n, beta: 1, c: &logits, ldc: m)
+            for token in 0..<N {
+                var best = 0
+                for label in 1..<m where logits[token * m + label] > logits[token * m + best] { best = label }
+                predicted[token] = Int32(best)
+            }
+            predicted.withUnsafeBufferPointer { body(k, $0.baseAddress!) }
+        }
+    }
+}
+
+/// The Float kernels of readout ablation, over tokens eight at a time.
+enum ReadoutKernels {
+    /// `row[t] -= scale · values[t]` for t in 0..<count.
+    static func subtractScaled(_ row: UnsafeMutablePointer<Float>, _ scale: Float, _ values: UnsafePointer<Float>, _ count: Int) {
+        let factor = SIMD8<Float>(repeating: scale)
+        let target = UnsafeMutableRawPointer(row), source = UnsafeRawPointer(values)
+        var index = 0
+        while index + 8 <= count {
+            let old = target.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+            let value = source.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+            target.storeBytes(of: old - factor * value, toByteOffset: index * 4, as: SIMD8<Float>.self)
+            index += 8
+        }
+        while index < count {
+            row[index] -= scale * values[index]
+            index += 1
+        }
+    }
+
+    /// For each token t, the first label with the largest `logits[label][t]` (as torch.argmax).
+    static func argmaxByColumn(_ logits: UnsafePointer<Float>, labels m: Int, tokens N: Int, into predicted: UnsafeMutablePointer<Int32>) {
+        let raw = UnsafeRawPointer(logits)
+        var index = 0
+        while index + 8 <= N {
+            var best = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+            var which = SIMD8<Int32>(repeating: 0)
+            for label in 1..<max(m, 1) {
+                let value = raw.loadUnaligned(fromByteOffset: (label * N + index) * 4, as: SIMD8<Float>.self)
+                let better = value .> best
+                best.replace(with: value, where: better)
+                which.replace(with: Int32(label), where: better)
+            }
+            UnsafeMutableRawPointer(predicted).storeBytes(of: which, toByteOffset: index * 4, as: SIMD8<Int32>.self)
+            index += 8
+        }
+        while index < N {
+            var best = 0
+            for label in 1..<max(m, 1) where logits[label * N + index] > logits[best * N + index] { best = label }
+            predicted[index] = Int32(best)
+            index += 1
+        }
+    }
+}
