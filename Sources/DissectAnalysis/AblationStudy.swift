@@ -1,0 +1,114 @@
+import Foundation
+import DissectCore
+
+/// Mean and 5th/95th percentiles of the random-order curves, per k.
+public struct CurveSummary: Codable, Sendable, Equatable {
+    public var accuracy: [String: [Double]]
+    public var f1: [Double]
+}
+
+public struct RandomControl: Codable, Sendable, Equatable {
+    public var count: Int
+    public var seed: UInt64
+    public var orders: [[Int]]
+    public var mean: CurveSummary
+    public var p05: CurveSummary
+    public var p95: CurveSummary
+}
+
+public struct AblationControls: Codable, Sendable, Equatable {
+    /// Each listed label's ranking read backwards: least sensitive first.
+    public var reverse: [String: AblationCurve]
+    /// Random orders, shared by every ranking (they do not depend on the label).
+    public var random: RandomControl?
+}
+
+/// `ablation.json`: the paper's Section 4.2 with controls.
+public struct AblationDocument: Codable, Sendable {
+    public var mode: AblationMode
+    public var rankOn: String
+    public var data: String
+    public var labels: [String]
+    public var steps: Int
+    public var condition: Condition
+    public var neurons: Int
+    public var curves: [String: AblationCurve]
+    public var controls: AblationControls
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case mode, data, labels, steps, condition, neurons, curves, controls, seconds
+        case rankOn = "rank_on"
+    }
+}
+
+public enum AblationStudy {
+    /// The random orders for a seed: reproducible permutations of 0..<n.
+    public static func randomOrders(count: Int, neurons: Int, seed: UInt64) -> [[Int]] {
+        (0..<count).map { index in
+            var rng = SplitMix64(seed: seed, stream: 0x5241_4E44, UInt64(index))
+            var order = Array(0..<neurons)
+            rng.shuffle(&order)
+            return order
+        }
+    }
+
+    /// Ranks neurons on `rankRun` (the dev set), ablates them on `dataRun`
+    /// (the test set) for k = 0 … steps, with the reverse and random controls.
+    /// - Parameter labels: labels whose rankings to ablate; each must have a defined ranking.
+    public static func run(
+        rankRun: ModelRun, dataRun: ModelRun, labels: [String], steps: Int, mode: AblationMode,
+        randomCount: Int, seed: UInt64, condition: Condition = .predicted, reverse: Bool = true
+    ) -> AblationDocument {
+        let started = DispatchClock.now()
+        let sensitivity = Sensitivity(run: rankRun, condition: condition)
+        let rankings = labels.map { label -> [Int] in
+            guard let index = rankRun.labels.firstIndex(of: label) else { return [] }
+            return sensitivity.ranking(label: index)
+        }
+        let engine = AblationEngine(run: dataRun, focusLabels: labels, steps: steps)
+        let random = randomOrders(count: randomCount, neurons: dataRun.neuronCount, seed: seed)
+        var orders = rankings
+        if reverse { orders += rankings.map { Array($0.reversed()) } }
+        orders += random
+        let curves = engine.curves(orders: orders, mode: mode)
+        var ranked: [String: AblationCurve] = [:], reversed: [String: AblationCurve] = [:]
+        for (index, label) in labels.enumerated() {
+            ranked[label] = curves[index]
+            if reverse { reversed[label] = curves[labels.count + index] }
+        }
+        let randomCurves = Array(curves.suffix(randomCount))
+        let control = randomCount > 0
+            ? RandomControl(
+                count: randomCount, seed: seed, orders: random,
+                mean: summarize(randomCurves) { values in values.reduce(0, +) / Double(values.count) },
+                p05: summarize(randomCurves) { Statistics.percentile($0, 5) },
+                p95: summarize(randomCurves) { Statistics.percentile($0, 95) })
+            : nil
+        return AblationDocument(
+            mode: mode, rankOn: rankRun.dataPath, data: dataRun.dataPath, labels: labels, steps: steps,
+            condition: condition, neurons: dataRun.neuronCount, curves: ranked,
+            controls: AblationControls(reverse: reversed, random: control),
+            seconds: DispatchClock.now() - started)
+    }
+
+    static func summarize(_ curves: [AblationCurve], _ reduce: ([Double]) -> Double) -> CurveSummary {
+        guard let first = curves.first else { return CurveSummary(accuracy: [:], f1: []) }
+        var accuracy: [String: [Double]] = [:]
+        for key in first.accuracy.keys {
+            let length = first.accuracy[key]?.count ?? 0
+            accuracy[key] = (0..<length).map { k in reduce(curves.compactMap { $0.accuracy[key]?[k] }) }
+        }
+        let f1 = (0..<first.f1.count).map { k in reduce(curves.map { $0.f1[k] }) }
+        return CurveSummary(accuracy: accuracy, f1: f1)
+    }
+}
+
+/// Wall-clock seconds for timings in documents.
+enum DispatchClock {
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import DissectCore
+
+/// Label-by-label correlation of sensitivity matrices (the paper's Figure 6)
+/// and how alike models are.
+public struct LabelCorrelation: Codable, Sendable {
+    public var name: String
+    public var labels: [String]
+    /// `[m][m]` Pearson r between label columns across neurons; nil where undefined.
+    public var matrix: [[Double?]]
+}
+
+public struct RankingAgreement: Codable, Sendable {
+    public var model: String
+    public var label: String
+    /// Spearman's rho between the label's sensitivity on the two files.
+    public var spearman: Double?
+    /// Neurons shared by the two top-10 lists.
+    public var topTenOverlap: Int
+
+    enum CodingKeys: String, CodingKey {
+        case model, label, spearman
+        case topTenOverlap = "top10_overlap"
+    }
+}
+
+public enum CorrelationAnalysis {
+    /// The paper's nine labels in its figure order.
+    public static let paperLabelOrder = ["B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-MISC", "I-MISC", "O"]
+
+    /// The display order: the paper's when the label set is the CoNLL NER set, else as given.
+    public static func displayOrder(_ labels: [String]) -> [String] {
+        Set(labels) == Set(paperLabelOrder) ? paperLabelOrder : labels
+    }
+
+    /// Columns of `values` (labelled `labels`) reordered to `order`; missing labels give nil columns.
+    public static func reorder(_ values: [[Double?]], labels: [String], to order: [String]) -> [[Double?]] {
+        let positions = order.map { labels.firstIndex(of: $0) }
+        return values.map { row in positions.map { $0.flatMap { row[$0] } } }
+    }
+
+    public static func correlation(name: String, sensitivity: [[Double?]], labels: [String]) -> LabelCorrelation {
+        LabelCorrelation(name: name, labels: labels, matrix: Statistics.columnCorrelation(sensitivity))
+    }
+
+    /// Mean of the pairwise similarities (Pearson r of off-diagonal entries) over all pairs of matrices.
+    public static func meanPairwiseSimilarity(_ matrices: [[[Double?]]]) -> (mean: Double?, pairs: [Double?]) {
+        var pairs: [Double?] = []
+        for a in matrices.indices {
+            for b in (a + 1)..<matrices.count { pairs.append(Statistics.offDiagonalSimilarity(matrices[a], matrices[b])) }
+        }
+        let defined = pairs.compactMap { $0 }
+        return (defined.isEmpty ? nil : defined.reduce(0, +) / Double(defined.count), pairs)
+    }
+
+    /// Reads a sensitivity CSV in the paper's Figure 7 layout: `neuron,<labels…>` then one row per neuron.
+    public static func readSensitivityCSV(_ text: String, path: String) throws -> (labels: [String], values: [[Double?]]) {
+        var lines = text.split(whereSeparator: \.isNewline).map(String.init)
+        while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
+        guard let header = lines.first else {
+            throw DissectError(file: path, line: 1, problem: "the file is empty", fix: "pass a CSV with a header `neuron,<labels…>`")
+        }
+        let labels = header.split(separator: ",", omittingEmptySubsequences: false).dropFirst().map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        guard !labels.isEmpty else {
+            throw DissectError(file: path, line: 1, problem: "the header names no labels", fix: "start the file with `neuron,<label>,<label>…`")
+        }
+        var values: [[Double?]] = []
+        for (offset, line) in lines.dropFirst().enumerated() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count == labels.count + 1 else {
+                throw DissectError(
+                    file: path, line: offset + 2, problem: "the row has \(fields.count) fields but the header has \(labels.count + 1)",
+                    fix: "give every row a neuron number and one value per label")
+            }
+            var row: [Double?] = []
+            for field in fields.dropFirst() {
+                if field.isEmpty || field == "null" { row.append(nil); continue }
+                guard let value = Double(field), value.isFinite else {
+                    throw DissectError(
+                        file: path, line: offset + 2, problem: "'\(field)' is not a finite number",
+                        fix: "write sensitivities as decimal numbers (empty for undefined)")
+                }
+                row.append(value)
+            }
+            values.append(row)
+        }
+        guard !values.isEmpty else {
+            throw DissectError(file: path, line: 2, problem: "the file has no neuron rows", fix: "add one row per neuron")
+        }
+        return (labels, values)
+    }
+}
+
+public struct PairSimilarity: Codable, Sendable {
+    public var first: String
+    public var second: String
+    public var similarity: Double?
+}
+
+public struct ReferenceSimilarity: Codable, Sendable {
+    public var model: String
+    public var similarity: Double?
+}
+
+public struct SimilaritySummary: Codable, Sendable {
+    /// Mean over model pairs of the Pearson r between their matrices' off-diagonal entries.
+    public var meanPairwise: Double?
+    public var pairs: [PairSimilarity]
+    public var againstReference: [ReferenceSimilarity]
+
+    enum CodingKeys: String, CodingKey {
+        case pairs
+        case meanPairwise = "mean_pairwise"
+        case againstReference = "against_reference"
+    }
+}
+
+/// `correlation.json`.
+public struct CorrelationDocument: Codable, Sendable {
+    public var data: String
+    public var agreementData: String?
+    public var labels: [String]
+    public var models: [LabelCorrelation]
+    public var reference: LabelCorrelation?
+    public var referenceName: String?
+    public var referencePath: String?
+    public var similarity: SimilaritySummary
+    public var agreement: [RankingAgreement]
+
+    enum CodingKeys: String, CodingKey {
+        case data, labels, models, reference, similarity, agreement
+        case agreementData = "agreement_data"
+        case referenceName = "reference_name"
+        case referencePath = "reference_path"
+    }
+}
+
+public enum CorrelationStudy {
+    /// Aligns every matrix to one label order (the paper's for CoNLL NER), correlates, and compares.
+    public static func make(
+        data: String, agreementData: String?, models: [(name: String, labels: [String], values: [[Double?]])],
+        reference: (name: String, labels: [String], values: [[Double?]])?, referencePath: String?,
+        agreements: [RankingAgreement]
+    ) -> CorrelationDocument {
+        let order = CorrelationAnalysis.displayOrder(models.first?.labels ?? reference?.labels ?? [])
+        let correlations = models.map { model in
+            CorrelationAnalysis.correlation(
+                name: model.name, sensitivity: CorrelationAnalysis.reorder(model.values, labels: model.labels, to: order), labels: order)
+        }
+        let referenceCorrelation = reference.map { item in
+            CorrelationAnalysis.correlation(
+                name: item.name, sensitivity: CorrelationAnalysis.reorder(item.values, labels: item.labels, to: order), labels: order)
+        }
+        var pairs: [PairSimilarity] = []
+        for a in correlations.indices {
+            for b in (a + 1)..<correlations.count {
+                pairs.append(PairSimilarity(
+                    first: correlations[a].name, second: correlations[b].name,
+                    similarity: Statistics.offDiagonalSimilarity(correlations[a].matrix, correlations[b].matrix)))
+            }
+        }
+        let defined = pairs.compactMap(\.similarity)
+        let against = referenceCorrelation.map { referenceMatrix in
+            correlations.map { ReferenceSimilarity(model: $0.name, similarity: Statistics.offDiagonalSimilarity($0.matrix, referenceMatrix.matrix)) }
+        } ?? []
+        return CorrelationDocument(
+            data: data, agreementData: agreementData, labels: order, models: correlations, reference: referenceCorrelation,
+            referenceName: reference?.name, referencePath: referencePath,
+            similarity: SimilaritySummary(
+                meanPairwise: defined.isEmpty ? nil : defined.reduce(0, +) / Double(defined.count), pairs: pairs,
+                againstReference: against),
+            agreement: agreements)
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import DissectAnalysis
+import DissectCore
+import DissectReport
+import Foundation
+
+struct AblateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ablate",
+        abstract: "Zero each label's most sensitive neurons one by one and track every label's accuracy (the paper's Figures 4 and 5).",
+        discussion: """
+            Rankings come from --rank-on (the dev set), accuracy from --data (the test set), as in the paper. \
+            Controls: the reverse ranking and random orders. Writes ablation.json, ablation.csv and one SVG per ranking.
+            """)
+
+    @Option(help: "The checkpoint directory written by `dissect train`.")
+    var model: String
+
+    @Option(help: "The CoNLL file whose sensitivities rank the neurons (the development set).")
+    var rankOn: String
+
+    @Option(help: "The CoNLL file on which accuracy is measured (the test set).")
+    var data: String
+
+    @Option(help: "Comma-separated labels whose rankings to ablate, e.g. B-PER,B-MISC (default: every label).")
+    var labels: String?
+
+    @Option(help: "The largest number of ablated neurons K; curves run k = 0 … K.")
+    var steps = 25
+
+    @Option(help: "'readout' zeroes h_i where it enters the linear layer; 'recurrent' also zeroes it in the state carried to the next step.")
+    var mode: String = AblationMode.readout.rawValue
+
+    @Option(help: "How many random ablation orders form the control band (0 turns it off).")
+    var random = 20
+
+    @Option(help: "The seed of the random orders.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Leave out the reverse-ranking control.")
+    var noReverse = false
+
+    @Option(help: "The directory that receives the JSON, CSV and SVG files.")
+    var out: String
+
+    @OptionGroup var analysis: AnalysisOptions
+
+    func validate() throws {
+        guard steps >= 0 else { throw ValidationError("--steps must be 0 or more.") }
+        guard random >= 0 else { throw ValidationError("--random must be 0 or more.") }
+        guard AblationMode(rawValue: mode) != nil else {
+            throw ValidationError("--mode must be 'readout' or 'recurrent', not '\(mode)'.")
+        }
+        if let labels, labels.split(separator: ",").isEmpty { throw ValidationError("--labels names no label.") }
+    }
+
+    func run() throws {
+        let ablationMode = AblationMode(rawValue: mode) ?? .readout
+        let rankRun = try analysis.run(model: model, data: rankOn)
+        let dataRun = try analysis.run(model: model, data: data, keepProjections: ablationMode == .recurrent)
+        let requested = labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? rankRun.labels
+        for label in requested where !rankRun.labels.contains(label) {
+            throw DissectError(
+                .usage, file: model, problem: "the model has no label '\(label)'",
+                fix: "pass --labels from: \(rankRun.labels.joined(separator: ","))")
+        }
+        let sensitivity = Sensitivity(run: rankRun, condition: analysis.parsedCondition)
+        var usable: [String] = []
+        for label in requested {
+            if let index = rankRun.labels.firstIndex(of: label), !sensitivity.ranking(label: index).isEmpty {
+                usable.append(label)
+            } else {
+                Terminal.warn("\(rankOn): label \(label) has no defined sensitivity there, so it has no ranking to ablate; skipped")
+            }
+        }
+        guard !usable.isEmpty else {
+            throw DissectError(file: rankOn, problem: "none of the requested labels has a defined sensitivity", fix: "rank on a file where the labels are predicted")
+        }
+        let document = AblationStudy.run(
+            rankRun: rankRun, dataRun: dataRun, labels: usable, steps: steps, mode: ablationMode,
+            randomCount: random, seed: seed, condition: analysis.parsedCondition, reverse: !noReverse)
+        let files = try AnalysisArtifacts.ablationFiles(document)
+        try writeArtifacts(files, to: out)
+        let K = min(steps, dataRun.neuronCount)
+        for label in usable {
+            guard let curve = document.curves[label], let own = curve.accuracy[label], let all = curve.accuracy["all"] else { continue }
+            var line = "\(label): accuracy \(format(own[0] * 100)) → \(format(own[K] * 100)) at k = \(K)"
+            if let randomOwn = document.controls.random?.mean.accuracy[label] {
+                line += " (random orders: \(format(randomOwn[K] * 100)))"
+            }
+            line += "; all tokens \(format(all[0] * 100)) → \(format(all[K] * 100))"
+            print(line)
+        }
+        print("\(ablationMode.rawValue) ablation in \(format(document.seconds, 2)) s; wrote \(files.map(\.0).joined(separator: ", ")) to \(out)")
+    }
+}

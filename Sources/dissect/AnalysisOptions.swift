@@ -1,0 +1,43 @@
+import ArgumentParser
+import DissectAnalysis
+import DissectCore
+import DissectCorpus
+import DissectModel
+import DissectReport
+import Foundation
+
+/// Options shared by the analysis commands.
+struct AnalysisOptions: ParsableArguments {
+    @Option(help: "Count a token under its predicted label ('predicted', as the paper) or its gold label ('gold').")
+    var condition: String = Condition.predicted.rawValue
+
+    @Option(help: "The 1-based column that holds the gold label (default: the column the model was trained on, else the last).")
+    var tagColumn: Int?
+
+    func validate() throws {
+        guard Condition(rawValue: condition) != nil else {
+            throw ValidationError("--condition must be 'predicted' or 'gold', not '\(condition)'.")
+        }
+        if let tagColumn, tagColumn < 1 { throw ValidationError("--tag-column must be 1 or more (columns are counted from 1).") }
+    }
+
+    var parsedCondition: Condition { Condition(rawValue: condition) ?? .predicted }
+
+    /// Loads a checkpoint and runs it over a CoNLL file, with a warning for gold labels the model never saw.
+    func run(model: String, data: String, keepProjections: Bool = false) throws -> ModelRun {
+        let checkpoint = try Checkpoint.load(from: model)
+        let column = tagColumn ?? checkpoint.metadata.training?.tagColumn
+        let corpus = try CoNLLReader.read(path: data, tagColumn: column)
+        let unknown = SentenceEncoder(metadata: checkpoint.metadata).unknownLabels(in: corpus)
+        if !unknown.isEmpty {
+            Terminal.warn("\(data): labels the model never saw in training, scored as errors: \(unknown.joined(separator: ", "))")
+        }
+        return ModelRun(checkpoint: checkpoint, corpus: corpus, keepProjections: keepProjections)
+    }
+}
+
+/// Writes a set of named files into a directory, each atomically.
+func writeArtifacts(_ files: [(String, String)], to directory: String) throws {
+    try AtomicFile.makeDirectory(directory)
+    for (name, contents) in files { try AtomicFile.write(contents, to: directory + "/" + name) }
+}
