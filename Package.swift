@@ -20,7 +20,7 @@ let package = Package(
     name: "dissect",
     products: [
         .executable(name: "dissect", targets: ["dissect"]),
-        .library(name: "DissectKit", targets: ["DissectCore", "DissectCorpus", "DissectModel"]),
+        .library(name: "DissectKit", targets: ["DissectCore", "DissectCorpus", "DissectModel", "DissectReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "DissectCore", dependencies: ["COpenBLAS"], swiftSettings: kernelSettings),
         .target(name: "DissectCorpus", dependencies: ["DissectCore"], swiftSettings: kernelSettings),
         .target(name: "DissectModel", dependencies: ["DissectCore", "DissectCorpus"], swiftSettings: kernelSettings),
+        .target(name: "DissectReport", dependencies: ["DissectCore"], swiftSettings: kernelSettings),
         .executableTarget(
             name: "dissect",
             dependencies: [
@@ -49,6 +50,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "DissectCLITests", dependencies: ["DissectModel"]),
+        .testTarget(name: "DissectReportTests", dependencies: ["DissectReport"]),
     ],
     swiftLanguageModes: [.v5]
 )
