@@ -108,8 +108,9 @@ struct AxisTicks: Equatable {
         }
         let step = AxisTicks.niceStep(span: high - low, target: target)
         if expand {
-            low = floor(low / step + 1e-9) * step
-            high = ceil(high / step - 1e-9) * step
+            // min/max guard against k × step rounding to just inside the data.
+            low = min(low, floor(low / step + 1e-9) * step)
+            high = max(high, ceil(high / step - 1e-9) * step)
         }
         let first = ceil(low / step - 1e-9)
         let last = floor(high / step + 1e-9)
