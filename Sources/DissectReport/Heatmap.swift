@@ -46,8 +46,15 @@ public struct Heatmap: Sendable {
     }
 }
 
-/// Pure functions that turn report data into standalone SVG documents.
-/// Callers write the returned text with `AtomicFile.write(_:to:)`.
+/// Pure functions that turn report data into standalone SVG documents:
+/// valid XML with the SVG namespace, every piece of text escaped, no scripts,
+/// no external fonts or ids, and the same bytes for the same input.
+///
+///     let map = Heatmap(title: "Sensitivity", rowLabels: neurons, columnLabels: labels, values: values)
+///     try AtomicFile.write(SVGReport.heatmap(map), to: outputDirectory + "/sensitivity.svg")
+///
+/// Four 9 × 9 maps fit a laptop screen at `columns: 2` (about 1,050 px wide);
+/// a 50 × 9 map is about 500 × 800 px.
 public enum SVGReport {
     static let positiveDeep: (red: Double, green: Double, blue: Double) = (0xb2, 0x18, 0x2b)
     static let negativeDeep: (red: Double, green: Double, blue: Double) = (0x21, 0x66, 0xac)

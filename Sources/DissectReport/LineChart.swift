@@ -172,6 +172,8 @@ extension SVGReport {
 
     struct LegendEntry {
         var name: String
+        /// Drawn with its left end at the origin, centred on y = 0; empty for
+        /// an entry with no data, whose colour would point at nothing.
         var swatch: String
         var width: Double
     }
@@ -229,14 +231,14 @@ extension SVGReport {
             let swatch = "<line x1=\"0\" y1=\"0\" x2=\"\(SVGText.coordinate(swatchWidth))\" y2=\"0\" "
                 + "stroke=\"\(SVGText.escape(drawn.color))\" stroke-width=\"\(SVGText.coordinate(strokeWidth))\"\(dash)/>"
             let name = drawn.runs.isEmpty ? series.name + " (no data)" : series.name
-            entries.append(LegendEntry(name: name, swatch: swatch,
+            entries.append(LegendEntry(name: name, swatch: drawn.runs.isEmpty ? "" : swatch,
                                        width: swatchWidth + 6 + SVGText.estimatedWidth(name, fontSize: legendFont)))
         }
         for drawn in drawnBands {
             let swatch = "<rect x=\"0\" y=\"-5\" width=\"\(SVGText.coordinate(swatchWidth))\" height=\"10\" "
                 + "fill=\"\(SVGText.escape(drawn.color))\" fill-opacity=\"0.25\"/>"
             let name = drawn.runs.isEmpty ? drawn.band.name + " (no data)" : drawn.band.name
-            entries.append(LegendEntry(name: name, swatch: swatch,
+            entries.append(LegendEntry(name: name, swatch: drawn.runs.isEmpty ? "" : swatch,
                                        width: swatchWidth + 6 + SVGText.estimatedWidth(name, fontSize: legendFont)))
         }
 
@@ -378,9 +380,12 @@ extension SVGReport {
             for index in row {
                 let entry = entries[index]
                 let swatchY = cursorY - legendFont * 0.35
-                body += "<g transform=\"translate(\(SVGText.coordinate(x)),\(SVGText.coordinate(swatchY)))\">\(entry.swatch)</g>\n"
+                if !entry.swatch.isEmpty {
+                    body += "<g transform=\"translate(\(SVGText.coordinate(x)),\(SVGText.coordinate(swatchY)))\">\(entry.swatch)</g>\n"
+                }
+                let ink = entry.swatch.isEmpty ? " fill=\"#888888\"" : ""
                 body += SVGText.text(entry.name, x: x + swatchWidth + 6, y: cursorY,
-                                     attributes: "font-size=\"\(SVGText.coordinate(legendFont))\"")
+                                     attributes: "font-size=\"\(SVGText.coordinate(legendFont))\"\(ink)")
                 x += entry.width + entryGap
             }
         }
