@@ -20,7 +20,7 @@ let package = Package(
     name: "dissect",
     products: [
         .executable(name: "dissect", targets: ["dissect"]),
-        .library(name: "DissectKit", targets: ["DissectCore", "DissectCorpus", "DissectModel", "DissectAnalysis"]),
+        .library(name: "DissectKit", targets: ["DissectCore", "DissectCorpus", "DissectModel", "DissectAnalysis", "DissectReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,11 +35,13 @@ let package = Package(
         .target(name: "DissectCorpus", dependencies: ["DissectCore"], swiftSettings: kernelSettings),
         .target(name: "DissectModel", dependencies: ["DissectCore", "DissectCorpus"], swiftSettings: kernelSettings),
         .target(name: "DissectAnalysis", dependencies: ["DissectModel", "DissectCorpus"], swiftSettings: kernelSettings),
+        .target(name: "DissectReport", dependencies: ["DissectCore", "DissectAnalysis"], swiftSettings: kernelSettings),
         .executableTarget(
             name: "dissect",
             dependencies: [
                 "DissectModel",
                 "DissectAnalysis",
+                "DissectReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +53,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "DissectCLITests", dependencies: ["DissectModel"]),
+        .testTarget(name: "DissectReportTests", dependencies: ["DissectReport"]),
         .testTarget(
             name: "DissectAnalysisTests",
             dependencies: ["DissectAnalysis"],
