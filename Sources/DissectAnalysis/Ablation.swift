@@ -14,7 +14,8 @@ public enum AblationMode: String, Codable, Sendable, CaseIterable {
 public struct AblationCurve: Codable, Sendable, Equatable {
     /// The ablation order's first K neurons.
     public var neurons: [Int]
-    /// Per gold label (only labels present in the data), "others" and "all":
+    /// Per gold label (only labels present in the data), "others" (when any token's
+    /// gold label is none of the ablated rankings' labels) and "all":
     /// share of tokens predicted correctly, in [0, 1], one value per k.
     public var accuracy: [String: [Double]]
     /// Entity F1 by conlleval's rules, in percent, one value per k.
@@ -93,7 +94,8 @@ public final class AblationEngine {
         for label in presentLabels {
             curve.accuracy[run.labels[label], default: []].append(Double(correct[label]) / Double(goldLabelTotals[label]))
         }
-        curve.accuracy["others", default: []].append(otherTotal > 0 ? Double(otherCorrect) / Double(otherTotal) : 0)
+        // "others" exists only when some token's gold label is none of the focus labels.
+        if otherTotal > 0 { curve.accuracy["others", default: []].append(Double(otherCorrect) / Double(otherTotal)) }
         curve.accuracy["all", default: []].append(N > 0 ? Double(allCorrect) / Double(N) : 0)
         let counts = scorer.count(predicted: predicted)
         curve.f1.append(ChunkScorer.f1(correct: counts.correct, found: counts.found, gold: counts.gold))

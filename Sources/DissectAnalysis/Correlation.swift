@@ -18,6 +18,13 @@ public struct RankingAgreement: Codable, Sendable {
     /// Neurons shared by the two top-10 lists.
     public var topTenOverlap: Int
 
+    public init(model: String, label: String, spearman: Double?, topTenOverlap: Int) {
+        self.model = model
+        self.label = label
+        self.spearman = spearman
+        self.topTenOverlap = topTenOverlap
+    }
+
     enum CodingKeys: String, CodingKey {
         case model, label, spearman
         case topTenOverlap = "top10_overlap"

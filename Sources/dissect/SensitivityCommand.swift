@@ -33,7 +33,8 @@ struct SensitivityCommand: ParsableCommand {
         }
         let files = try AnalysisArtifacts.sensitivityFiles(sensitivity, run: run, data: data)
         try writeArtifacts(files, to: out)
-        for (index, label) in sensitivity.labels.enumerated() {
+        for label in CorrelationAnalysis.displayOrder(sensitivity.labels) {
+            guard let index = sensitivity.labels.firstIndex(of: label) else { continue }
             let top = sensitivity.ranking(label: index).prefix(5).map(String.init).joined(separator: ", ")
             print("\(label.padding(toLength: 8, withPad: " ", startingAt: 0)) top neurons: \(top.isEmpty ? "(undefined)" : top)")
         }

@@ -1,0 +1,184 @@
+import DissectAnalysis
+import DissectCore
+import Foundation
+
+/// The files each analysis command writes: JSON for programs, CSV for
+/// spreadsheets, SVG for people. Each function returns (file name, contents)
+/// pairs; the caller writes them atomically.
+public enum AnalysisArtifacts {
+    public static func json<Value: Encodable>(_ value: Value) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    }
+
+    /// A label as a file-name part: letters, digits, '.', '_' and '-' kept, anything else '_'.
+    public static func fileSafe(_ label: String) -> String {
+        String(label.unicodeScalars.map { scalar -> Character in
+            let allowed = CharacterSet.alphanumerics.contains(scalar) && scalar.isASCII || "._-".unicodeScalars.contains(scalar)
+            return allowed ? Character(scalar) : "_"
+        })
+    }
+
+    // MARK: Sensitivity
+
+    /// The sensitivity document with its columns in display order (the paper's for CoNLL NER).
+    public static func sensitivityDocument(_ sensitivity: Sensitivity, run: ModelRun, data: String) -> Sensitivity.Document {
+        let order = CorrelationAnalysis.displayOrder(sensitivity.labels)
+        var document = sensitivity.document(data: data, predictedCounts: run.predictedCounts)
+        document.labels = order
+        document.sensitivity = CorrelationAnalysis.reorder(sensitivity.values, labels: sensitivity.labels, to: order)
+        return document
+    }
+
+    /// The neurons whose largest sensitivity over labels is highest, in neuron order (a Figure 2 view).
+    public static func topNeurons(_ values: [[Double?]], count: Int) -> [Int] {
+        let strength = values.map { row in row.compactMap { $0 }.max() ?? -.infinity }
+        let chosen = values.indices.sorted { strength[$0] != strength[$1] ? strength[$0] > strength[$1] : $0 < $1 }.prefix(count)
+        return chosen.sorted()
+    }
+
+    public static func sensitivityHeatmap(_ document: Sensitivity.Document, rows: [Int]? = nil, title: String, scale: Double? = nil) -> Heatmap {
+        let chosen = rows ?? Array(document.sensitivity.indices)
+        return Heatmap(
+            title: title, rowLabels: chosen.map(String.init), columnLabels: document.labels,
+            values: chosen.map { document.sensitivity[$0] }, scale: scale, decimals: 2,
+            caption: "s[i,j] = mean(W[i,j]·h_i | \(document.condition) = j) − mean(… | ≠ j) on \(document.data); red positive, blue negative")
+    }
+
+    public static func sensitivityFiles(_ sensitivity: Sensitivity, run: ModelRun, data: String) throws -> [(String, String)] {
+        let document = sensitivityDocument(sensitivity, run: run, data: data)
+        let labels = document.labels
+        let sensitivityCSV = CSVReport.table(
+            header: ["neuron"] + labels,
+            rows: document.sensitivity.enumerated().map { neuron, row in [String(neuron)] + row.map { CSVReport.number($0) } })
+        let rankingRows = (0..<document.neurons).map { rank in
+            [String(rank + 1)] + labels.map { label in
+                let ranking = document.rankings[label] ?? []
+                return rank < ranking.count ? String(ranking[rank]) : ""
+            }
+        }
+        let rankingsCSV = CSVReport.table(header: ["rank"] + labels, rows: rankingRows)
+        let all = SVGReport.heatmap(sensitivityHeatmap(document, title: "Sensitivity of every neuron to every label"))
+        let top = SVGReport.heatmap(sensitivityHeatmap(
+            document, rows: topNeurons(document.sensitivity, count: 10),
+            title: "Sensitivity of the ten neurons most sensitive to some label"))
+        return [
+            ("sensitivity.json", try json(document)),
+            ("sensitivity.csv", sensitivityCSV),
+            ("rankings.csv", rankingsCSV),
+            ("sensitivity.svg", all),
+            ("sensitivity-top10.svg", top),
+        ]
+    }
+
+    // MARK: Ablation
+
+    static func degradation(_ values: [Double]?) -> [Double] {
+        guard let values, let first = values.first else { return [] }
+        return values.map { $0 - first }
+    }
+
+    /// The paper's Figure 4/5 layout for one ranking: accuracy degradation
+    /// of the ranked label, the other listed labels, "others" and "all", the
+    /// reverse order, and the random orders' 5th–95th percentile band.
+    public static func ablationChart(_ document: AblationDocument, ranking label: String) -> LineChart {
+        guard let curve = document.curves[label] else {
+            return LineChart(title: "No curve for \(label)", xLabel: "", yLabel: "", series: [])
+        }
+        let x = (0..<curve.f1.count).map(Double.init)
+        let rankedColor = "#d55e00"
+        var series: [LineSeries] = [
+            LineSeries(name: "\(label) (ranked)", x: x, y: degradation(curve.accuracy[label]), color: rankedColor, width: 3)
+        ]
+        // As the paper: the other labels of the pair; with many labels listed only the summaries stay readable.
+        let others = document.labels.filter { $0 != label }
+        if others.count <= 3 {
+            for (index, other) in others.enumerated() {
+                series.append(LineSeries(
+                    name: other, x: x, y: degradation(curve.accuracy[other]), color: ["#0072b2", "#009e73", "#cc79a7"][index]))
+            }
+        }
+        if curve.accuracy["others"] != nil {
+            series.append(LineSeries(name: "others", x: x, y: degradation(curve.accuracy["others"]), color: "#e69f00"))
+        }
+        series.append(LineSeries(name: "all tokens", x: x, y: degradation(curve.accuracy["all"]), color: "#000000"))
+        if let reverse = document.controls.reverse[label] {
+            series.append(LineSeries(
+                name: "\(label), reverse order", x: x, y: degradation(reverse.accuracy[label]), color: rankedColor, dashed: true, width: 1.5))
+        }
+        var bands: [Band] = []
+        if let random = document.controls.random, let low = random.p05.accuracy[label], let high = random.p95.accuracy[label],
+           let mean = random.mean.accuracy[label], let start = mean.first {
+            bands.append(Band(
+                name: "\(label), \(random.count) random orders (5th–95th pct)", x: x,
+                lower: low.map { $0 - start }, upper: high.map { $0 - start }, color: "#999999"))
+            series.append(LineSeries(name: "\(label), random mean", x: x, y: mean.map { $0 - start }, color: "#777777", dashed: true, width: 1.5))
+        }
+        return LineChart(
+            title: "Ablating by the \(label) ranking (\(document.mode.rawValue) mode)",
+            xLabel: "Number of ablated neurons", yLabel: "Accuracy degradation", series: series, bands: bands)
+    }
+
+    public static func ablationFiles(_ document: AblationDocument) throws -> [(String, String)] {
+        var rows: [[String]] = []
+        func add(ranking: String, order: String, accuracy: [String: [Double]], f1: [Double]) {
+            for (k, value) in f1.enumerated() {
+                for metric in accuracy.keys.sorted() {
+                    guard let values = accuracy[metric], k < values.count else { continue }
+                    rows.append([ranking, order, String(k), "accuracy:" + metric, CSVReport.number(values[k]), CSVReport.number(values[k] - values[0])])
+                }
+                rows.append([ranking, order, String(k), "f1", CSVReport.number(value), CSVReport.number(value - f1[0])])
+            }
+        }
+        for label in document.labels {
+            if let curve = document.curves[label] { add(ranking: label, order: "ranked", accuracy: curve.accuracy, f1: curve.f1) }
+            if let curve = document.controls.reverse[label] { add(ranking: label, order: "reverse", accuracy: curve.accuracy, f1: curve.f1) }
+        }
+        if let random = document.controls.random {
+            add(ranking: "random", order: "mean", accuracy: random.mean.accuracy, f1: random.mean.f1)
+            add(ranking: "random", order: "p05", accuracy: random.p05.accuracy, f1: random.p05.f1)
+            add(ranking: "random", order: "p95", accuracy: random.p95.accuracy, f1: random.p95.f1)
+        }
+        var files: [(String, String)] = [
+            ("ablation.json", try json(document)),
+            ("ablation.csv", CSVReport.table(header: ["ranking", "order", "k", "metric", "value", "degradation"], rows: rows)),
+        ]
+        for label in document.labels {
+            files.append(("ablation-\(fileSafe(label)).svg", SVGReport.lineChart(ablationChart(document, ranking: label))))
+        }
+        return files
+    }
+
+    // MARK: Correlation
+
+    public static func correlationHeatmap(_ correlation: LabelCorrelation, title: String? = nil) -> Heatmap {
+        Heatmap(
+            title: title ?? correlation.name, rowLabels: correlation.labels, columnLabels: correlation.labels,
+            values: correlation.matrix, scale: 1, decimals: 2)
+    }
+
+    public static func correlationFiles(_ document: CorrelationDocument) throws -> [(String, String)] {
+        var rows: [[String]] = []
+        for correlation in document.models + (document.reference.map { [$0] } ?? []) {
+            for (a, first) in correlation.labels.enumerated() {
+                for (b, second) in correlation.labels.enumerated() {
+                    rows.append([correlation.name, first, second, CSVReport.number(correlation.matrix[a][b])])
+                }
+            }
+        }
+        var maps = document.models.map { correlationHeatmap($0) }
+        if let reference = document.reference { maps.append(correlationHeatmap(reference, title: "\(reference.name) (reference)")) }
+        var files: [(String, String)] = [
+            ("correlation.json", try json(document)),
+            ("correlation.csv", CSVReport.table(header: ["matrix", "label_a", "label_b", "pearson_r"], rows: rows)),
+            ("correlation.svg", SVGReport.heatmaps(maps, title: "Label-by-label correlation of sensitivities across neurons", columns: 2)),
+        ]
+        if !document.agreement.isEmpty {
+            files.append(("agreement.csv", CSVReport.table(
+                header: ["model", "label", "spearman_rho", "top10_overlap"],
+                rows: document.agreement.map { [$0.model, $0.label, CSVReport.number($0.spearman), String($0.topTenOverlap)] })))
+        }
+        return files
+    }
+}
