@@ -37,10 +37,11 @@ enum LSTMRecurrence {
             } else {
                 hPrev.update(repeating: 0, count: H)
             }
-            // Gate activations over whole vectors, so the Float path runs them 8 lanes at a time.
-            Kernels.sigmoidInPlace(gates, 2 * H)
-            Kernels.tanhInPlace(gates + 2 * H, H)
-            Kernels.sigmoidInPlace(gates + 3 * H, H)
+            // Gate activations as one sigmoid pass over all 4H values (8 lanes at a time
+            // on the Float path), with tanh(x) = 2σ(2x) − 1 for the candidate g.
+            for unit in 0..<H { gates[2 * H + unit] *= 2 }
+            Kernels.sigmoidInPlace(gates, G)
+            for unit in 0..<H { gates[2 * H + unit] = 2 * gates[2 * H + unit] - 1 }
             let c = cell + t * H
             let tc = tanhCell + t * H
             let h = hidden + t * hiddenStride

@@ -125,11 +125,12 @@ public final class MaskedRecurrence {
                         BLAS.gemm(m: active, n: G, k: H, a: state, lda: H, b: transposedWeight.baseAddress!, ldb: G,
                                   beta: 1, c: gates, ldc: G)
                     }
+                    // One sigmoid pass over every active row: tanh(x) = 2σ(2x) − 1 for the g gate.
+                    for row in 0..<active { for unit in 0..<H { gates[row * G + 2 * H + unit] *= 2 } }
+                    Kernels.sigmoidInPlace(gates, active * G)
                     for row in 0..<active {
                         let g = gates + row * G, h = state + row * H, cell = cells + row * H
-                        Kernels.sigmoidInPlace(g, 2 * H)
-                        Kernels.tanhInPlace(g + 2 * H, H)
-                        Kernels.sigmoidInPlace(g + 3 * H, H)
+                        for unit in 0..<H { g[2 * H + unit] = 2 * g[2 * H + unit] - 1 }
                         for unit in 0..<H { cell[unit] = g[H + unit] * cell[unit] + g[unit] * g[2 * H + unit] }
                         h.update(from: cell, count: H)
                         Kernels.tanhInPlace(h, H)
