@@ -1,0 +1,145 @@
+import DissectAnalysis
+import DissectModel
+
+/// One trained seed of `dissect reproduce`.
+public struct SeedResult: Codable, Sendable {
+    public var seed: UInt64
+    /// The checkpoint directory.
+    public var directory: String
+    /// Whether this run trained it or found it finished in the output folder.
+    public var reused: Bool
+    /// `model.json`'s training record: best epoch, dev/test F1 by both scorers, seconds.
+    public var record: TrainingRecord
+
+    public init(seed: UInt64, directory: String, reused: Bool, record: TrainingRecord) {
+        self.seed = seed
+        self.directory = directory
+        self.reused = reused
+        self.record = record
+    }
+}
+
+/// A reference row for the F1 table (e.g. NCRF++ measured on this machine), with its provenance.
+public struct ReferenceScore: Codable, Sendable {
+    public var name: String
+    public var devF1NCRF: Double?
+    public var devF1: Double?
+    public var testF1NCRF: Double?
+    public var testF1: Double?
+    public var provenance: String
+
+    public init(name: String, devF1NCRF: Double?, devF1: Double?, testF1NCRF: Double?, testF1: Double?, provenance: String) {
+        self.name = name
+        self.devF1NCRF = devF1NCRF
+        self.devF1 = devF1
+        self.testF1NCRF = testF1NCRF
+        self.testF1 = testF1
+        self.provenance = provenance
+    }
+}
+
+/// One ablation study of one seed: a pair of labels in one mode.
+public struct AblationEntry: Codable, Sendable {
+    public var seed: UInt64
+    public var pair: [String]
+    public var document: AblationDocument
+
+    public init(seed: UInt64, pair: [String], document: AblationDocument) {
+        self.seed = seed
+        self.pair = pair
+        self.document = document
+    }
+}
+
+/// The paper's own figures, read from `../shared/paper/*.csv`.
+public struct PaperFigures: Codable, Sendable {
+    /// Figure 7: `[50][9]` sensitivity, columns in `labels` order.
+    public var labels: [String]
+    public var sensitivity: [[Double?]]
+    /// Figure 8: per label, neurons from rank 1 down.
+    public var rankings: [String: [Int]]
+    /// The paper's reported F1 (86.4, by NCRF++'s scorer).
+    public var reportedF1: Double
+
+    public init(labels: [String], sensitivity: [[Double?]], rankings: [String: [Int]], reportedF1: Double) {
+        self.labels = labels
+        self.sensitivity = sensitivity
+        self.rankings = rankings
+        self.reportedF1 = reportedF1
+    }
+}
+
+/// How the run was made.
+public struct RunInformation: Codable, Sendable {
+    public var command: String
+    public var dissectVersion: String
+    public var swiftVersion: String
+    public var date: String
+    public var machine: String
+    public var trainFile: String
+    public var devFile: String
+    public var testFile: String
+    public var embeddingsFile: String?
+    /// Wall seconds per pipeline step, in order.
+    public var timings: [StepTiming]
+    public var totalSeconds: Double
+
+    public init(
+        command: String, dissectVersion: String, swiftVersion: String, date: String, machine: String,
+        trainFile: String, devFile: String, testFile: String, embeddingsFile: String?, timings: [StepTiming], totalSeconds: Double
+    ) {
+        self.command = command
+        self.dissectVersion = dissectVersion
+        self.swiftVersion = swiftVersion
+        self.date = date
+        self.machine = machine
+        self.trainFile = trainFile
+        self.devFile = devFile
+        self.testFile = testFile
+        self.embeddingsFile = embeddingsFile
+        self.timings = timings
+        self.totalSeconds = totalSeconds
+    }
+}
+
+public struct StepTiming: Codable, Sendable {
+    public var step: String
+    public var seconds: Double
+
+    public init(step: String, seconds: Double) {
+        self.step = step
+        self.seconds = seconds
+    }
+}
+
+/// Everything `dissect reproduce` measured: the input of `report.html`, `report.md` and the figure files.
+public struct ReproduceSummary: Codable, Sendable {
+    public var seeds: [SeedResult]
+    public var references: [ReferenceScore]
+    /// Per seed (same order as `seeds`), sensitivity on the dev and the test file, columns in display order.
+    public var sensitivityDev: [Sensitivity.Document]
+    public var sensitivityTest: [Sensitivity.Document]
+    public var paper: PaperFigures?
+    /// Every (seed, pair, mode) ablation study.
+    public var ablations: [AblationEntry]
+    /// Label correlation across the models (and the paper's matrix as reference) on dev and on test.
+    public var correlationDev: CorrelationDocument
+    public var correlationTest: CorrelationDocument
+    public var run: RunInformation
+
+    public init(
+        seeds: [SeedResult], references: [ReferenceScore], sensitivityDev: [Sensitivity.Document],
+        sensitivityTest: [Sensitivity.Document], paper: PaperFigures?, ablations: [AblationEntry],
+        correlationDev: CorrelationDocument, correlationTest: CorrelationDocument, run: RunInformation
+    ) {
+        self.seeds = seeds
+        self.references = references
+        self.sensitivityDev = sensitivityDev
+        self.sensitivityTest = sensitivityTest
+        self.paper = paper
+        self.ablations = ablations
+        self.correlationDev = correlationDev
+        self.correlationTest = correlationTest
+        self.run = run
+    }
+}
