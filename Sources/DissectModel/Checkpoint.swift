@@ -23,6 +23,8 @@ public struct TrainingRecord: Codable, Sendable, Equatable {
     public var tagColumn: Int?
     public var vocabularyRule: String
     public var dissectVersion: String
+    /// True once every requested epoch ran; a checkpoint saved mid-run has false.
+    public var finished: Bool?
 
     public init(
         seed: UInt64, epochs: Int, bestEpoch: Int, selectionMetric: String, seconds: Double,
@@ -55,6 +57,7 @@ public struct TrainingRecord: Codable, Sendable, Equatable {
         case tagColumn = "tag_column"
         case vocabularyRule = "vocabulary_rule"
         case dissectVersion = "dissect_version"
+        case finished
     }
 }
 

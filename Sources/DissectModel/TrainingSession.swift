@@ -193,6 +193,7 @@ public final class TrainingSession {
                 record.testF1NCRF = log.testF1NCRF
                 record.testAccuracy = log.testAccuracy
                 record.seconds = Date().timeIntervalSince(started)
+                record.finished = false
                 metadata.training = record
                 bestCheckpoint = Checkpoint(metadata: metadata, model: current)
                 try bestCheckpoint.save(to: request.outputDirectory)
@@ -203,6 +204,7 @@ public final class TrainingSession {
         }
         // The final record carries the whole run's time.
         record.seconds = Date().timeIntervalSince(started)
+        record.finished = true
         bestCheckpoint.metadata.training = record
         try AtomicFile.write(try Checkpoint.encodeJSON(bestCheckpoint.metadata), to: Checkpoint.metadataPath(request.outputDirectory))
         return Summary(checkpoint: bestCheckpoint, epochs: logs, seconds: record.seconds)

@@ -1,0 +1,293 @@
+import DissectAnalysis
+import DissectCore
+import DissectCorpus
+import DissectModel
+import Foundation
+
+/// What `dissect reproduce` runs.
+public struct ReproduceRequest: Sendable {
+    public var trainPath: String
+    public var devPath: String
+    public var testPath: String
+    public var embeddingsPath: String?
+    public var tagColumn: Int?
+    public var seeds: [UInt64] = [1, 2, 3, 4]
+    public var outputDirectory: String
+    public var epochs = 10
+    public var steps = 25
+    public var randomCount = 20
+    public var randomSeed: UInt64 = 1
+    /// The paper's two pairs (Figures 4 and 5).
+    public var pairs: [[String]] = [["B-PER", "B-MISC"], ["B-LOC", "I-ORG"]]
+    public var modes: [AblationMode] = [.readout, .recurrent]
+    /// Where the paper's figure CSVs are (`figure7_sensitivity.csv`, `figure8_rankings.csv`).
+    public var paperDirectory: String?
+    /// `../shared/anchors/README.md`: NCRF++ measured on this machine.
+    public var anchorsFile: String?
+    public var command = "dissect reproduce"
+
+    public init(trainPath: String, devPath: String, testPath: String, outputDirectory: String) {
+        self.trainPath = trainPath
+        self.devPath = devPath
+        self.testPath = testPath
+        self.outputDirectory = outputDirectory
+    }
+}
+
+public enum ReproduceEvent: Sendable {
+    /// A pipeline step starts: (number from 1, total, what, seconds so far, estimated seconds left).
+    case step(Int, Int, String, Double, Double?)
+    case training(seed: UInt64, TrainingEvent)
+    case reused(seed: UInt64, directory: String)
+    case warning(String)
+}
+
+/// Trains the paper's model for each seed (reusing finished checkpoints),
+/// then measures sensitivity, ablation and label correlation, and gathers
+/// it all in a `ReproduceSummary`.
+public final class ReproducePipeline {
+    public let request: ReproduceRequest
+    let report: (ReproduceEvent) -> Void
+    var timings: [StepTiming] = []
+    let started = Date()
+
+    public init(request: ReproduceRequest, report: @escaping (ReproduceEvent) -> Void) {
+        self.request = request
+        self.report = report
+    }
+
+    public func seedDirectory(_ seed: UInt64) -> String { request.outputDirectory + "/seed-\(seed)" }
+
+    /// Steps: one per seed to train, then per seed the analyses, then correlation and the report.
+    var totalSteps: Int { request.seeds.count * 2 + 2 }
+    var stepNumber = 0
+    var trainingSecondsPerSeed: Double?
+    var analysisSecondsPerSeed: Double?
+
+    func beginStep(_ description: String) {
+        stepNumber += 1
+        let elapsed = Date().timeIntervalSince(started)
+        var remaining: Double?
+        let seedsLeftToTrain = max(0, request.seeds.count - stepNumber + 1)
+        if let training = trainingSecondsPerSeed {
+            remaining = Double(min(seedsLeftToTrain, request.seeds.count)) * training
+                + Double(request.seeds.count) * (analysisSecondsPerSeed ?? training * 0.6)
+            if stepNumber > request.seeds.count {
+                let analysesLeft = max(0, 2 * request.seeds.count - stepNumber + 1)
+                remaining = Double(analysesLeft) * (analysisSecondsPerSeed ?? training * 0.6) + 2
+            }
+        }
+        report(.step(stepNumber, totalSteps, description, elapsed, remaining))
+    }
+
+    func timed<Result>(_ step: String, _ body: () throws -> Result) rethrows -> Result {
+        let start = Date()
+        let result = try body()
+        timings.append(StepTiming(step: step, seconds: Date().timeIntervalSince(start)))
+        return result
+    }
+
+    public func run() throws -> ReproduceSummary {
+        try AtomicFile.makeDirectory(request.outputDirectory)
+        // 1. Train (or reuse) every seed.
+        var seeds: [SeedResult] = []
+        var checkpoints: [Checkpoint] = []
+        var trainedSeconds: [Double] = []
+        for seed in request.seeds {
+            beginStep("seed \(seed): training")
+            let directory = seedDirectory(seed)
+            let stepStart = Date()
+            if let finished = try finishedCheckpoint(directory: directory, seed: seed) {
+                report(.reused(seed: seed, directory: directory))
+                timings.append(StepTiming(step: "seed \(seed): reuse checkpoint", seconds: Date().timeIntervalSince(stepStart)))
+                seeds.append(SeedResult(seed: seed, directory: directory, reused: true, record: finished.metadata.training ?? placeholderRecord(seed)))
+                checkpoints.append(finished)
+                continue
+            }
+            let summary = try timed("seed \(seed): train \(request.epochs) epochs") {
+                try TrainingSession(request: trainingRequest(seed: seed, directory: directory)) { event in
+                    self.report(.training(seed: seed, event))
+                }.run()
+            }
+            trainedSeconds.append(Date().timeIntervalSince(stepStart))
+            trainingSecondsPerSeed = trainedSeconds.reduce(0, +) / Double(trainedSeconds.count)
+            seeds.append(SeedResult(seed: seed, directory: directory, reused: false, record: summary.checkpoint.metadata.training ?? placeholderRecord(seed)))
+            checkpoints.append(summary.checkpoint)
+        }
+        if trainingSecondsPerSeed == nil { trainingSecondsPerSeed = 0 }
+
+        // 2. Analyse each seed.
+        let dev = try CoNLLReader.read(path: request.devPath, tagColumn: request.tagColumn)
+        let test = try CoNLLReader.read(path: request.testPath, tagColumn: request.tagColumn)
+        var sensitivityDev: [Sensitivity.Document] = [], sensitivityTest: [Sensitivity.Document] = []
+        var rawDev: [(String, [String], [[Double?]])] = [], rawTest: [(String, [String], [[Double?]])] = []
+        var agreements: [RankingAgreement] = []
+        var ablations: [AblationEntry] = []
+        var analysisTimes: [Double] = []
+        for (index, checkpoint) in checkpoints.enumerated() {
+            let seed = request.seeds[index]
+            beginStep("seed \(seed): sensitivity, rankings and ablation")
+            let analysisStart = Date()
+            let directory = seedDirectory(seed)
+            let name = "seed \(seed)"
+            let needsRecurrent = request.modes.contains(.recurrent)
+            let devRun = timed("seed \(seed): run on dev") { ModelRun(checkpoint: checkpoint, corpus: dev) }
+            let testRun = timed("seed \(seed): run on test") { ModelRun(checkpoint: checkpoint, corpus: test, keepProjections: needsRecurrent) }
+            let devSensitivity = Sensitivity(run: devRun, condition: .predicted)
+            let testSensitivity = Sensitivity(run: testRun, condition: .predicted)
+            for label in devSensitivity.undefinedLabels { report(.warning("\(name): \(label) is never predicted on \(request.devPath); its sensitivity is undefined")) }
+            try writeFiles(try AnalysisArtifacts.sensitivityFiles(devSensitivity, run: devRun, data: request.devPath), to: directory + "/sensitivity-dev")
+            try writeFiles(try AnalysisArtifacts.sensitivityFiles(testSensitivity, run: testRun, data: request.testPath), to: directory + "/sensitivity-test")
+            sensitivityDev.append(AnalysisArtifacts.sensitivityDocument(devSensitivity, run: devRun, data: request.devPath))
+            sensitivityTest.append(AnalysisArtifacts.sensitivityDocument(testSensitivity, run: testRun, data: request.testPath))
+            rawDev.append((name, devRun.labels, devSensitivity.values))
+            rawTest.append((name, testRun.labels, testSensitivity.values))
+            for (labelIndex, label) in devRun.labels.enumerated() {
+                let a = devSensitivity.values.map { $0[labelIndex] }, b = testSensitivity.values.map { $0[labelIndex] }
+                let defined = !a.contains { $0 == nil } && !b.contains { $0 == nil }
+                agreements.append(RankingAgreement(
+                    model: name, label: label,
+                    spearman: defined ? Statistics.spearman(a.compactMap { $0 }, b.compactMap { $0 }) : nil,
+                    topTenOverlap: Statistics.topOverlap(
+                        devSensitivity.ranking(label: labelIndex), testSensitivity.ranking(label: labelIndex), k: 10)))
+            }
+            for pair in request.pairs {
+                let usable = pair.filter { label in
+                    guard let labelIndex = devRun.labels.firstIndex(of: label) else { return false }
+                    return !devSensitivity.ranking(label: labelIndex).isEmpty
+                }
+                if usable.count < pair.count {
+                    report(.warning("\(name): the pair \(pair.joined(separator: "/")) has labels without a ranking on dev; using \(usable)"))
+                }
+                guard !usable.isEmpty else { continue }
+                for mode in request.modes {
+                    let document = timed("seed \(seed): \(mode.rawValue) ablation \(pair.joined(separator: "/"))") {
+                        AblationStudy.run(
+                            rankRun: devRun, dataRun: testRun, labels: usable, steps: request.steps, mode: mode,
+                            randomCount: request.randomCount, seed: request.randomSeed)
+                    }
+                    let folder = directory + "/ablation-\(mode.rawValue)-" + usable.map(AnalysisArtifacts.fileSafe).joined(separator: "-")
+                    try writeFiles(try AnalysisArtifacts.ablationFiles(document), to: folder)
+                    ablations.append(AblationEntry(seed: seed, pair: usable, document: document))
+                }
+            }
+            analysisTimes.append(Date().timeIntervalSince(analysisStart))
+            analysisSecondsPerSeed = analysisTimes.reduce(0, +) / Double(analysisTimes.count)
+        }
+
+        // 3. Correlation across the models, with the paper's matrix as reference.
+        beginStep("label correlation across seeds")
+        let paper = try readPaperFigures()
+        let reference = paper.map { (name: "paper", labels: $0.labels, values: $0.sensitivity) }
+        let referencePath = request.paperDirectory.map { $0 + "/figure7_sensitivity.csv" }
+        let correlationDev = CorrelationStudy.make(
+            data: request.devPath, agreementData: request.testPath, models: rawDev, reference: reference,
+            referencePath: referencePath, agreements: agreements)
+        let correlationTest = CorrelationStudy.make(
+            data: request.testPath, agreementData: nil, models: rawTest, reference: reference,
+            referencePath: referencePath, agreements: [])
+        try writeFiles(try AnalysisArtifacts.correlationFiles(correlationDev), to: request.outputDirectory + "/correlation-dev")
+        try writeFiles(try AnalysisArtifacts.correlationFiles(correlationTest), to: request.outputDirectory + "/correlation-test")
+
+        beginStep("report")
+        let information = RunInformation(
+            command: request.command, dissectVersion: Checkpoint.toolVersion, swiftVersion: ReproducePipeline.swiftVersion,
+            date: ISO8601DateFormatter().string(from: started), machine: ReproducePipeline.machineDescription(),
+            trainFile: request.trainPath, devFile: request.devPath, testFile: request.testPath,
+            embeddingsFile: request.embeddingsPath, timings: timings, totalSeconds: Date().timeIntervalSince(started))
+        return ReproduceSummary(
+            seeds: seeds, references: readAnchors(), sensitivityDev: sensitivityDev, sensitivityTest: sensitivityTest,
+            paper: paper, ablations: ablations, correlationDev: correlationDev, correlationTest: correlationTest, run: information)
+    }
+
+    func writeFiles(_ files: [(String, String)], to directory: String) throws {
+        try AtomicFile.makeDirectory(directory)
+        for (name, contents) in files { try AtomicFile.write(contents, to: directory + "/" + name) }
+    }
+
+    func trainingRequest(seed: UInt64, directory: String) -> TrainingRequest {
+        var training = TrainingRequest(trainPath: request.trainPath, devPath: request.devPath, outputDirectory: directory)
+        training.testPath = request.testPath
+        training.embeddingsPath = request.embeddingsPath
+        training.tagColumn = request.tagColumn
+        training.options.seed = seed
+        training.options.epochs = request.epochs
+        return training
+    }
+
+    /// A checkpoint in `directory` that finished training with this seed and epoch count, if any.
+    func finishedCheckpoint(directory: String, seed: UInt64) throws -> Checkpoint? {
+        guard FileManager.default.fileExists(atPath: Checkpoint.metadataPath(directory)) else { return nil }
+        guard let checkpoint = try? Checkpoint.load(from: directory), let record = checkpoint.metadata.training,
+              record.finished == true, record.seed == seed, record.epochs == request.epochs
+        else {
+            report(.warning("\(directory): holds an unfinished or different run; training seed \(seed) again"))
+            return nil
+        }
+        return checkpoint
+    }
+
+    func placeholderRecord(_ seed: UInt64) -> TrainingRecord {
+        TrainingRecord(seed: seed, epochs: request.epochs, bestEpoch: 0, selectionMetric: "f1", seconds: 0,
+                       options: TrainingOptions(), vocabularyRule: VocabularyRule.trainAndEmbeddings.rawValue)
+    }
+
+    func readPaperFigures() throws -> PaperFigures? {
+        guard let directory = request.paperDirectory else { return nil }
+        let sensitivityPath = directory + "/figure7_sensitivity.csv", rankingsPath = directory + "/figure8_rankings.csv"
+        guard let sensitivityText = try? String(contentsOfFile: sensitivityPath, encoding: .utf8) else {
+            report(.warning("\(sensitivityPath): not found; the report shows no paper figures"))
+            return nil
+        }
+        let sensitivity = try CorrelationAnalysis.readSensitivityCSV(sensitivityText, path: sensitivityPath)
+        var rankings: [String: [Int]] = [:]
+        if let rankingsText = try? String(contentsOfFile: rankingsPath, encoding: .utf8) {
+            let parsed = try CorrelationAnalysis.readSensitivityCSV(rankingsText, path: rankingsPath)
+            for (column, label) in parsed.labels.enumerated() {
+                rankings[label] = parsed.values.compactMap { $0[column].map { Int($0) } }
+            }
+        }
+        return PaperFigures(labels: sensitivity.labels, sensitivity: sensitivity.values, rankings: rankings, reportedF1: 86.4)
+    }
+
+    /// NCRF++'s best-dev figures as measured on this machine, read from the anchors file.
+    func readAnchors() -> [ReferenceScore] {
+        guard let path = request.anchorsFile, let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        // "Best-dev checkpoint (epoch 10): dev 86.23 / test 82.41 by NCRF++'s scorer; test 79.78 by conlleval.pl"
+        func number(after marker: String, in line: Substring) -> Double? {
+            guard let range = line.range(of: marker) else { return nil }
+            let rest = line[range.upperBound...].drop { $0 == " " }
+            return Double(rest.prefix { $0.isNumber || $0 == "." })
+        }
+        guard let best = text.split(separator: "\n").first(where: { $0.contains("Best-dev checkpoint") }),
+              let devNCRF = number(after: "): dev ", in: best), let testNCRF = number(after: "/ test ", in: best)
+        else { return [] }
+        let testConll = number(after: "; test ", in: best)
+        var devConll: Double?
+        if let epochText = best.range(of: "(epoch ").map({ best[$0.upperBound...].prefix { $0.isNumber } }),
+           let row = text.split(separator: "\n").first(where: { $0.hasPrefix("| \(epochText) |") }) {
+            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            if let last = cells.last, let slash = last.firstIndex(of: "/") { devConll = Double(last[..<slash].trimmingCharacters(in: .whitespaces)) }
+        }
+        return [ReferenceScore(
+            name: "NCRF++ (paper's toolkit), measured on this machine", devF1NCRF: devNCRF, devF1: devConll,
+            testF1NCRF: testNCRF, testF1: testConll, provenance: "\(path): one run, 50-d GloVe, NCRF++'s fixed seed 42")]
+    }
+
+    static var swiftVersion: String {
+        #if compiler(>=6.3)
+        return "6.3 or later"
+        #else
+        return "before 6.3"
+        #endif
+    }
+
+    static func machineDescription() -> String {
+        var name = utsname()
+        uname(&name)
+        let machine = withUnsafeBytes(of: &name.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let system = withUnsafeBytes(of: &name.sysname) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return "\(system) \(machine), \(ProcessInfo.processInfo.activeProcessorCount) cores, "
+            + "\(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB"
+    }
+}

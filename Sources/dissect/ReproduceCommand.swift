@@ -1,0 +1,114 @@
+import ArgumentParser
+import DissectAnalysis
+import DissectCore
+import DissectModel
+import DissectReport
+import Foundation
+
+struct ReproduceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reproduce",
+        abstract: "Reproduce the whole paper: train each seed, dissect every model, and write report.html.",
+        discussion: """
+            Trains the paper's model for each seed (a finished checkpoint already in the output folder is reused), \
+            measures sensitivity on dev and test, ablates the paper's two pairs (B-PER/B-MISC, B-LOC/I-ORG) on test \
+            ranked on dev in both modes with controls, correlates labels across the seeds, and writes \
+            report.html, report.md, summary.json and every figure as an SVG file.
+            """)
+
+    @OptionGroup var corpus: CorpusOptions
+
+    @Option(help: "A GloVe or word2vec text file of word vectors (default: the 50-d GloVe subset under data/ or ../shared/data when present).")
+    var embeddings: String?
+
+    @Option(help: "Comma-separated training seeds.")
+    var seeds = "1,2,3,4"
+
+    @Option(help: "The output folder; rerunning with the same folder continues where a run stopped.")
+    var out = "runs/paper"
+
+    @Option(help: "Training epochs per seed.")
+    var epochs = 10
+
+    @Option(help: "The largest number of ablated neurons K.")
+    var steps = 25
+
+    @Option(help: "How many random ablation orders form the control band.")
+    var random = 20
+
+    @Option(help: "The folder with the paper's figure CSVs (default: ../shared/paper when present).")
+    var paperDir: String?
+
+    func validate() throws {
+        guard parsedSeeds != nil else { throw ValidationError("--seeds must be comma-separated whole numbers, e.g. 1,2,3,4.") }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1.") }
+        guard steps >= 0 else { throw ValidationError("--steps must be 0 or more.") }
+        guard random >= 0 else { throw ValidationError("--random must be 0 or more.") }
+    }
+
+    var parsedSeeds: [UInt64]? {
+        let parts = seeds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = parts.compactMap { UInt64($0) }
+        guard !parts.isEmpty, values.count == parts.count, Set(values).count == values.count else { return nil }
+        return values
+    }
+
+    func run() throws {
+        let files = try corpus.resolve()
+        guard let testPath = files.test else {
+            throw DissectError(.usage, problem: "reproduce needs a test file", fix: "pass --test FILE or a --data-dir holding test.txt")
+        }
+        var request = ReproduceRequest(trainPath: files.train, devPath: files.dev, testPath: testPath, outputDirectory: out)
+        request.embeddingsPath = embeddings ?? DataSearch.embeddingsFile()
+        request.tagColumn = corpus.tagColumn
+        request.seeds = parsedSeeds ?? [1, 2, 3, 4]
+        request.epochs = epochs
+        request.steps = steps
+        request.randomCount = random
+        let paper = paperDir ?? "../shared/paper"
+        request.paperDirectory = FileManager.default.fileExists(atPath: paper) ? paper : nil
+        let anchors = "../shared/anchors/README.md"
+        request.anchorsFile = FileManager.default.fileExists(atPath: anchors) ? anchors : nil
+        request.command = (["dissect"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        if request.embeddingsPath == nil {
+            Terminal.warn("no embeddings file found; word vectors start at random (pass --embeddings FILE)")
+        }
+        let epochs = self.epochs
+        var lastDraw = -1.0
+        var currentStep = ""
+        let pipeline = ReproducePipeline(request: request) { event in
+            switch event {
+            case .step(let number, let total, let description, let elapsed, let remaining):
+                currentStep = "[\(number)/\(total)] \(description)"
+                let left = remaining.map { ", about \(Int($0.rounded())) s left" } ?? ""
+                Terminal.log("\(currentStep) (\(Int(elapsed.rounded())) s elapsed\(left))")
+            case .reused(let seed, let directory):
+                Terminal.log("seed \(seed): finished checkpoint found in \(directory); not retrained")
+            case .warning(let text):
+                Terminal.warn(text)
+            case .training(_, let trainingEvent):
+                switch trainingEvent {
+                case .batch(let epoch, let done, let total, _, let seconds):
+                    guard Terminal.isInteractive, done == total || seconds - lastDraw >= 0.1 || seconds < lastDraw else { break }
+                    lastDraw = seconds
+                    Terminal.status("\(currentStep): epoch \(epoch)/\(epochs) \(Terminal.bar(Double(done) / Double(max(total, 1))))")
+                case .epoch(let log):
+                    let scores = log.devF1.map { "dev F1 \(format($0)) (NCRF++ \(format(log.devF1NCRF ?? 0)))" } ?? "dev accuracy \(format(log.devAccuracy))"
+                    Terminal.log("  epoch \(log.epoch)/\(epochs): \(format(log.trainSeconds)) s, \(scores)\(log.best ? " *" : "")")
+                case .warning(let text):
+                    Terminal.warn(text)
+                case .loaded:
+                    break
+                }
+            }
+        }
+        let summary = try pipeline.run()
+        try AtomicFile.write(try AnalysisArtifacts.json(summary), to: out + "/summary.json")
+        for seed in summary.seeds {
+            let record = seed.record
+            print("seed \(seed.seed): dev F1 \(format(record.devF1 ?? 0)) (NCRF++ \(format(record.devF1NCRF ?? 0))), "
+                + "test F1 \(format(record.testF1 ?? 0)) (NCRF++ \(format(record.testF1NCRF ?? 0))), best epoch \(record.bestEpoch)")
+        }
+        print("reproduced in \(format(summary.run.totalSeconds, 1)) s; wrote \(out)/summary.json")
+    }
+}
