@@ -32,8 +32,9 @@ public struct AblationCurve: Codable, Sendable, Equatable {
 /// grouped by length, on both cores.
 public final class AblationEngine {
     public let run: ModelRun
-    /// The labels whose rankings are ablated; "others" are tokens whose gold label is none of them.
-    public let focusLabels: [String]
+    /// Sets of labels whose rankings are ablated together (a pair, in the paper);
+    /// for each set, "others" are the tokens whose gold label is none of its labels.
+    public let focusSets: [[String]]
     public let steps: Int
     let n: Int, m: Int, N: Int
     /// `[n][N]` neuron-major hidden states.
@@ -44,13 +45,18 @@ public final class AblationEngine {
     let weight: [Float]
     let scorer: ChunkScorer
     let goldLabelTotals: [Int]
-    let isOther: [Bool]
-    let otherTotal: Int
+    /// Per focus set: whether each token's gold label is outside the set, and how many are.
+    let isOther: [[Bool]]
+    let otherTotal: [Int]
     let presentLabels: [Int]
 
-    public init(run: ModelRun, focusLabels: [String], steps: Int) {
+    public convenience init(run: ModelRun, focusLabels: [String], steps: Int) {
+        self.init(run: run, focusSets: [focusLabels], steps: steps)
+    }
+
+    public init(run: ModelRun, focusSets: [[String]], steps: Int) {
         self.run = run
-        self.focusLabels = focusLabels
+        self.focusSets = focusSets
         self.steps = steps
         n = run.neuronCount
         m = run.labels.count
@@ -70,17 +76,20 @@ public final class AblationEngine {
         for label in run.gold where label >= 0 { totals[Int(label)] += 1 }
         goldLabelTotals = totals
         presentLabels = (0..<m).filter { totals[$0] > 0 }
-        let focus = Set(focusLabels)
-        isOther = run.goldLabels.flatMap { $0.map { !focus.contains($0) } }
-        otherTotal = isOther.filter { $0 }.count
+        isOther = focusSets.map { labels in
+            let focus = Set(labels)
+            return run.goldLabels.flatMap { $0.map { !focus.contains($0) } }
+        }
+        otherTotal = isOther.map { $0.filter { $0 }.count }
     }
 
     /// Per-k scores of one prediction vector, appended to `curve`.
-    func measure(_ predicted: UnsafePointer<Int32>, into curve: inout AblationCurve) {
+    /// - Parameter focus: which focus set defines "others".
+    func measure(_ predicted: UnsafePointer<Int32>, focus: Int, into curve: inout AblationCurve) {
         var correct = [Int](repeating: 0, count: m)
         var allCorrect = 0, otherCorrect = 0
         run.gold.withUnsafeBufferPointer { goldBuffer in
-            isOther.withUnsafeBufferPointer { otherBuffer in
+            isOther[focus].withUnsafeBufferPointer { otherBuffer in
                 let gold = goldBuffer.baseAddress!, other = otherBuffer.baseAddress!
                 for token in 0..<N {
                     let label = gold[token]
@@ -91,6 +100,7 @@ public final class AblationEngine {
                 }
             }
         }
+        let otherTotal = self.otherTotal[focus]
         for label in presentLabels {
             curve.accuracy[run.labels[label], default: []].append(Double(correct[label]) / Double(goldLabelTotals[label]))
         }
@@ -101,26 +111,45 @@ public final class AblationEngine {
         curve.f1.append(ChunkScorer.f1(correct: counts.correct, found: counts.found, gold: counts.gold))
     }
 
-    /// Curves for several orders; readout orders are shared between the cores.
+    /// Curves for several orders, each measured with focus set 0.
     public func curves(orders: [[Int]], mode: AblationMode) -> [AblationCurve] {
+        curves(jobs: orders.map { ($0, [0]) }, mode: mode).map { $0[0] }
+    }
+
+    /// Curves for several orders, each measured once per listed focus set:
+    /// an order shared by several sets (a random control) is ablated once.
+    /// Readout orders are split between the cores; recurrent mode uses both
+    /// cores inside each rerun.
+    public func curves(jobs: [(order: [Int], focusSets: [Int])], mode: AblationMode) -> [[AblationCurve]] {
         switch mode {
         case .readout:
-            var results = [AblationCurve?](repeating: nil, count: orders.count)
+            var results = [[AblationCurve]](repeating: [], count: jobs.count)
             let shards = 2
             results.withUnsafeMutableBufferPointer { buffer in
                 let out = buffer
                 parallelFor(shards) { shard in
                     let workspace = ReadoutWorkspace(labels: m, tokens: N)
-                    for index in stride(from: shard, to: orders.count, by: shards) {
-                        out[index] = readoutCurve(order: orders[index], workspace: workspace)
+                    for index in stride(from: shard, to: jobs.count, by: shards) {
+                        out[index] = measuredCurves(jobs[index]) { body in readout(order: jobs[index].order, workspace: workspace, body) }
                     }
                 }
             }
-            return results.map { $0 ?? AblationCurve(neurons: [], accuracy: [:], f1: []) }
+            return results
         case .recurrent:
             let recurrence = makeRecurrence()
-            return orders.map { recurrentCurve(order: $0, recurrence: recurrence) }
+            return jobs.map { job in measuredCurves(job) { body in recurrent(order: job.order, recurrence: recurrence, body) } }
         }
+    }
+
+    private func measuredCurves(
+        _ job: (order: [Int], focusSets: [Int]), _ ablate: ((Int, UnsafePointer<Int32>) -> Void) -> Void
+    ) -> [AblationCurve] {
+        let neurons = Array(job.order.prefix(min(steps, job.order.count)))
+        var curves = job.focusSets.map { _ in AblationCurve(neurons: neurons, accuracy: [:], f1: []) }
+        ablate { _, predicted in
+            for (slot, focus) in job.focusSets.enumerated() { measure(predicted, focus: focus, into: &curves[slot]) }
+        }
+        return curves
     }
 
     final class ReadoutWorkspace {
@@ -146,18 +175,6 @@ public final class AblationEngine {
             }
         }
         return result
-    }
-
-    func readoutCurve(order: [Int], workspace: ReadoutWorkspace) -> AblationCurve {
-        var curve = AblationCurve(neurons: Array(order.prefix(min(steps, order.count))), accuracy: [:], f1: [])
-        readout(order: order, workspace: workspace) { _, predicted in measure(predicted, into: &curve) }
-        return curve
-    }
-
-    func recurrentCurve(order: [Int], recurrence: MaskedRecurrence) -> AblationCurve {
-        var curve = AblationCurve(neurons: Array(order.prefix(min(steps, order.count))), accuracy: [:], f1: [])
-        recurrent(order: order, recurrence: recurrence) { _, predicted in measure(predicted, into: &curve) }
-        return curve
     }
 
     /// Calls `body(k, predictions)` for k = 0 … K with the first k neurons of `order` zeroed at the readout.

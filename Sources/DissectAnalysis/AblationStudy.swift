@@ -60,36 +60,54 @@ public enum AblationStudy {
         rankRun: ModelRun, dataRun: ModelRun, labels: [String], steps: Int, mode: AblationMode,
         randomCount: Int, seed: UInt64, condition: Condition = .predicted, reverse: Bool = true
     ) -> AblationDocument {
+        run(rankRun: rankRun, dataRun: dataRun, groups: [labels], steps: steps, mode: mode, randomCount: randomCount,
+            seed: seed, condition: condition, reverse: reverse)[0]
+    }
+
+    /// The same for several groups of labels (the paper's two pairs) at once:
+    /// the random orders do not depend on the labels, so each is ablated once
+    /// and measured for every group. One document per group.
+    public static func run(
+        rankRun: ModelRun, dataRun: ModelRun, groups: [[String]], steps: Int, mode: AblationMode,
+        randomCount: Int, seed: UInt64, condition: Condition = .predicted, reverse: Bool = true
+    ) -> [AblationDocument] {
         let started = DispatchClock.now()
         let sensitivity = Sensitivity(run: rankRun, condition: condition)
-        let rankings = labels.map { label -> [Int] in
+        func ranking(_ label: String) -> [Int] {
             guard let index = rankRun.labels.firstIndex(of: label) else { return [] }
             return sensitivity.ranking(label: index)
         }
-        let engine = AblationEngine(run: dataRun, focusLabels: labels, steps: steps)
+        let engine = AblationEngine(run: dataRun, focusSets: groups, steps: steps)
         let random = randomOrders(count: randomCount, neurons: dataRun.neuronCount, seed: seed)
-        var orders = rankings
-        if reverse { orders += rankings.map { Array($0.reversed()) } }
-        orders += random
-        let curves = engine.curves(orders: orders, mode: mode)
-        var ranked: [String: AblationCurve] = [:], reversed: [String: AblationCurve] = [:]
-        for (index, label) in labels.enumerated() {
-            ranked[label] = curves[index]
-            if reverse { reversed[label] = curves[labels.count + index] }
+        var jobs: [(order: [Int], focusSets: [Int])] = []
+        for (group, labels) in groups.enumerated() {
+            for label in labels { jobs.append((ranking(label), [group])) }
+            if reverse { for label in labels { jobs.append((Array(ranking(label).reversed()), [group])) } }
         }
-        let randomCurves = Array(curves.suffix(randomCount))
-        let control = randomCount > 0
-            ? RandomControl(
-                count: randomCount, seed: seed, orders: random,
-                mean: summarize(randomCurves) { values in values.reduce(0, +) / Double(values.count) },
-                p05: summarize(randomCurves) { Statistics.percentile($0, 5) },
-                p95: summarize(randomCurves) { Statistics.percentile($0, 95) })
-            : nil
-        return AblationDocument(
-            mode: mode, rankOn: rankRun.dataPath, data: dataRun.dataPath, labels: labels, steps: steps,
-            condition: condition, neurons: dataRun.neuronCount, curves: ranked,
-            controls: AblationControls(reverse: reversed, random: control),
-            seconds: DispatchClock.now() - started)
+        let allGroups = Array(groups.indices)
+        for order in random { jobs.append((order, allGroups)) }
+        let results = engine.curves(jobs: jobs, mode: mode)
+        let seconds = DispatchClock.now() - started
+        var documents: [AblationDocument] = []
+        var cursor = 0
+        for (group, labels) in groups.enumerated() {
+            var ranked: [String: AblationCurve] = [:], reversed: [String: AblationCurve] = [:]
+            for label in labels { ranked[label] = results[cursor][0]; cursor += 1 }
+            if reverse { for label in labels { reversed[label] = results[cursor][0]; cursor += 1 } }
+            let randomCurves = results.suffix(randomCount).map { $0[group] }
+            let control = randomCount > 0
+                ? RandomControl(
+                    count: randomCount, seed: seed, orders: random,
+                    mean: summarize(randomCurves) { values in values.reduce(0, +) / Double(values.count) },
+                    p05: summarize(randomCurves) { Statistics.percentile($0, 5) },
+                    p95: summarize(randomCurves) { Statistics.percentile($0, 95) })
+                : nil
+            documents.append(AblationDocument(
+                mode: mode, rankOn: rankRun.dataPath, data: dataRun.dataPath, labels: labels,
+                steps: min(steps, dataRun.neuronCount), condition: condition, neurons: dataRun.neuronCount, curves: ranked,
+                controls: AblationControls(reverse: reversed, random: control), seconds: seconds))
+        }
+        return documents
     }
 
     static func summarize(_ curves: [AblationCurve], _ reduce: ([Double]) -> Double) -> CurveSummary {

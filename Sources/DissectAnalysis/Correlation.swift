@@ -62,23 +62,25 @@ public enum CorrelationAnalysis {
 
     /// Reads a sensitivity CSV in the paper's Figure 7 layout: `neuron,<labels…>` then one row per neuron.
     public static func readSensitivityCSV(_ text: String, path: String) throws -> (labels: [String], values: [[Double?]]) {
-        var lines = text.split(whereSeparator: \.isNewline).map(String.init)
-        while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
-        guard let header = lines.first else {
+        // Keep every line's own number for messages; blank lines are skipped, not renumbered.
+        let numbered = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated()
+            .map { (number: $0.offset + 1, text: String($0.element)) }
+            .filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }
+        guard let header = numbered.first else {
             throw DissectError(file: path, line: 1, problem: "the file is empty", fix: "pass a CSV with a header `neuron,<labels…>`")
         }
-        let labels = header.split(separator: ",", omittingEmptySubsequences: false).dropFirst().map {
+        let labels = header.text.split(separator: ",", omittingEmptySubsequences: false).dropFirst().map {
             $0.trimmingCharacters(in: .whitespaces)
         }
         guard !labels.isEmpty else {
-            throw DissectError(file: path, line: 1, problem: "the header names no labels", fix: "start the file with `neuron,<label>,<label>…`")
+            throw DissectError(file: path, line: header.number, problem: "the header names no labels", fix: "start the file with `neuron,<label>,<label>…`")
         }
         var values: [[Double?]] = []
-        for (offset, line) in lines.dropFirst().enumerated() {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        for line in numbered.dropFirst() {
+            let fields = line.text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard fields.count == labels.count + 1 else {
                 throw DissectError(
-                    file: path, line: offset + 2, problem: "the row has \(fields.count) fields but the header has \(labels.count + 1)",
+                    file: path, line: line.number, problem: "the row has \(fields.count) fields but the header has \(labels.count + 1)",
                     fix: "give every row a neuron number and one value per label")
             }
             var row: [Double?] = []
@@ -86,7 +88,7 @@ public enum CorrelationAnalysis {
                 if field.isEmpty || field == "null" { row.append(nil); continue }
                 guard let value = Double(field), value.isFinite else {
                     throw DissectError(
-                        file: path, line: offset + 2, problem: "'\(field)' is not a finite number",
+                        file: path, line: line.number, problem: "'\(field)' is not a finite number",
                         fix: "write sensitivities as decimal numbers (empty for undefined)")
                 }
                 row.append(value)
@@ -94,7 +96,7 @@ public enum CorrelationAnalysis {
             values.append(row)
         }
         guard !values.isEmpty else {
-            throw DissectError(file: path, line: 2, problem: "the file has no neuron rows", fix: "add one row per neuron")
+            throw DissectError(file: path, line: header.number + 1, problem: "the file has no neuron rows", fix: "add one row per neuron")
         }
         return (labels, values)
     }

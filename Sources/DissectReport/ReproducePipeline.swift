@@ -151,6 +151,7 @@ public final class ReproducePipeline {
                     topTenOverlap: Statistics.topOverlap(
                         devSensitivity.ranking(label: labelIndex), testSensitivity.ranking(label: labelIndex), k: 10)))
             }
+            var groups: [[String]] = []
             for pair in request.pairs {
                 let usable = pair.filter { label in
                     guard let labelIndex = devRun.labels.firstIndex(of: label) else { return false }
@@ -159,16 +160,19 @@ public final class ReproducePipeline {
                 if usable.count < pair.count {
                     report(.warning("\(name): the pair \(pair.joined(separator: "/")) has labels without a ranking on dev; using \(usable)"))
                 }
-                guard !usable.isEmpty else { continue }
-                for mode in request.modes {
-                    let document = timed("seed \(seed): \(mode.rawValue) ablation \(pair.joined(separator: "/"))") {
-                        AblationStudy.run(
-                            rankRun: devRun, dataRun: testRun, labels: usable, steps: request.steps, mode: mode,
-                            randomCount: request.randomCount, seed: request.randomSeed)
-                    }
-                    let folder = directory + "/ablation-\(mode.rawValue)-" + usable.map(AnalysisArtifacts.fileSafe).joined(separator: "-")
+                if !usable.isEmpty { groups.append(usable) }
+            }
+            for mode in request.modes where !groups.isEmpty {
+                // Both pairs in one study: the random orders are ablated once for both.
+                let documents = timed("seed \(seed): \(mode.rawValue) ablation") {
+                    AblationStudy.run(
+                        rankRun: devRun, dataRun: testRun, groups: groups, steps: request.steps, mode: mode,
+                        randomCount: request.randomCount, seed: request.randomSeed)
+                }
+                for (group, document) in zip(groups, documents) {
+                    let folder = directory + "/ablation-\(mode.rawValue)-" + group.map(AnalysisArtifacts.fileSafe).joined(separator: "-")
                     try writeFiles(try AnalysisArtifacts.ablationFiles(document), to: folder)
-                    ablations.append(AblationEntry(seed: seed, pair: usable, document: document))
+                    ablations.append(AblationEntry(seed: seed, pair: group, document: document))
                 }
             }
             analysisTimes.append(Date().timeIntervalSince(analysisStart))

@@ -25,13 +25,13 @@ struct AblateCommand: ParsableCommand {
     @Option(help: "Comma-separated labels whose rankings to ablate, e.g. B-PER,B-MISC (default: every label).")
     var labels: String?
 
-    @Option(help: "The largest number of ablated neurons K; curves run k = 0 … K.")
+    @Option(parsing: .unconditional, help: "The largest number of ablated neurons K; curves run k = 0 … K.")
     var steps = 25
 
     @Option(help: "'readout' zeroes h_i where it enters the linear layer; 'recurrent' also zeroes it in the state carried to the next step.")
     var mode: String = AblationMode.readout.rawValue
 
-    @Option(help: "How many random ablation orders form the control band (0 turns it off).")
+    @Option(parsing: .unconditional, help: "How many random ablation orders form the control band (0 turns it off).")
     var random = 20
 
     @Option(help: "The seed of the random orders.")
@@ -58,7 +58,11 @@ struct AblateCommand: ParsableCommand {
         let ablationMode = AblationMode(rawValue: mode) ?? .readout
         let rankRun = try analysis.run(model: model, data: rankOn)
         let dataRun = try analysis.run(model: model, data: data, keepProjections: ablationMode == .recurrent)
-        let requested = labels.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? rankRun.labels
+        var requested: [String] = []
+        for label in labels.map({ $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }) ?? rankRun.labels
+        where !requested.contains(label) {
+            requested.append(label)
+        }
         for label in requested where !rankRun.labels.contains(label) {
             throw DissectError(
                 .usage, file: model, problem: "the model has no label '\(label)'",

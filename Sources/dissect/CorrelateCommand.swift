@@ -44,7 +44,8 @@ struct CorrelateCommand: ParsableCommand {
                 throw DissectError(file: referencePath, problem: "cannot read the reference sensitivity CSV", fix: "pass --reference a readable CSV file")
             }
             let parsed = try CorrelationAnalysis.readSensitivityCSV(text, path: referencePath)
-            referenceMatrix = ("paper", parsed.labels, parsed.values)
+            let isPaper = reference == nil || referencePath.hasSuffix("figure7_sensitivity.csv")
+            referenceMatrix = (isPaper ? "paper" : URL(fileURLWithPath: referencePath).lastPathComponent, parsed.labels, parsed.values)
         }
         var sensitivities: [(name: String, labels: [String], values: [[Double?]])] = []
         var agreements: [RankingAgreement] = []
