@@ -40,6 +40,9 @@ enum ReproduceNumbers {
     /// Claims (b) and (c): ablation depth, and the overall-accuracy tolerance in points.
     static let ablationK = 10
     static let flatTolerance = 5.0
+    /// Claims (d)–(h): a correlation supports a pattern only when it has the expected sign and |r| ≥ this
+    /// (closer to 0 is no correlation; across 50 neurons a single r needs |r| ≥ 0.28 for p < 0.05).
+    static let clearCorrelation = 0.1
 
     static func mean(_ values: [Double]) -> Double? {
         values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
@@ -117,6 +120,9 @@ enum ReproduceNumbers {
         var others: Double?
         var all: Double?
         var allAtMax: Double?
+        /// The ranked label's loss at K, and the random orders' mean loss for it at K.
+        var rankedAtMax: Double?
+        var randomMeanAtMax: Double?
         /// The ranked label's loss under random orders (mean and the 95th-percentile order's).
         var randomMean: Double?
         var randomWorst: Double?
@@ -151,6 +157,8 @@ enum ReproduceNumbers {
                     partners: entry.pair.filter { $0 != label }.map { ($0, drop(curve.accuracy[$0], at: k)) },
                     others: drop(curve.accuracy["others"], at: k), all: drop(curve.accuracy["all"], at: k),
                     allAtMax: drop(curve.accuracy["all"], at: kMax),
+                    rankedAtMax: drop(curve.accuracy[label], at: kMax),
+                    randomMeanAtMax: random.flatMap { drop($0.mean.accuracy[label], at: kMax) },
                     randomMean: random.flatMap { drop($0.mean.accuracy[label], at: k) },
                     randomWorst: random.flatMap { control -> Double? in
                         guard let low = control.p05.accuracy[label], let start = control.mean.accuracy[label]?.first, k < low.count else { return nil }
@@ -211,7 +219,7 @@ enum ReproduceNumbers {
             values.append((pair, r))
             guard let r else { continue }
             defined += 1
-            if pattern.positive ? r > 0 : r < 0 { agreeing += 1 }
+            if pattern.positive ? r >= clearCorrelation : r <= -clearCorrelation { agreeing += 1 }
         }
         let verdict: Verdict
         if defined == 0 {
@@ -230,7 +238,8 @@ extension ReproduceReport {
     /// paper's own correlation matrix.
     public static func claims(_ summary: ReproduceSummary) -> [Claim] {
         var claims: [Claim] = [sensitivityClaim(summary)]
-        claims += ablationClaims(summary)
+        let ablation = ablationClaims(summary)
+        claims += ablation.filter { $0.claim.hasPrefix("(b)") } + ablation.filter { !$0.claim.hasPrefix("(b)") }
         claims += correlationClaims(summary)
         claims.append(f1Claim(summary))
         claims.append(paperLikenessClaim(summary))
@@ -296,7 +305,8 @@ extension ReproduceReport {
                 parts.append("others \(N.fixed(row.others, 1))")
                 parts.append("random orders \(N.fixed(row.randomMean, 1))")
                 let mark = row.holds.map { $0 ? "✓" : "✗" } ?? "?"
-                return "by the \(row.ranking) ranking: " + parts.joined(separator: ", ") + " \(mark)"
+                let late = " (at k = \(row.kMax): \(N.fixed(row.rankedAtMax, 1)) vs random \(N.fixed(row.randomMeanAtMax, 1)))"
+                return "by the \(row.ranking) ranking: " + parts.joined(separator: ", ") + " \(mark)" + late
             }.joined(separator: "; ")
             evidence += ". A ranking passes when its label loses more than each other label of the pair, \"others\" and the random orders' mean."
             let everySeed = all.filter { $0.mode == mode }.compactMap(\.holds)
@@ -340,14 +350,15 @@ extension ReproduceReport {
             let result = N.evaluate(pattern, models)
             var evidence = "Mean r over \(models.count) model\(models.count == 1 ? "" : "s"): "
             evidence += result.values.map { "\($0.pair.0)/\($0.pair.1) \(N.signed($0.r))" }.joined(separator: ", ")
-            evidence += "; \(result.agreeing) of \(result.defined) \(pattern.positive ? "positive" : "negative")"
+            let sign = pattern.positive ? "positive (r ≥ \(N.fixed(N.clearCorrelation, 2)))" : "negative (r ≤ −\(N.fixed(N.clearCorrelation, 2)))"
+            evidence += "; \(result.agreeing) of \(result.defined) clearly \(sign)"
             if pattern.holdShare < 1 {
-                evidence += " (\(N.fixed(result.share * 100, 0))%; holds at ≥ \(N.fixed(pattern.holdShare * 100, 0))%, partly at ≥ 50%)"
+                evidence += " = \(N.fixed(result.share * 100, 0))% (holds at ≥ \(N.fixed(pattern.holdShare * 100, 0))%, partly at ≥ 50%)"
             }
             evidence += "."
             if let reference = summary.correlationDev.reference {
                 let paper = N.evaluate(pattern, [reference])
-                evidence += " Paper's matrix: \(paper.agreeing) of \(paper.defined) \(pattern.positive ? "positive" : "negative")."
+                evidence += " Paper's matrix: \(paper.agreeing) of \(paper.defined)."
             }
             claims.append(Claim(claim: text, evidence: evidence, verdict: result.verdict))
             perSeed.append(models.map { N.evaluate(pattern, [$0]).verdict })

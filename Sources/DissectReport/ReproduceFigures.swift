@@ -248,7 +248,9 @@ enum ReproduceFigures {
             }
             let mode = entry.document.mode.rawValue
             let name = "\(ablationFigureNumber(entry.pair))-\(mode).svg"
-            let title = "Ablating by the \(entry.pair.joined(separator: " / ")) rankings, \(mode) mode (\(seed), test)"
+            let number = ablationFigureNumber(entry.pair)
+            let prefix = number.hasPrefix("figure-") ? "" : "Figure \(number.dropFirst(6)), \(mode) mode: "
+            let title = prefix + "ablating by the \(entry.pair.joined(separator: " and ")) rankings (\(seed), test)"
             return ReproduceFigure(
                 name: name, title: title, panels: ranged.map(SVGReport.lineChartPanel), panelTitles: ranged.map(\.title), columns: 2)
         }

@@ -231,7 +231,7 @@ enum ReproduceHTML {
         var text = "<div class=\"figure-row\">\n"
         for figure in present {
             text += "<figure>\n" + figure.inlinePanels.joined()
-            text += "<figcaption>\(escape(figure.name))</figcaption>\n</figure>\n"
+            text += "<figcaption>File: \(escape(figure.name))</figcaption>\n</figure>\n"
         }
         return text + "</div>\n"
     }
@@ -240,7 +240,8 @@ enum ReproduceHTML {
     static func panelRow(_ figure: ReproduceFigure) -> String {
         var text = "<div class=\"figure-row panels\">\n"
         for (panel, title) in zip(figure.inlinePanels, figure.panelTitles) {
-            text += "<figure>\n" + panel + "<figcaption>\(escape(title))</figcaption>\n</figure>\n"
+            _ = title
+            text += "<figure>\n" + panel + "</figure>\n"
         }
         text += "</div>\n<p class=\"file\">File: \(escape(figure.name))</p>\n"
         return text
@@ -262,6 +263,10 @@ enum ReproduceHTML {
     th, td { border-bottom: 1px solid #dddddd; padding: 4px 8px; text-align: left; vertical-align: top; }
     th { background: #f3f3f3; font-weight: 600; }
     th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+    th.num { white-space: normal; min-width: 4.5em; }
+    td:first-child { min-width: 8em; }
+    table.keys td:first-child { white-space: nowrap; min-width: 0; font-weight: 600; }
+    code { font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace; font-size: 0.92em; overflow-wrap: anywhere; }
     tr.paper td { background: #fbf7ea; }
     tr.mean td { font-weight: 600; background: #f6f8fa; }
     tr.reference td { background: #f1f6fb; }

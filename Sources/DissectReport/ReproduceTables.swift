@@ -9,6 +9,8 @@ struct ReportTable {
     var numeric: Set<Int> = []
     /// A column whose cells are verdicts, drawn as badges on the page.
     var verdictColumn: Int?
+    /// Columns shown in a monospace face (commands, paths).
+    var code: Set<Int> = []
     /// A CSS class per row (e.g. "mean", "paper"); missing or nil means none.
     var rowClasses: [String?] = []
     /// Lines under the table.
@@ -22,18 +24,25 @@ struct ReportTable {
     }
 
     var html: String {
-        var text = "<div class=\"table-wrap\"><table>\n<thead><tr>"
-        for (index, cell) in header.enumerated() {
-            text += numeric.contains(index) ? "<th class=\"num\">" : "<th>"
-            text += ReproduceHTML.escape(cell) + "</th>"
+        // A table with an empty header is a key–value list: no header row.
+        let keyValue = header.allSatisfy(\.isEmpty)
+        var text = keyValue ? "<div class=\"table-wrap\"><table class=\"keys\">\n" : "<div class=\"table-wrap\"><table>\n<thead><tr>"
+        if !keyValue {
+            for (index, cell) in header.enumerated() {
+                text += numeric.contains(index) ? "<th class=\"num\">" : "<th>"
+                text += ReproduceHTML.escape(cell) + "</th>"
+            }
+            text += "</tr></thead>\n"
         }
-        text += "</tr></thead>\n<tbody>\n"
+        text += "<tbody>\n"
         for (rowIndex, row) in rows.enumerated() {
             let rowClass = rowIndex < rowClasses.count ? rowClasses[rowIndex] : nil
             text += rowClass.map { "<tr class=\"\(ReproduceHTML.escape($0))\">" } ?? "<tr>"
             for (index, cell) in row.enumerated() {
                 if index == verdictColumn, let verdict = Verdict(rawValue: cell) {
                     text += "<td>\(ReproduceHTML.badge(verdict))</td>"
+                } else if code.contains(index) {
+                    text += "<td><code>" + ReproduceHTML.escape(cell) + "</code></td>"
                 } else {
                     text += numeric.contains(index) ? "<td class=\"num\">" : "<td>"
                     text += ReproduceHTML.escape(cell) + "</td>"
@@ -109,18 +118,20 @@ enum ReproduceTables {
     /// Every seed's ablation at k = 10: the numbers behind claims (b) and (c).
     static func ablation(_ rows: [ReproduceNumbers.AblationRow]) -> ReportTable {
         ReportTable(
-            header: ["Seed", "Mode", "Ranking", "k", "ranked label", "other label of the pair", "others", "random orders (mean)", "random orders (5th pct)", "all tokens", "all tokens at K", "ranked drops most"],
+            header: ["Seed", "Mode", "Ranking", "k", "ranked label", "other label of the pair", "others", "random orders (mean)", "random orders (worst 5%)", "all tokens", "ranked drops most", "ranked label at K", "random mean at K", "all tokens at K"],
             rows: rows.map { row in
                 [
                     N.seedName(row.seed), row.mode.rawValue, row.ranking, String(row.k), N.fixed(row.ranked, 1),
                     row.partners.map { "\($0.label) \(N.fixed($0.drop, 1))" }.joined(separator: ", "),
                     N.fixed(row.others, 1), N.fixed(row.randomMean, 1), N.fixed(row.randomWorst, 1), N.fixed(row.all, 2),
-                    "\(N.fixed(row.allAtMax, 2)) (K = \(row.kMax))", row.holds.map { $0 ? "yes" : "no" } ?? "–",
+                    row.holds.map { $0 ? "yes" : "no" } ?? "–",
+                    N.fixed(row.rankedAtMax, 1), N.fixed(row.randomMeanAtMax, 1), N.fixed(row.allAtMax, 2),
                 ]
             },
-            numeric: [3, 4, 6, 7, 8, 9],
-            notes: ["Accuracy lost (points; accuracy at k = 0 minus accuracy at k, on test) after ablating the first k neurons of the ranking. "
-                + "\"random orders (5th pct)\" is the loss of the ranked label under the worst 5% of random orders: the far edge of the grey band."])
+            numeric: [3, 4, 6, 7, 8, 9, 11, 12, 13],
+            notes: ["Accuracy lost in points (accuracy at k = 0 minus accuracy at k, on test) after ablating the first k neurons of the ranking; "
+                + "K is the last step (\(rows.map(\.kMax).max().map(String.init) ?? "–")). \"Random orders\" is the ranked label's loss when neurons are ablated in random order: "
+                + "the mean over the orders, and the 5th percentile of accuracy (the far edge of the grey band). \"Ranked drops most\": the ranked label loses more than the other label, \"others\" and the random mean."])
     }
 
     /// The correlation entries behind claims (d)–(g): per model, mean, and the paper's.
@@ -200,7 +211,7 @@ enum ReproduceTables {
         ]
         for seed in summary.seeds { rows.append(["Checkpoint, \(N.seedName(seed.seed))", seed.directory]) }
         if let document = summary.correlationDev.referencePath { rows.append(["Paper's figures", document]) }
-        return ReportTable(header: ["", ""], rows: rows)
+        return ReportTable(header: ["", ""], rows: rows, code: [1])
     }
 
     static func timings(_ run: RunInformation) -> ReportTable {
@@ -217,6 +228,6 @@ enum ReproduceTables {
         let hours = total / 3600, minutes = (total % 3600) / 60, rest = total % 60
         if hours > 0 { return "\(hours) h \(minutes) min" }
         if minutes > 0 { return "\(minutes) min \(rest) s" }
-        return "\(rest) s"
+        return ""
     }
 }

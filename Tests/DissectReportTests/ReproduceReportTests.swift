@@ -208,11 +208,16 @@ import Testing
         summary.correlationDev.models = (1...4).map { Self.patternMatrix(name: "seed \($0)", sign: 1) }
         let holding = ReproduceReport.claims(summary)
         for letter in ["(d)", "(e)", "(f)", "(g)", "(h)"] { #expect(Self.verdict(holding, letter) == .holds, "\(letter)") }
-        #expect(holding.first { $0.claim.hasPrefix("(f)") }!.evidence.contains("12 of 12 negative"))
+        #expect(holding.first { $0.claim.hasPrefix("(f)") }!.evidence.contains("12 of 12 clearly negative"))
 
         summary.correlationDev.models = (1...4).map { Self.patternMatrix(name: "seed \($0)", sign: -1) }
         let failing = ReproduceReport.claims(summary)
         for letter in ["(d)", "(e)", "(f)", "(g)", "(h)"] { #expect(Self.verdict(failing, letter) == .fails, "\(letter)") }
+
+        // The right signs but r near 0 (0.03, −0.025, …) is no correlation: the patterns fail.
+        summary.correlationDev.models = (1...4).map { Self.patternMatrix(name: "seed \($0)", sign: 0.05) }
+        let faint = ReproduceReport.claims(summary)
+        for letter in ["(d)", "(e)", "(f)", "(g)", "(h)"] { #expect(Self.verdict(faint, letter) == .fails, "\(letter)") }
 
         // One seed of four reversed: the means keep their signs, but (h) sees 12 of 16 cells hold.
         summary.correlationDev.models = (1...4).map { Self.patternMatrix(name: "seed \($0)", sign: $0 == 4 ? -1 : 1) }
@@ -235,7 +240,7 @@ import Testing
         summary.correlationDev.models = [matrix]
         let claims = ReproduceReport.claims(summary)
         #expect(Self.verdict(claims, "(f)") == .partly)
-        #expect(claims.first { $0.claim.hasPrefix("(f)") }!.evidence.contains("8 of 12 negative (67%"))
+        #expect(claims.first { $0.claim.hasPrefix("(f)") }!.evidence.contains("8 of 12 clearly negative (r ≤ −0.10) = 67%"))
     }
 
     @Test func claimF1() {
