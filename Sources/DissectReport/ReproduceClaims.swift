@@ -61,9 +61,11 @@ enum ReproduceNumbers {
         return abs(value) <= 1 ? value * 100 : value
     }
 
+    /// `value` with `decimals` digits, a true minus sign for negatives, "–" for nil.
     static func fixed(_ value: Double?, _ decimals: Int = 2) -> String {
         guard let value else { return "–" }
-        return SVGText.fixed(value, decimals: decimals)
+        let text = SVGText.fixed(value, decimals: decimals)
+        return text.hasPrefix("-") ? "−" + text.dropFirst() : text
     }
 
     static func signed(_ value: Double?, _ decimals: Int = 2) -> String {
@@ -219,7 +221,9 @@ enum ReproduceNumbers {
             values.append((pair, r))
             guard let r else { continue }
             defined += 1
-            if pattern.positive ? r >= clearCorrelation : r <= -clearCorrelation { agreeing += 1 }
+            // Judged on r as printed (two decimals), so the evidence reads the way it is counted.
+            let shown = (r * 100).rounded() / 100
+            if pattern.positive ? shown >= clearCorrelation : shown <= -clearCorrelation { agreeing += 1 }
         }
         let verdict: Verdict
         if defined == 0 {

@@ -263,7 +263,7 @@ enum ReproduceFigures {
         for (document, set) in [(summary.correlationDev, "dev"), (summary.correlationTest, "test")] {
             var maps = document.models.map { AnalysisArtifacts.correlationHeatmap($0, title: "\($0.name) (\(set))") }
             if let reference = document.reference {
-                maps.append(AnalysisArtifacts.correlationHeatmap(reference, title: "Paper (\(document.referenceName ?? reference.name))"))
+                maps.append(AnalysisArtifacts.correlationHeatmap(reference, title: "The paper's matrix (from its Figure 7)"))
             }
             guard !maps.isEmpty else { continue }
             figures.append(ReproduceFigure(

@@ -128,8 +128,8 @@ public enum ReproduceReport {
         let firstSeed = summary.seeds.first?.seed ?? summary.ablations.first?.seed
         let firstRows = allRows.filter { $0.seed == firstSeed }
         if !firstRows.isEmpty {
-            page += "<h3>Accuracy lost at k = \(N.ablationK), \(H.escape(seed))</h3>\n"
-            page += ReproduceTables.ablation(firstRows).html
+            page += "<h3>Accuracy lost (points) at k = \(N.ablationK) and at the last step, \(H.escape(seed))</h3>\n"
+            page += ReproduceTables.ablation(firstRows, seedColumn: false).html
         }
         if allRows.count > firstRows.count {
             page += "<details><summary>Every seed (\(Set(allRows.map(\.seed)).count) seeds, \(allRows.count) rankings)</summary>\n"
@@ -197,7 +197,7 @@ public enum ReproduceReport {
             text += "### \(item.title)\n\n" + image([item.name]) + "\n"
         }
         let rows = N.ablationRows(summary)
-        if !rows.isEmpty { text += "### Accuracy lost at k = \(N.ablationK)\n\n" + ReproduceTables.ablation(rows).markdown }
+        if !rows.isEmpty { text += "### Accuracy lost (points) at k = \(N.ablationK) and at the last step, every seed\n\n" + ReproduceTables.ablation(rows).markdown }
         text += "\n<a id=\"correlation\"></a>\n## \(sections[4].title)\n\n"
         text += image(["figure6-dev.svg", "figure6-test.svg"])
         text += "\n### The paper's patterns, entry by entry (dev)\n\n" + ReproduceTables.patterns(summary.correlationDev).markdown
@@ -264,7 +264,8 @@ enum ReproduceHTML {
     th { background: #f3f3f3; font-weight: 600; }
     th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
     th.num { white-space: normal; min-width: 4.5em; }
-    td:first-child { min-width: 8em; }
+    table.f1 td:first-child { min-width: 9em; }
+    table.compact td { white-space: nowrap; }
     table.keys td:first-child { white-space: nowrap; min-width: 0; font-weight: 600; }
     code { font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace; font-size: 0.92em; overflow-wrap: anywhere; }
     tr.paper td { background: #fbf7ea; }

@@ -9,6 +9,8 @@ struct ReportTable {
     var numeric: Set<Int> = []
     /// A column whose cells are verdicts, drawn as badges on the page.
     var verdictColumn: Int?
+    /// A CSS class for the table ("f1", "compact": no wrapping inside cells).
+    var tableClass: String?
     /// Columns shown in a monospace face (commands, paths).
     var code: Set<Int> = []
     /// A CSS class per row (e.g. "mean", "paper"); missing or nil means none.
@@ -26,7 +28,9 @@ struct ReportTable {
     var html: String {
         // A table with an empty header is a key–value list: no header row.
         let keyValue = header.allSatisfy(\.isEmpty)
-        var text = keyValue ? "<div class=\"table-wrap\"><table class=\"keys\">\n" : "<div class=\"table-wrap\"><table>\n<thead><tr>"
+        let classes = ([keyValue ? "keys" : nil, tableClass].compactMap { $0 }).joined(separator: " ")
+        var text = "<div class=\"table-wrap\"><table" + (classes.isEmpty ? "" : " class=\"\(classes)\"") + ">\n"
+        if !keyValue { text += "<thead><tr>" }
         if !keyValue {
             for (index, cell) in header.enumerated() {
                 text += numeric.contains(index) ? "<th class=\"num\">" : "<th>"
@@ -108,30 +112,39 @@ enum ReproduceTables {
         }
         return ReportTable(
             header: ["Model", "dev F1 (NCRF++)", "dev F1 (conlleval)", "test F1 (NCRF++)", "test F1 (conlleval)", "best epoch", "training s", "checkpoint / provenance"],
-            rows: rows, numeric: [1, 2, 3, 4, 5, 6], rowClasses: classes,
+            rows: rows, numeric: [1, 2, 3, 4, 5, 6], tableClass: "f1", rowClasses: classes,
             notes: [
                 "† The paper reports a single F1, 86.4, for the checkpoint chosen by dev F1, by NCRF++'s scorer, without saying whether it is on dev or test; it is shown under both. "
                     + "(The same toolkit's BiLSTM-CRF scores 89.5, Yang et al. 2018.) F1 is in percent; NCRF++'s scorer and conlleval differ in how they treat ill-formed I- chunks.",
             ])
     }
 
-    /// Every seed's ablation at k = 10: the numbers behind claims (b) and (c).
-    static func ablation(_ rows: [ReproduceNumbers.AblationRow]) -> ReportTable {
-        ReportTable(
-            header: ["Seed", "Mode", "Ranking", "k", "ranked label", "other label of the pair", "others", "random orders (mean)", "random orders (worst 5%)", "all tokens", "ranked drops most", "ranked label at K", "random mean at K", "all tokens at K"],
+    /// The ablation numbers behind claims (b) and (c); `seedColumn` false for a single seed's table.
+    static func ablation(_ rows: [ReproduceNumbers.AblationRow], seedColumn: Bool = true) -> ReportTable {
+        let k = rows.map(\.k).min().map(String.init) ?? "k"
+        let kMax = rows.map(\.kMax).max().map(String.init) ?? "K"
+        var header = ["Mode", "Ranking", "ranked", "pair partner", "others", "random mean", "random worst 5%", "all tokens", "ranked drops most",
+                      "ranked at \(kMax)", "random mean at \(kMax)", "all tokens at \(kMax)"]
+        if seedColumn { header.insert("Seed", at: 0) }
+        let offset = seedColumn ? 1 : 0
+        return ReportTable(
+            header: header,
             rows: rows.map { row in
-                [
-                    N.seedName(row.seed), row.mode.rawValue, row.ranking, String(row.k), N.fixed(row.ranked, 1),
+                var cells = [
+                    row.mode.rawValue, row.ranking, N.fixed(row.ranked, 1),
                     row.partners.map { "\($0.label) \(N.fixed($0.drop, 1))" }.joined(separator: ", "),
                     N.fixed(row.others, 1), N.fixed(row.randomMean, 1), N.fixed(row.randomWorst, 1), N.fixed(row.all, 2),
                     row.holds.map { $0 ? "yes" : "no" } ?? "–",
                     N.fixed(row.rankedAtMax, 1), N.fixed(row.randomMeanAtMax, 1), N.fixed(row.allAtMax, 2),
                 ]
+                if seedColumn { cells.insert(String(row.seed), at: 0) }
+                return cells
             },
-            numeric: [3, 4, 6, 7, 8, 9, 11, 12, 13],
-            notes: ["Accuracy lost in points (accuracy at k = 0 minus accuracy at k, on test) after ablating the first k neurons of the ranking; "
-                + "K is the last step (\(rows.map(\.kMax).max().map(String.init) ?? "–")). \"Random orders\" is the ranked label's loss when neurons are ablated in random order: "
-                + "the mean over the orders, and the 5th percentile of accuracy (the far edge of the grey band). \"Ranked drops most\": the ranked label loses more than the other label, \"others\" and the random mean."])
+            numeric: Set([2, 4, 5, 6, 7, 9, 10, 11].map { $0 + offset }), tableClass: "compact",
+            notes: ["Accuracy lost in points (accuracy at k = 0 minus accuracy at k, on test) after ablating the first \(k) neurons of a ranking, "
+                + "and (last three columns) the first \(kMax). \"Random\" is the ranked label's loss when neurons are ablated in random order: "
+                + "the mean over the orders, and the worst 5% of orders (the 5th percentile of accuracy: the far edge of the grey band). "
+                + "\"Ranked drops most\": the ranked label loses more than its pair partner, \"others\" and the random mean."])
     }
 
     /// The correlation entries behind claims (d)–(g): per model, mean, and the paper's.
