@@ -1,0 +1,291 @@
+import DissectAnalysis
+import Foundation
+
+/// The report of `dissect reproduce`: one self-contained page (`report.html`:
+/// inline SVG and CSS, no scripts, no network), the same tables as Markdown
+/// (`report.md`), every figure as its own SVG file, and the paper's claims with
+/// verdicts.
+///
+///     for (name, svg) in ReproduceReport.figures(summary) { try AtomicFile.write(svg, to: folder + "/" + name) }
+///     try AtomicFile.write(ReproduceReport.html(summary), to: folder + "/report.html")
+///     try AtomicFile.write(ReproduceReport.markdown(summary), to: folder + "/report.md")
+///
+/// The page is also well-formed XML (XHTML-compatible markup), so tests parse it.
+public enum ReproduceReport {
+    static let title = "Reproducing Xin, Lin & Yu (EMNLP 2019): measuring and dissecting LSTM neurons"
+
+    /// Every figure as its own SVG document, named for the paper's figure it
+    /// reproduces: `figure2-ours.svg`, `figure2-paper.svg`, `figure3-…`,
+    /// `figure7-…`, `figure8-…` (first seed, dev), `figure4-readout.svg`,
+    /// `figure4-recurrent.svg`, `figure5-…` (first seed's ablation), `figure6-dev.svg`, `figure6-test.svg`.
+    public static func figures(_ summary: ReproduceSummary) -> [(name: String, svg: String)] {
+        ReproduceFigures.all(summary).map { ($0.name, $0.svg) }
+    }
+
+    /// One paragraph: what was run, the F1, and how many claims hold.
+    static func overview(_ summary: ReproduceSummary, claims: [Claim]) -> String {
+        let seeds = summary.seeds.map { String($0.seed) }.joined(separator: ", ")
+        var text = "This report checks the paper's claims against \(summary.seeds.count) tagger\(summary.seeds.count == 1 ? "" : "s") "
+            + "(one-layer unidirectional LSTM, 50 neurons, linear output) trained by dissect"
+            + (seeds.isEmpty ? "" : " with seeds \(seeds)") + ". "
+        let dev = summary.seeds.compactMap { N.percent($0.record.devF1NCRF) }
+        let test = summary.seeds.compactMap { N.percent($0.record.testF1NCRF) }
+        if let devMean = N.mean(dev) {
+            text += "Mean F1 by NCRF++'s scorer is \(N.fixed(devMean, 1)) on dev"
+            if let testMean = N.mean(test) { text += " and \(N.fixed(testMean, 1)) on test" }
+            text += " against the paper's \(N.fixed(summary.paper?.reportedF1 ?? 86.4, 1)). "
+        }
+        func count(_ verdict: Verdict) -> Int { claims.filter { $0.verdict == verdict }.count }
+        text += "Of the \(claims.count) claims checked, \(count(.holds)) hold, \(count(.partly)) hold partly, "
+            + "\(count(.fails)) fail and \(count(.untested)) could not be tested."
+        let failing = claims.filter { $0.verdict == .fails }.map(\.claim)
+        if !failing.isEmpty { text += " Failing: " + failing.joined(separator: "; ") + "." }
+        let partly = claims.filter { $0.verdict == .partly }.map { String($0.claim.prefix(3)) }
+        if !partly.isEmpty { text += " Partly: " + partly.joined(separator: ", ") + "." }
+        return text
+    }
+
+    struct Section {
+        var id: String
+        var title: String
+    }
+
+    static let sections = [
+        Section(id: "claims", title: "Claims and verdicts"),
+        Section(id: "f1", title: "F1: the trained taggers"),
+        Section(id: "sensitivity", title: "Sensitivity and rankings (Figures 2, 7, 3, 8)"),
+        Section(id: "ablation", title: "Ablation (Figures 4 and 5)"),
+        Section(id: "correlation", title: "Label correlation across models (Figure 6)"),
+        Section(id: "run", title: "How the run was made"),
+    ]
+
+    // MARK: HTML
+
+    /// `report.html`: one self-contained page.
+    public static func html(_ summary: ReproduceSummary) -> String {
+        let claims = claims(summary)
+        let figures = ReproduceFigures.all(summary)
+        func figure(_ name: String) -> ReproduceFigure? { figures.first { $0.name == name } }
+        typealias H = ReproduceHTML
+
+        var page = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
+        page += "<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
+        page += "<title>\(H.escape(title))</title>\n<style>\n\(H.css)</style>\n</head>\n<body>\n<main>\n"
+        page += "<h1>\(H.escape(title))</h1>\n"
+        page += "<p class=\"byline\">dissect \(H.escape(summary.run.dissectVersion)) · \(H.escape(summary.run.date)) · "
+        page += "paper: Ji Xin, Jimmy Lin and Yaoliang Yu, “What Part of the Neural Network Does This? Understanding LSTMs by Measuring and Dissecting Neurons”, EMNLP-IJCNLP 2019, pp. 5823–5830</p>\n"
+        page += "<p class=\"summary\">\(H.escape(overview(summary, claims: claims)))</p>\n"
+        page += "<nav><h2>Contents</h2><ol>\n"
+        for section in sections { page += "<li><a href=\"#\(section.id)\">\(H.escape(section.title))</a></li>\n" }
+        page += "</ol></nav>\n"
+
+        // Claims
+        page += H.sectionStart(sections[0])
+        page += "<p>Each claim of the paper, the numbers this run measured for it, and a verdict: <em>holds</em>, <em>partly</em> (mixed evidence), "
+        page += "<em>fails</em>, or <em>untested</em> (the data is missing). Thresholds are stated in each row; the sections below show the figures and full tables.</p>\n"
+        page += ReproduceTables.claims(claims).html
+        page += "</section>\n"
+
+        // F1
+        page += H.sectionStart(sections[1])
+        page += ReproduceTables.f1(summary).html
+        page += "</section>\n"
+
+        // Sensitivity
+        page += H.sectionStart(sections[2])
+        let seed = ReproduceFigures.firstSeedName(summary)
+        let scale = ReproduceFigures.sensitivityScale(summary)
+        page += "<p>Sensitivity s[i, j] of neuron i to label j (the paper's Eq. 5) on the dev set, for \(H.escape(seed)), beside the paper's own numbers. "
+        page += "Red is positive, blue negative, deeper for larger |s|; ours and the paper's share one scale (±\(H.escape(N.fixed(scale)))) so their colours compare directly.</p>\n"
+        if summary.paper == nil { page += "<p class=\"note\">The summary has no paper figures, so only ours are shown.</p>\n" }
+        page += "<h3>Figure 2: the ten most sensitive neurons</h3>\n"
+        page += "<p>Ours are the ten neurons with the largest sensitivity to any label (in neuron order); the paper's are the ten rows of its Figure 2 "
+        page += "(neurons 7, 10, 13, 17, 19, 24, 27, 34, 37, 48), which it chose as examples, not by size.</p>\n"
+        page += H.figureRow([figure("figure2-ours.svg"), figure("figure2-paper.svg")])
+        page += "<h3>Figure 7: every neuron</h3>\n"
+        page += H.figureRow([figure("figure7-ours.svg"), figure("figure7-paper.svg")])
+        page += "<h3>Figure 3: top ten neurons per label</h3>\n"
+        page += "<p>Neurons ranked by their sensitivity to each label, most sensitive first; each cell is coloured by the neuron's sensitivity to that label.</p>\n"
+        page += H.figureRow([figure("figure3-ours.svg"), figure("figure3-paper.svg")])
+        page += "<h3>Figure 8: full importance rankings</h3>\n"
+        page += H.figureRow([figure("figure8-ours.svg"), figure("figure8-paper.svg")])
+        page += "</section>\n"
+
+        // Ablation
+        page += H.sectionStart(sections[3])
+        page += "<p>Neurons are ranked on dev and ablated (h<sub>i</sub> set to 0) on test, k = 0 … K at a time, following one label's ranking. "
+        page += "<em>Readout</em> mode zeroes h<sub>i</sub> only where it enters the output layer (the paper's Eq. 1 reading); <em>recurrent</em> mode also zeroes it in the state carried to the next word. "
+        page += "Each chart shows the accuracy lost by the ranked label (thick), the other label of the pair, all other labels (\"others\"), all tokens, "
+        page += "the ranking read backwards (dashed), and the ranked label under random orders (mean dashed grey, 5th–95th percentile band). "
+        page += "All charts share one y axis. The paper's own curves exist only as images (its y axes run from 0 to −0.6 or −0.8).</p>\n"
+        let ablationFigures = figures.filter { $0.name.hasPrefix("figure4") || $0.name.hasPrefix("figure5") || $0.name.hasPrefix("figure-ablation") }
+        if ablationFigures.isEmpty { page += "<p class=\"note\">The summary has no ablation studies for the first seed.</p>\n" }
+        for item in ablationFigures {
+            page += "<h3>\(H.escape(item.title))</h3>\n"
+            page += H.panelRow(item)
+        }
+        let allRows = N.ablationRows(summary)
+        let firstSeed = summary.seeds.first?.seed ?? summary.ablations.first?.seed
+        let firstRows = allRows.filter { $0.seed == firstSeed }
+        if !firstRows.isEmpty {
+            page += "<h3>Accuracy lost (points) at k = \(N.ablationK) and at the last step, \(H.escape(seed))</h3>\n"
+            page += ReproduceTables.ablation(firstRows, seedColumn: false).html
+        }
+        if allRows.count > firstRows.count {
+            page += "<details><summary>Every seed (\(Set(allRows.map(\.seed)).count) seeds, \(allRows.count) rankings)</summary>\n"
+            page += ReproduceTables.ablation(allRows).html
+            page += "</details>\n"
+        }
+        page += "</section>\n"
+
+        // Correlation
+        page += H.sectionStart(sections[4])
+        page += "<p>For each model, Pearson's r between every two label columns of its 50 × 9 sensitivity matrix, across neurons; "
+        page += "the last map is the same computed from the paper's Figure 7.</p>\n"
+        for set in ["dev", "test"] {
+            if let item = figure("figure6-\(set).svg") {
+                page += "<h3>\(H.escape(item.title))</h3>\n"
+                page += H.panelRow(item)
+            }
+        }
+        page += "<h3>The paper's patterns, entry by entry (dev)</h3>\n"
+        page += ReproduceTables.patterns(summary.correlationDev).html
+        page += "<h3>How alike the matrices are</h3>\n"
+        page += ReproduceTables.similarity(summary).html
+        for document in [summary.correlationDev, summary.correlationTest] where !document.agreement.isEmpty {
+            page += "<h3>Do rankings agree between dev and test?</h3>\n"
+            page += ReproduceTables.agreement(document.agreement, labels: document.labels).html
+            break
+        }
+        page += "</section>\n"
+
+        // Run
+        page += H.sectionStart(sections[5])
+        page += ReproduceTables.run(summary).html
+        page += "<h3>Timings</h3>\n"
+        page += ReproduceTables.timings(summary.run).html
+        page += "<p class=\"note\">Figure files beside this page: " + figures.map { H.escape($0.name) }.joined(separator: ", ") + ".</p>\n"
+        page += "</section>\n"
+
+        page += "</main>\n</body>\n</html>\n"
+        return page
+    }
+
+    // MARK: Markdown
+
+    /// `report.md`: the same tables, figures linked as their SVG files.
+    public static func markdown(_ summary: ReproduceSummary) -> String {
+        let claims = claims(summary)
+        let figures = ReproduceFigures.all(summary)
+        func image(_ names: [String]) -> String {
+            names.compactMap { name in figures.first { $0.name == name } }
+                .map { "![\(MarkdownReport.escape($0.title))](\($0.name))" }.joined(separator: "\n") + "\n"
+        }
+        var text = "# \(title)\n\n"
+        text += overview(summary, claims: claims) + "\n\n"
+        for (index, section) in sections.enumerated() { text += "\(index + 1). [\(section.title)](#\(section.id))\n" }
+        text += "\n<a id=\"claims\"></a>\n## \(sections[0].title)\n\n" + ReproduceTables.claims(claims).markdown
+        text += "\n<a id=\"f1\"></a>\n## \(sections[1].title)\n\n" + ReproduceTables.f1(summary).markdown
+        text += "\n<a id=\"sensitivity\"></a>\n## \(sections[2].title)\n\n"
+        text += "Sensitivity on dev, \(ReproduceFigures.firstSeedName(summary)), beside the paper's; one colour scale (±\(N.fixed(ReproduceFigures.sensitivityScale(summary)))).\n\n"
+        text += "### Figure 2\n\n" + image(["figure2-ours.svg", "figure2-paper.svg"])
+        text += "\n### Figure 7\n\n" + image(["figure7-ours.svg", "figure7-paper.svg"])
+        text += "\n### Figure 3\n\n" + image(["figure3-ours.svg", "figure3-paper.svg"])
+        text += "\n### Figure 8\n\n" + image(["figure8-ours.svg", "figure8-paper.svg"])
+        text += "\n<a id=\"ablation\"></a>\n## \(sections[3].title)\n\n"
+        for item in figures where item.name.hasPrefix("figure4") || item.name.hasPrefix("figure5") || item.name.hasPrefix("figure-ablation") {
+            text += "### \(item.title)\n\n" + image([item.name]) + "\n"
+        }
+        let rows = N.ablationRows(summary)
+        if !rows.isEmpty { text += "### Accuracy lost (points) at k = \(N.ablationK) and at the last step, every seed\n\n" + ReproduceTables.ablation(rows).markdown }
+        text += "\n<a id=\"correlation\"></a>\n## \(sections[4].title)\n\n"
+        text += image(["figure6-dev.svg", "figure6-test.svg"])
+        text += "\n### The paper's patterns, entry by entry (dev)\n\n" + ReproduceTables.patterns(summary.correlationDev).markdown
+        text += "\n### How alike the matrices are\n\n" + ReproduceTables.similarity(summary).markdown
+        for document in [summary.correlationDev, summary.correlationTest] where !document.agreement.isEmpty {
+            text += "\n### Do rankings agree between dev and test?\n\n" + ReproduceTables.agreement(document.agreement, labels: document.labels).markdown
+            break
+        }
+        text += "\n<a id=\"run\"></a>\n## \(sections[5].title)\n\n" + ReproduceTables.run(summary).markdown
+        text += "\n### Timings\n\n" + ReproduceTables.timings(summary.run).markdown
+        return text
+    }
+}
+
+/// Markup helpers for the page: XHTML-compatible (every element closed, text escaped).
+enum ReproduceHTML {
+    static func escape(_ text: String) -> String { SVGText.escape(text) }
+
+    static func badge(_ verdict: Verdict) -> String {
+        "<span class=\"verdict v-\(verdict.rawValue)\">\(verdict.rawValue)</span>"
+    }
+
+    static func sectionStart(_ section: ReproduceReport.Section) -> String {
+        "<section id=\"\(section.id)\">\n<h2>\(escape(section.title))</h2>\n"
+    }
+
+    /// Single-panel figures side by side (ours beside the paper's), wrapping on narrow screens.
+    static func figureRow(_ figures: [ReproduceFigure?]) -> String {
+        let present = figures.compactMap { $0 }
+        guard !present.isEmpty else { return "<p class=\"note\">Not in the summary.</p>\n" }
+        var text = "<div class=\"figure-row\">\n"
+        for figure in present {
+            text += "<figure>\n" + figure.inlinePanels.joined()
+            text += "<figcaption>File: \(escape(figure.name))</figcaption>\n</figure>\n"
+        }
+        return text + "</div>\n"
+    }
+
+    /// The panels of one figure in a grid.
+    static func panelRow(_ figure: ReproduceFigure) -> String {
+        var text = "<div class=\"figure-row panels\">\n"
+        for (panel, title) in zip(figure.inlinePanels, figure.panelTitles) {
+            _ = title
+            text += "<figure>\n" + panel + "</figure>\n"
+        }
+        text += "</div>\n<p class=\"file\">File: \(escape(figure.name))</p>\n"
+        return text
+    }
+
+    static let css = """
+    body { margin: 0; background: #ffffff; color: #222222; font: 15px/1.5 system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; }
+    main { max-width: 1180px; margin: 0 auto; padding: 16px 20px 64px; }
+    h1 { font-size: 1.55em; line-height: 1.25; margin: 0.6em 0 0.2em; }
+    h2 { font-size: 1.3em; margin: 1.8em 0 0.5em; padding-top: 0.4em; border-top: 2px solid #e4e4e4; }
+    h3 { font-size: 1.05em; margin: 1.4em 0 0.4em; }
+    p { max-width: 72em; }
+    .byline { color: #666666; font-size: 0.85em; margin-top: 0; }
+    .summary { font-size: 1.02em; background: #f6f8fa; border-left: 4px solid #5b7fa6; padding: 10px 14px; }
+    nav ol { margin: 0.2em 0; padding-left: 1.6em; }
+    nav h2 { border: none; margin: 1em 0 0.2em; padding: 0; font-size: 1.1em; }
+    .table-wrap { overflow-x: auto; max-width: 100%; margin: 0.4em 0 0.6em; }
+    table { border-collapse: collapse; font-size: 13px; }
+    th, td { border-bottom: 1px solid #dddddd; padding: 4px 8px; text-align: left; vertical-align: top; }
+    th { background: #f3f3f3; font-weight: 600; }
+    th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+    th.num { white-space: normal; min-width: 4.5em; }
+    table.f1 td:first-child { min-width: 9em; }
+    table.compact td { white-space: nowrap; }
+    table.keys td:first-child { white-space: nowrap; min-width: 0; font-weight: 600; }
+    code { font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace; font-size: 0.92em; overflow-wrap: anywhere; }
+    tr.paper td { background: #fbf7ea; }
+    tr.mean td { font-weight: 600; background: #f6f8fa; }
+    tr.reference td { background: #f1f6fb; }
+    #claims td:first-child { min-width: 14em; max-width: 24em; }
+    #claims td:nth-child(2) { font-size: 12.5px; min-width: 20em; }
+    .verdict { display: inline-block; padding: 1px 9px; border-radius: 10px; font-weight: 600; font-size: 12px; white-space: nowrap; }
+    .v-holds { background: #d8efd3; color: #1d5e20; }
+    .v-partly { background: #fdecc8; color: #7a4b00; }
+    .v-fails { background: #f9d3d3; color: #8a1111; }
+    .v-untested { background: #e6e6e6; color: #555555; }
+    .figure-row { display: flex; flex-wrap: wrap; gap: 12px 28px; align-items: flex-start; }
+    .figure-row figure { margin: 0; flex: 0 1 auto; min-width: 0; max-width: 100%; }
+    .figure-row svg { display: block; max-width: 100%; height: auto; }
+    figcaption, .file { color: #777777; font-size: 12px; margin: 2px 0 0; }
+    .note { color: #555555; font-size: 0.9em; }
+    details { margin: 0.6em 0; }
+    summary { cursor: pointer; color: #2a5a8a; }
+    @media (max-width: 860px) { main { padding: 10px 12px 48px; } body { font-size: 14px; } }
+
+    """
+}
