@@ -61,6 +61,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="interleaved speed rounds")
     parser.add_argument("--torch-sentences", type=int, default=3000, help="sentences per PyTorch timing run")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.json"), help="where to write the JSON results")
+    parser.add_argument("--skip-reproduce", action="store_true", help="leave out the timing of `dissect reproduce`")
     args = parser.parse_args()
     if not os.path.exists(DISSECT):
         sys.exit("error: no release build; run `swift build -c release --product dissect` first")
@@ -123,6 +124,28 @@ def main():
         internal.append(json.loads(stdout)["seconds"])
     results["evaluation"] = {"command_seconds_median": statistics.median(walls),
                              "tag_and_score_seconds_median": statistics.median(internal), "peak_rss_mib": round(rss, 1)}
+
+    # Analysis: sensitivity on dev + readout ablation of all labels on test, and recurrent ablation of the paper's pairs.
+    walls, recurrent = [], []
+    for round_index in range(3):
+        out = os.path.join(work, f"analysis{round_index}")
+        start = time.monotonic()
+        run([DISSECT, "sensitivity", "--model", model, "--data", os.path.join(conll, "valid.txt"), "--out", out + "/sensitivity"])
+        run([DISSECT, "ablate", "--model", model, "--rank-on", os.path.join(conll, "valid.txt"), "--data",
+             os.path.join(conll, "test.txt"), "--steps", "25", "--random", "20", "--out", out + "/readout"])
+        walls.append(time.monotonic() - start)
+    seconds, _, _ = run([DISSECT, "ablate", "--model", model, "--rank-on", os.path.join(conll, "valid.txt"), "--data",
+                         os.path.join(conll, "test.txt"), "--labels", "B-PER,B-MISC,B-LOC,I-ORG", "--mode", "recurrent",
+                         "--steps", "25", "--random", "20", "--out", os.path.join(work, "recurrent")])
+    recurrent.append(seconds)
+    results["analysis"] = {"sensitivity_plus_readout_all_labels_seconds_median": statistics.median(walls),
+                           "recurrent_two_pairs_seconds": recurrent[0]}
+
+    # The whole paper in one command.
+    if not args.skip_reproduce:
+        seconds, rss, _ = run([DISSECT, "reproduce", "--data-dir", conll, "--embeddings", embeddings,
+                               "--out", os.path.join(work, "reproduce")])
+        results["reproduce"] = {"seconds": seconds, "peak_rss_mib": round(rss, 1)}
     results["machine"]["load_after"] = load_average()
 
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
@@ -156,6 +179,15 @@ def print_markdown(results):
     e = results["evaluation"]
     print(f"dissect evaluate, 3,453 test sentences: {e['command_seconds_median']:.3f} s for the whole command "
           f"(tagging and scoring {e['tag_and_score_seconds_median']:.3f} s)")
+    a = results.get("analysis")
+    if a:
+        print(f"dissect sensitivity (dev) + ablate, readout, all 9 labels x 25 steps x (ranked + reverse + 20 random): "
+              f"median {a['sensitivity_plus_readout_all_labels_seconds_median']:.2f} s wall for both commands")
+        print(f"dissect ablate, recurrent, the paper's two pairs (4 rankings x 25 steps, reverse + 20 random): "
+              f"{a['recurrent_two_pairs_seconds']:.1f} s wall")
+    r = results.get("reproduce")
+    if r:
+        print(f"dissect reproduce (4 seeds x 10 epochs and every analysis): {r['seconds']:.0f} s wall, peak RSS {r['peak_rss_mib']:.0f} MiB")
     m = results["machine"]
     print(f"load average before/after: {m['load_before']}/{m['load_after']} on {m['cpus']} CPUs")
 

@@ -14,6 +14,9 @@ public struct ReproduceRequest: Sendable {
     public var seeds: [UInt64] = [1, 2, 3, 4]
     public var outputDirectory: String
     public var epochs = 10
+    public var learningRate = 0.015
+    public var batchSize = 10
+    public var dropout = 0.5
     public var steps = 25
     public var randomCount = 20
     public var randomSeed: UInt64 = 1
@@ -216,6 +219,9 @@ public final class ReproducePipeline {
         training.tagColumn = request.tagColumn
         training.options.seed = seed
         training.options.epochs = request.epochs
+        training.options.learningRate = request.learningRate
+        training.options.batchSize = request.batchSize
+        training.configuration.dropout = request.dropout
         return training
     }
 
@@ -223,7 +229,9 @@ public final class ReproducePipeline {
     func finishedCheckpoint(directory: String, seed: UInt64) throws -> Checkpoint? {
         guard FileManager.default.fileExists(atPath: Checkpoint.metadataPath(directory)) else { return nil }
         guard let checkpoint = try? Checkpoint.load(from: directory), let record = checkpoint.metadata.training,
-              record.finished == true, record.seed == seed, record.epochs == request.epochs
+              record.finished == true, record.seed == seed, record.epochs == request.epochs,
+              record.options.learningRate == request.learningRate, record.options.batchSize == request.batchSize,
+              checkpoint.model.configuration.dropout == request.dropout
         else {
             report(.warning("\(directory): holds an unfinished or different run; training seed \(seed) again"))
             return nil
