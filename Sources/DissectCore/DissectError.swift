@@ -6,6 +6,8 @@ public struct DissectError: Error, CustomStringConvertible, Sendable {
         case input
         /// Bad usage (flags): exit code 2.
         case usage
+        /// Stopped by SIGINT or SIGTERM: exit code 130.
+        case interrupted
     }
 
     public var kind: Kind

@@ -95,6 +95,8 @@ public final class Trainer {
         public var tokens: Int
         public var sentences: Int
         public var seconds: Double
+        /// True when the epoch stopped early because an interruption was requested.
+        public var interrupted = false
     }
 
     /// One pass over `sentences` in an order shuffled by (seed, epoch).
@@ -112,7 +114,12 @@ public final class Trainer {
         var tokens = 0
         var batchStart = 0
         var batchNumber = 0
+        var interrupted = false
         while batchStart < shuffled.count {
+            if Interruption.requested {
+                interrupted = true
+                break
+            }
             let batchEnd = min(batchStart + options.batchSize, shuffled.count)
             let ranges = Sharding.split(shuffled, into: shards.count, range: batchStart..<batchEnd)
             var losses = [Double](repeating: 0, count: shards.count)
@@ -140,7 +147,8 @@ public final class Trainer {
             progress?(batchStart, totalLoss)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        return EpochResult(loss: totalLoss, tokens: tokens, sentences: shuffled.count, seconds: seconds)
+        return EpochResult(
+            loss: totalLoss, tokens: tokens, sentences: shuffled.count, seconds: seconds, interrupted: interrupted)
     }
 
     /// Adds the shards' gradients (shard 0 first), then takes one optimizer step.

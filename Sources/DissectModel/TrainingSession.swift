@@ -166,6 +166,15 @@ public final class TrainingSession {
                     epoch: epoch + 1, sentencesDone: done, sentencesTotal: trainEncoded.count, loss: loss,
                     seconds: Date().timeIntervalSince(epochStarted)))
             }
+            if result.interrupted {
+                let kept = record.bestEpoch > 0
+                    ? "the best checkpoint so far (epoch \(record.bestEpoch)) is intact in \(request.outputDirectory)"
+                    : "no checkpoint was written yet"
+                throw DissectError(
+                    .interrupted, file: request.outputDirectory,
+                    problem: "training stopped by \(Interruption.signalName) during epoch \(epoch + 1); \(kept)",
+                    fix: "rerun with --overwrite to train again")
+            }
             let evaluationStarted = Date()
             let current = trainer.model
             let devResult = predictor.evaluate(checkpointModel: current, encoder: encoder, corpus: dev, encoded: devEncoded)

@@ -67,7 +67,13 @@ public final class ReproducePipeline {
     var trainingSecondsPerSeed: Double?
     var analysisSecondsPerSeed: Double?
 
-    func beginStep(_ description: String) {
+    func beginStep(_ description: String) throws {
+        if Interruption.requested {
+            throw DissectError(
+                .interrupted, file: request.outputDirectory,
+                problem: "reproduce stopped by \(Interruption.signalName) before: \(description); finished seeds and results are intact",
+                fix: "rerun the same command to continue where it stopped")
+        }
         stepNumber += 1
         let elapsed = Date().timeIntervalSince(started)
         var remaining: Double?
@@ -97,7 +103,7 @@ public final class ReproducePipeline {
         var checkpoints: [Checkpoint] = []
         var trainedSeconds: [Double] = []
         for seed in request.seeds {
-            beginStep("seed \(seed): training")
+            try beginStep("seed \(seed): training")
             let directory = seedDirectory(seed)
             let stepStart = Date()
             if let finished = try finishedCheckpoint(directory: directory, seed: seed) {
@@ -129,7 +135,7 @@ public final class ReproducePipeline {
         var analysisTimes: [Double] = []
         for (index, checkpoint) in checkpoints.enumerated() {
             let seed = request.seeds[index]
-            beginStep("seed \(seed): sensitivity, rankings and ablation")
+            try beginStep("seed \(seed): sensitivity, rankings and ablation")
             let analysisStart = Date()
             let directory = seedDirectory(seed)
             let name = "seed \(seed)"
@@ -183,7 +189,7 @@ public final class ReproducePipeline {
         }
 
         // 3. Correlation across the models, with the paper's matrix as reference.
-        beginStep("label correlation across seeds")
+        try beginStep("label correlation across seeds")
         let paper = try readPaperFigures()
         let reference = paper.map { (name: "paper", labels: $0.labels, values: $0.sensitivity) }
         let referencePath = request.paperDirectory.map { $0 + "/figure7_sensitivity.csv" }
@@ -196,7 +202,7 @@ public final class ReproducePipeline {
         try writeFiles(try AnalysisArtifacts.correlationFiles(correlationDev), to: request.outputDirectory + "/correlation-dev")
         try writeFiles(try AnalysisArtifacts.correlationFiles(correlationTest), to: request.outputDirectory + "/correlation-test")
 
-        beginStep("report")
+        try beginStep("report")
         let information = RunInformation(
             command: request.command, dissectVersion: Checkpoint.toolVersion, swiftVersion: ReproducePipeline.swiftVersion,
             date: ISO8601DateFormatter().string(from: started), machine: ReproducePipeline.machineDescription(),

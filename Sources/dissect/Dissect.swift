@@ -25,7 +25,11 @@ struct Dissect: ParsableCommand {
         } catch let error as DissectError {
             Terminal.finishLine()
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            Foundation.exit(error.kind == .usage ? 2 : 1)
+            switch error.kind {
+            case .input: Foundation.exit(1)
+            case .usage: Foundation.exit(2)
+            case .interrupted: Foundation.exit(130)
+            }
         } catch {
             let code = exitCode(for: error)
             if code == .success {

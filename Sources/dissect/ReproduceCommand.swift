@@ -66,6 +66,8 @@ struct ReproduceCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Ctrl-C or SIGTERM stops at the next batch or step and leaves every file whole.
+        Interruption.install()
         let files = try corpus.resolve()
         guard let testPath = files.test else {
             throw DissectError(.usage, problem: "reproduce needs a test file", fix: "pass --test FILE or a --data-dir holding test.txt")

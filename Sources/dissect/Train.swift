@@ -90,6 +90,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        // Ctrl-C or SIGTERM stops at the next batch or step and leaves every file whole.
+        Interruption.install()
         let files = try corpus.resolve()
         var request = TrainingRequest(trainPath: files.train, devPath: files.dev, outputDirectory: out)
         request.testPath = files.test
@@ -120,8 +122,12 @@ struct Train: ParsableCommand {
         request.options = options
 
         if FileManager.default.fileExists(atPath: out + "/model.json") && !overwrite {
+            let unfinished = (try? Checkpoint.load(from: out))?.metadata.training?.finished == false
             throw DissectError(
-                .usage, file: out, problem: "the output directory already holds a trained model",
+                .usage, file: out,
+                problem: unfinished
+                    ? "the output directory holds an unfinished (interrupted) training run"
+                    : "the output directory already holds a trained model",
                 fix: "pass --overwrite to replace it, or choose another --out")
         }
 

@@ -115,7 +115,12 @@ final class Sandbox {
 
     /// Runs dissect with `arguments` in `cwd`, with DISSECT_DATA pointing at
     /// `dataDirectory` and no DISSECT_EMBEDDINGS, unless `environment` says otherwise.
-    func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) async throws -> RunResult {
+    /// - Parameter whileRunning: called on a background queue once the process has started
+    ///   (e.g. to signal it); it must return before the process can be awaited.
+    func run(
+        _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120,
+        whileRunning: (@Sendable (Int32) -> Void)? = nil
+    ) async throws -> RunResult {
         let binary = try DissectBinary.require()
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DISSECT_") }
         env["DISSECT_DATA"] = dataDirectory.path
@@ -151,6 +156,10 @@ final class Sandbox {
                 process.terminationHandler = nil
                 continuation.resume(throwing: error)
                 return
+            }
+            if let whileRunning {
+                let pid = process.processIdentifier
+                DispatchQueue.global().async { whileRunning(pid) }
             }
             DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [weak process] in
                 guard let process, process.isRunning else { return }
