@@ -91,8 +91,10 @@ public enum CoNLLReader {
         func finishSentence() {
             if !words.isEmpty {
                 sentences.append(Sentence(words: words, labels: labels, line: sentenceLine))
-                words.removeAll(keepingCapacity: true)
-                labels.removeAll(keepingCapacity: true)
+                // Fresh arrays, not removeAll(keepingCapacity:): the stored sentence keeps
+                // its own buffer, which would otherwise carry the longest sentence's capacity.
+                words = []
+                labels = []
             }
         }
 

@@ -29,6 +29,8 @@ public struct SentenceEncoder: Sendable {
         var starts: [Int32] = [0]
         var chars: [Int32] = []
         words.reserveCapacity(sentence.words.count)
+        starts.reserveCapacity(sentence.words.count + 1)
+        chars.reserveCapacity(sentence.words.reduce(0) { $0 + $1.utf8.count })
         let unknownChar = Int32(metadata.unknownCharIndex)
         for word in sentence.words {
             words.append(Int32(wordLookup.index(of: word)))
