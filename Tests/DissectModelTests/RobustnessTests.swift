@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+import DissectCore
+import DissectCorpus
+@testable import DissectModel
+
+/// Bad checkpoints and extreme inputs end in one clear error, never a trap.
+@Suite struct RobustnessTests {
+    static func header(_ json: String, data: [UInt8]) -> Data {
+        var bytes: [UInt8] = []
+        var length = UInt64(json.utf8.count).littleEndian
+        withUnsafeBytes(of: &length) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: Array(json.utf8))
+        bytes.append(contentsOf: data)
+        return Data(bytes)
+    }
+
+    static func decodeError(_ data: Data) -> String {
+        do {
+            _ = try SafeTensors.decode(data, path: "m.safetensors")
+            return "no error"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func safetensorsOffsetsOutsideTheDataAreRejected() {
+        let message = Self.decodeError(Self.header(
+            #"{"t":{"dtype":"F32","shape":[2],"data_offsets":[0,16]}}"#, data: [0, 0, 0, 0, 0, 0, 0, 0]))
+        #expect(message.hasPrefix("m.safetensors: tensor t has data offsets [0, 16] outside the 8-byte data section"), "\(message)")
+        let negative = Self.decodeError(Self.header(#"{"t":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}"#, data: [0, 0, 0, 0]))
+        #expect(negative.contains("outside"), "\(negative)")
+        let huge = Self.decodeError(Self.header(
+            #"{"t":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0]))
+        #expect(huge.hasPrefix("m.safetensors: "), "\(huge)")
+    }
+
+    @Test func safetensorsWrongDtypeIsRejected() {
+        let message = Self.decodeError(Self.header(#"{"t":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0]))
+        #expect(message.contains("dtype F16"), "\(message)")
+        #expect(message.contains("F32"), "\(message)")
+    }
+
+    func savedCheckpoint() throws -> String {
+        let directory = FileManager.default.temporaryDirectory.path + "/dissect-robust-\(UUID().uuidString)"
+        try CheckpointTests().sampleCheckpoint().save(to: directory)
+        return directory
+    }
+
+    func editJSON(_ directory: String, _ edit: (inout [String: Any]) -> Void) throws {
+        let path = directory + "/model.json"
+        var object = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        edit(&object)
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+    }
+
+    func loadError(_ directory: String) -> String {
+        do {
+            _ = try Checkpoint.load(from: directory)
+            return "no error"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func shapesThatDisagreeWithModelJSONAreRejected() throws {
+        let directory = try savedCheckpoint()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try editJSON(directory) { object in
+            var configuration = object["configuration"] as? [String: Any] ?? [:]
+            configuration["hidden_size"] = 4
+            object["configuration"] = configuration
+        }
+        let message = loadError(directory)
+        #expect(message.hasPrefix(directory + "/model.safetensors: tensor lstm.weight_ih_l0 has shape"), "\(message)")
+        #expect(message.contains("do not belong to this model.json"), "\(message)")
+    }
+
+    @Test func missingFieldsAndOtherVersionsAreRejected() throws {
+        let directory = try savedCheckpoint()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try editJSON(directory) { $0["vocabulary"] = nil }
+        let missing = loadError(directory)
+        #expect(missing.hasPrefix(directory + "/model.json: "), "\(missing)")
+        #expect(missing.contains("missing field vocabulary"), "\(missing)")
+        try editJSON(directory) { $0["format_version"] = 7 }
+        #expect(loadError(directory).contains("format_version 7"))
+        try "{".write(toFile: directory + "/model.json", atomically: true, encoding: .utf8)
+        #expect(loadError(directory).contains("not a valid format-1 checkpoint"))
+    }
+
+    /// A single 5,000-token sentence (and unknown characters in it) trains and predicts.
+    @Test func veryLongSentenceAndUnknownCharacters() {
+        var c = tinyConfiguration(cell: .lstm, bidirectional: true, charCNN: true)
+        c.dropout = 0.5
+        let long = tinySentences(seed: 3, configuration: c, lengths: [5000])
+        let model: TaggerModel<Float> = randomModel(c, seed: 1)
+        let trainer = Trainer(model: model, options: TrainingOptions())
+        let result = trainer.runEpoch(0, sentences: long)
+        #expect(result.tokens == 5000 && result.loss.isFinite)
+        let predicted = Predictor<Float>(configuration: c).predict(parameters: trainer.model.parameters, sentences: long)
+        #expect(predicted[0].count == 5000)
+
+        let metadata = CheckpointMetadata(
+            configuration: c, vocabulary: VocabularyLists(words: ["<unk>", "a"], chars: ["<unk>", "a"], labels: ["O"]),
+            unknownWordIndex: 0, unknownCharIndex: 0, digitsToZero: true, training: nil)
+        let encoded = SentenceEncoder(metadata: metadata).encode(Sentence(words: ["ʕ•ᴥ•ʔ", "a", "😀"], labels: ["O", "O", "X"], line: 1))
+        #expect(encoded.words == [0, 1, 0])
+        #expect(encoded.chars.allSatisfy { $0 == 0 || $0 == 1 })
+        #expect(encoded.labels == [0, 0, -1])
+    }
+}
