@@ -158,23 +158,7 @@ public struct Checkpoint: Sendable {
                 file: jsonPath, problem: "cannot read the checkpoint's model.json",
                 fix: "pass --model a directory written by `dissect train`")
         }
-        let metadata: CheckpointMetadata
-        do {
-            if let object = try? JSONSerialization.jsonObject(with: jsonData) as? [String: Any],
-               let version = object["format_version"] as? Int, version != formatVersion {
-                throw DissectError(
-                    file: jsonPath, problem: "the checkpoint has format_version \(version), this dissect reads \(formatVersion)",
-                    fix: "use the dissect version that wrote it, or retrain")
-            }
-            metadata = try JSONDecoder().decode(CheckpointMetadata.self, from: jsonData)
-        } catch let error as DissectError {
-            throw error
-        } catch {
-            throw DissectError(
-                file: jsonPath, problem: "model.json is not a valid format-1 checkpoint description (\(describe(error)))",
-                fix: "write the checkpoint again with `dissect train`")
-        }
-        try validate(metadata, path: jsonPath)
+        let metadata = try decodeMetadata(jsonData, path: jsonPath)
         let weightsFile = weightsPath(directory)
         guard let weightData = FileManager.default.contents(atPath: weightsFile) else {
             throw DissectError(
@@ -197,6 +181,33 @@ public struct Checkpoint: Sendable {
             for index in 0..<entry.count { model.parameters[entry.offset + index] = tensor.values[index] }
         }
         return Checkpoint(metadata: metadata, model: model)
+    }
+
+    /// Decodes and validates the bytes of a `model.json`; `path` is only used
+    /// in messages. This is the JSON half of `load`, callable on bytes so it
+    /// can be tested and fuzzed without a directory.
+    ///
+    /// - Throws: `DissectError` (.input) naming `path` for a wrong
+    ///   format_version, JSON that does not decode, and failed validation.
+    static func decodeMetadata(_ data: Data, path: String) throws -> CheckpointMetadata {
+        let metadata: CheckpointMetadata
+        do {
+            if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+               let version = object["format_version"] as? Int, version != formatVersion {
+                throw DissectError(
+                    file: path, problem: "the checkpoint has format_version \(version), this dissect reads \(formatVersion)",
+                    fix: "use the dissect version that wrote it, or retrain")
+            }
+            metadata = try JSONDecoder().decode(CheckpointMetadata.self, from: data)
+        } catch let error as DissectError {
+            throw error
+        } catch {
+            throw DissectError(
+                file: path, problem: "model.json is not a valid format-1 checkpoint description (\(describe(error)))",
+                fix: "write the checkpoint again with `dissect train`")
+        }
+        try validate(metadata, path: path)
+        return metadata
     }
 
     static func validate(_ metadata: CheckpointMetadata, path: String) throws {
