@@ -46,7 +46,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DissectCoreTests", dependencies: ["DissectCore"]),
-        .testTarget(name: "DissectCorpusTests", dependencies: ["DissectCorpus"]),
+        .testTarget(
+            name: "DissectCorpusTests",
+            dependencies: ["DissectCorpus"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "DissectModelTests",
             dependencies: ["DissectModel"],

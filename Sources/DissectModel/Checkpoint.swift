@@ -158,23 +158,7 @@ public struct Checkpoint: Sendable {
                 file: jsonPath, problem: "cannot read the checkpoint's model.json",
                 fix: "pass --model a directory written by `dissect train`")
         }
-        let metadata: CheckpointMetadata
-        do {
-            if let object = try? JSONSerialization.jsonObject(with: jsonData) as? [String: Any],
-               let version = object["format_version"] as? Int, version != formatVersion {
-                throw DissectError(
-                    file: jsonPath, problem: "the checkpoint has format_version \(version), this dissect reads \(formatVersion)",
-                    fix: "use the dissect version that wrote it, or retrain")
-            }
-            metadata = try JSONDecoder().decode(CheckpointMetadata.self, from: jsonData)
-        } catch let error as DissectError {
-            throw error
-        } catch {
-            throw DissectError(
-                file: jsonPath, problem: "model.json is not a valid format-1 checkpoint description (\(describe(error)))",
-                fix: "write the checkpoint again with `dissect train`")
-        }
-        try validate(metadata, path: jsonPath)
+        let metadata = try decodeMetadata(jsonData, path: jsonPath)
         let weightsFile = weightsPath(directory)
         guard let weightData = FileManager.default.contents(atPath: weightsFile) else {
             throw DissectError(
@@ -182,8 +166,11 @@ public struct Checkpoint: Sendable {
                 fix: "pass --model a directory written by `dissect train`")
         }
         let tensors = try SafeTensors.decode(weightData, path: weightsFile)
-        var model = TaggerModel<Float>(configuration: metadata.configuration)
-        for entry in model.layout.entries {
+        // Every tensor is checked against the layout before the model's
+        // buffer is allocated, so that buffer is never larger than the weights.
+        let layout = ParameterLayout(configuration: metadata.configuration)
+        var checked: [(ParameterEntry, SafeTensors.Tensor)] = []
+        for entry in layout.entries {
             guard let tensor = tensors[entry.name] else {
                 throw DissectError(
                     file: weightsFile, problem: "tensor \(entry.name) is missing",
@@ -194,10 +181,44 @@ public struct Checkpoint: Sendable {
                     file: weightsFile, problem: "tensor \(entry.name) has shape \(tensor.shape) but model.json implies \(entry.shape)",
                     fix: "the weights do not belong to this model.json; write the checkpoint again")
             }
+            checked.append((entry, tensor))
+        }
+        var model = TaggerModel<Float>(configuration: metadata.configuration)
+        for (entry, tensor) in checked {
             for index in 0..<entry.count { model.parameters[entry.offset + index] = tensor.values[index] }
         }
         return Checkpoint(metadata: metadata, model: model)
     }
+
+    /// Decodes and validates the bytes of a `model.json`; `path` is only used
+    /// in messages. This is the JSON half of `load`, callable on bytes so it
+    /// can be tested and fuzzed without a directory.
+    ///
+    /// - Throws: `DissectError` (.input) naming `path` for a wrong
+    ///   format_version, JSON that does not decode, and failed validation.
+    static func decodeMetadata(_ data: Data, path: String) throws -> CheckpointMetadata {
+        let metadata: CheckpointMetadata
+        do {
+            if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+               let version = object["format_version"] as? Int, version != formatVersion {
+                throw DissectError(
+                    file: path, problem: "the checkpoint has format_version \(version), this dissect reads \(formatVersion)",
+                    fix: "use the dissect version that wrote it, or retrain")
+            }
+            metadata = try JSONDecoder().decode(CheckpointMetadata.self, from: data)
+        } catch let error as DissectError {
+            throw error
+        } catch {
+            throw DissectError(
+                file: path, problem: "model.json is not a valid format-1 checkpoint description (\(describe(error)))",
+                fix: "write the checkpoint again with `dissect train`")
+        }
+        try validate(metadata, path: path)
+        return metadata
+    }
+
+    /// The largest hidden size, embedding width, filter count or window a checkpoint may declare.
+    static let maximumSize = 1 << 20
 
     static func validate(_ metadata: CheckpointMetadata, path: String) throws {
         let c = metadata.configuration
@@ -206,6 +227,15 @@ public struct Checkpoint: Sendable {
         }
         guard c.hiddenSize >= 1, c.wordEmbeddingDim >= 1, c.labelCount >= 1 else {
             throw bad("the configuration has a non-positive size")
+        }
+        // Bounded so the parameter layout's products and sums cannot overflow
+        // (word_count and char_count are bounded by the vocabularies' lengths).
+        var sizes = [("hidden_size", c.hiddenSize), ("word_embedding_dim", c.wordEmbeddingDim)]
+        if c.charCNN {
+            sizes += [("char_embedding_dim", c.charEmbeddingDim), ("char_filters", c.charFilters), ("char_window", c.charWindow)]
+        }
+        for (name, size) in sizes where size > maximumSize {
+            throw bad("the configuration's \(name) is \(size), above the largest dissect accepts (\(maximumSize))")
         }
         if c.charCNN {
             guard c.charEmbeddingDim >= 1, c.charFilters >= 1, c.charWindow >= 1, c.charWindow % 2 == 1 else {

@@ -71,11 +71,23 @@ public enum SafeTensors {
             else { throw failure("tensor \(name) has no valid dtype, shape and data_offsets") }
             guard dtype == "F32" else { throw failure("tensor \(name) has dtype \(dtype); dissect reads F32 only") }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw failure("tensor \(name) has a negative dimension") }
-            let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
             guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataSize else {
                 throw failure("tensor \(name) has data offsets \(offsets) outside the \(dataSize)-byte data section")
             }
-            guard offsets[1] - offsets[0] == count * 4 else {
+            // The element count and its byte size must not overflow: a shape
+            // whose product wraps around could otherwise match the offsets.
+            var count = 1
+            var overflow = false
+            for dimension in shape.contains(0) ? [0] : shape {
+                let product = count.multipliedReportingOverflow(by: dimension)
+                overflow = overflow || product.overflow
+                count = product.partialValue
+            }
+            let byteCount = count.multipliedReportingOverflow(by: 4)
+            guard !overflow, !byteCount.overflow else {
+                throw failure("tensor \(name) has shape \(shape), whose size overflows (it cannot fit in the file)")
+            }
+            guard offsets[1] - offsets[0] == byteCount.partialValue else {
                 throw failure("tensor \(name) has \(offsets[1] - offsets[0]) bytes for shape \(shape)")
             }
             var values = [Float](repeating: 0, count: count)
