@@ -30,12 +30,11 @@ public struct Sensitivity: Sendable {
 
     public init(run: ModelRun, condition: Condition) {
         let labels = run.labels
-        let n = run.neuronCount, m = labels.count, N = run.tokenCount
+        let n = run.neuronCount, N = run.tokenCount
         let z = condition == .predicted ? run.predicted : run.gold
         self.init(
             labels: labels, neuronCount: n, tokenCount: N, hidden: run.hidden, assignments: z,
             outputWeight: Array(run.outputWeight), condition: condition)
-        _ = m
     }
 
     /// - Parameters:

@@ -80,6 +80,26 @@ public enum Chunker {
     /// A chunk still open at the end runs to the sentence end. Chunks with an
     /// empty type ("B-") are never reported.
     public static func ncrfChunks(_ labels: [String]) -> [Chunk] {
+        var cache: [String: NCRFTag] = [:]
+        return ncrfChunks(labels, cache: &cache)
+    }
+
+    /// How NCRF++ reads one label: a begin or inside tag with its type, or neither.
+    enum NCRFTag {
+        case begin(String)
+        case inside(String)
+        case other
+    }
+
+    static func ncrfTag(_ label: String) -> NCRFTag {
+        let upper = label.uppercased()
+        if let type = removingFirst("B", "-", from: upper) { return .begin(type) }
+        if let type = removingFirst("I", "-", from: upper) { return .inside(type) }
+        return .other
+    }
+
+    /// The same, reading each distinct label once (labels repeat across a file).
+    static func ncrfChunks(_ labels: [String], cache: inout [String: NCRFTag]) -> [Chunk] {
         var result: [Chunk] = []
         var openType = ""
         var openStart = -1
@@ -91,14 +111,21 @@ public enum Chunker {
             openStart = -1
         }
         for (position, label) in labels.enumerated() {
-            let upper = label.uppercased()
-            if let type = removingFirst("B", "-", from: upper) {
+            let tag: NCRFTag
+            if let known = cache[label] {
+                tag = known
+            } else {
+                tag = ncrfTag(label)
+                cache[label] = tag
+            }
+            switch tag {
+            case .begin(let type):
                 close(at: position)
                 openType = type
                 openStart = position
-            } else if let type = removingFirst("I", "-", from: upper) {
+            case .inside(let type):
                 if type != openType { close(at: position) }
-            } else {
+            case .other:
                 close(at: position)
             }
         }
@@ -329,6 +356,7 @@ public enum Evaluator {
         var isChunked = true
         var sawLabel = false
         var checkedLabels: [String: Bool] = [:]
+        var ncrfTags: [String: Chunker.NCRFTag] = [:]
         // Labels repeat: parse each distinct one once.
         var parsedTags: [String: ConllevalRules.Tag] = [:]
         func tag(_ label: String) -> ConllevalRules.Tag {
@@ -366,8 +394,8 @@ public enum Evaluator {
             }
             counter.step(correct: .outside, guessed: .outside, isBoundary: true)
 
-            let goldChunks = Chunker.ncrfChunks(goldLabels)
-            let guessChunks = Chunker.ncrfChunks(guessLabels)
+            let goldChunks = Chunker.ncrfChunks(goldLabels, cache: &ncrfTags)
+            let guessChunks = Chunker.ncrfChunks(guessLabels, cache: &ncrfTags)
             ncrfGold += goldChunks.count
             ncrfPredicted += guessChunks.count
             ncrfRight += Set(goldChunks).intersection(Set(guessChunks)).count

@@ -198,14 +198,29 @@ public struct Checkpoint: Sendable {
     ///   format_version, JSON that does not decode, and failed validation.
     static func decodeMetadata(_ data: Data, path: String) throws -> CheckpointMetadata {
         let metadata: CheckpointMetadata
+        struct VersionProbe: Decodable {
+            var formatVersion: Int?
+            enum CodingKeys: String, CodingKey { case formatVersion = "format_version" }
+        }
         do {
-            if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-               let version = object["format_version"] as? Int, version != formatVersion {
+            // Decode once; only when that fails is the version looked at, so that
+            // another format's file gets the version message rather than a field error.
+            do {
+                metadata = try JSONDecoder().decode(CheckpointMetadata.self, from: data)
+            } catch {
+                if let probe = try? JSONDecoder().decode(VersionProbe.self, from: data),
+                   let version = probe.formatVersion, version != formatVersion {
+                    throw DissectError(
+                        file: path, problem: "the checkpoint has format_version \(version), this dissect reads \(formatVersion)",
+                        fix: "use the dissect version that wrote it, or retrain")
+                }
+                throw error
+            }
+            guard metadata.formatVersion == formatVersion else {
                 throw DissectError(
-                    file: path, problem: "the checkpoint has format_version \(version), this dissect reads \(formatVersion)",
+                    file: path, problem: "the checkpoint has format_version \(metadata.formatVersion), this dissect reads \(formatVersion)",
                     fix: "use the dissect version that wrote it, or retrain")
             }
-            metadata = try JSONDecoder().decode(CheckpointMetadata.self, from: data)
         } catch let error as DissectError {
             throw error
         } catch {
