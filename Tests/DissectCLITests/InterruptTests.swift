@@ -43,3 +43,34 @@ struct InterruptTests {
         #expect((try Files.json(checkpoint)["training"] as? [String: Any])?["finished"] as? Bool == true)
     }
 }
+
+@Suite("interrupting reproduce")
+struct ReproduceInterruptTests {
+    @Test("SIGTERM stops reproduce with whole files; the rerun continues and finishes")
+    func signalThenResume() async throws {
+        let sandbox = try Sandbox()
+        let files = try sandbox.writeCorpus()
+        let out = sandbox.path("paper")
+        let arguments = ["reproduce", "--train", files.train, "--dev", files.dev, "--test", files.test,
+                         "--seeds", "1,2", "--epochs", "3", "--lr", "0.1", "--batch-size", "2", "--dropout", "0",
+                         "--steps", "2", "--random", "1", "--out", out]
+        let firstCheckpoint = out + "/seed-1/model.json"
+        let stopped = try await sandbox.run(arguments, timeout: 300) { pid in
+            let deadline = Date().addingTimeInterval(120)
+            while !FileManager.default.fileExists(atPath: firstCheckpoint) && Date() < deadline { usleep(20_000) }
+            kill(pid, SIGTERM)
+        }
+        #expect(stopped.status == 130, "\(stopped)")
+        #expect(stopped.stderr.contains("stopped by SIGTERM"), "\(stopped.stderr)")
+        func temporaries(_ path: String) -> [String] {
+            (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? []).filter { $0.contains(".tmp-") }
+        }
+        #expect(temporaries(out).isEmpty, "\(temporaries(out))")
+        #expect(!Files.exists(out + "/report.html"))
+        let resumed = try await sandbox.run(arguments, timeout: 300)
+        #expect(resumed.status == 0, "\(resumed)")
+        #expect(Files.exists(out + "/report.html"))
+        let summary = try Files.json(out + "/summary.json")
+        #expect((summary["seeds"] as? [[String: Any]])?.count == 2)
+    }
+}
