@@ -3,6 +3,17 @@ import DissectCore
 /// Small per-step products written by hand: at hidden size 50 a BLAS call
 /// costs more in overhead than its 10k multiply-adds.
 enum Kernels {
+    /// The same memory seen as Float, for the Float fast paths (callers check `T.self == Float.self` first).
+    @inline(__always)
+    static func float<T: Scalar>(_ pointer: UnsafePointer<T>) -> UnsafePointer<Float> {
+        UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self)
+    }
+
+    @inline(__always)
+    static func float<T: Scalar>(_ pointer: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: Float.self)
+    }
+
     /// `out[0..<n] += Σ_k x[k] · matrix[k, 0..<n]` — a vector times a row-major
     /// `[k, n]` matrix, written as `k` axpys so the inner loop vectorises
     /// without reassociating a reduction.
@@ -13,9 +24,7 @@ enum Kernels {
     ) {
         if T.self == Float.self {
             FloatKernels.addVectorTimesMatrix(
-                UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self),
-                UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
-                UnsafeRawPointer(matrix).assumingMemoryBound(to: Float.self), k: k, n: n)
+                float(out), float(x), float(matrix), k: k, n: n)
             return
         }
         referenceAddVectorTimesMatrix(out, x, matrix, k: k, n: n)
@@ -103,7 +112,7 @@ extension Kernels {
     @inline(__always)
     static func sigmoidInPlace<T: Scalar>(_ values: UnsafeMutablePointer<T>, _ count: Int) {
         if T.self == Float.self {
-            FloatKernels.sigmoidInPlace(UnsafeMutableRawPointer(values).assumingMemoryBound(to: Float.self), count)
+            FloatKernels.sigmoidInPlace(float(values), count)
             return
         }
         for index in 0..<count { values[index] = T.sigmoid(values[index]) }
@@ -113,7 +122,7 @@ extension Kernels {
     @inline(__always)
     static func tanhInPlace<T: Scalar>(_ values: UnsafeMutablePointer<T>, _ count: Int) {
         if T.self == Float.self {
-            FloatKernels.tanhInPlace(UnsafeMutableRawPointer(values).assumingMemoryBound(to: Float.self), count)
+            FloatKernels.tanhInPlace(float(values), count)
             return
         }
         for index in 0..<count { values[index] = T.tanh(values[index]) }
@@ -201,9 +210,7 @@ extension Kernels {
     ) {
         if T.self == Float.self {
             FloatKernels.setMatrixTimesVector(
-                UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self),
-                UnsafeRawPointer(matrix).assumingMemoryBound(to: Float.self),
-                UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), rows: rows, columns: columns)
+                float(out), float(matrix), float(x), rows: rows, columns: columns)
             return
         }
         referenceSetMatrixTimesVector(out, matrix, x, rows: rows, columns: columns)

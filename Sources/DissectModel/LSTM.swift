@@ -84,16 +84,10 @@ enum LSTMRecurrence {
             let dPre = preactivationGradient + t * G
             let upstream = hiddenGradient + t * hiddenStride
             if T.self == Float.self {
-                func float(_ pointer: UnsafePointer<T>) -> UnsafePointer<Float> {
-                    UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self)
-                }
-                func float(_ pointer: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
-                    UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: Float.self)
-                }
                 FloatKernels.lstmBackwardUnits(
-                    H: H, gates: float(gates), tanhCell: float(tanhCell + t * H), upstream: float(upstream),
-                    cellPrevious: previous >= 0 ? float(cell + previous * H) : nil,
-                    dhNext: float(dhNext), dcNext: float(dcNext), dPre: float(dPre))
+                    H: H, gates: Kernels.float(gates), tanhCell: Kernels.float(tanhCell + t * H), upstream: Kernels.float(upstream),
+                    cellPrevious: previous >= 0 ? Kernels.float(cell + previous * H) : nil,
+                    dhNext: Kernels.float(dhNext), dcNext: Kernels.float(dcNext), dPre: Kernels.float(dPre))
             } else {
                 for unit in 0..<H {
                     let inputGate = gates[unit]
