@@ -12,11 +12,17 @@ enum DissectBinary {
     static let packageRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The `dissect` executable next to the test bundle (same build
+    /// `$DISSECT_BINARY` when it is set (the test script points it at the
+    /// release binary users get, `.build/release/dissect`); otherwise the
+    /// `dissect` executable next to the test bundle (same build
     /// configuration), else `<root>/.build/debug/dissect`, else any
     /// `<root>/.build/*/debug/dissect`.
     static let path: String? = {
         let fileManager = FileManager.default
+        if let explicit = ProcessInfo.processInfo.environment["DISSECT_BINARY"], !explicit.isEmpty {
+            // No fallback: a wrong path must fail the run, not test another binary.
+            return fileManager.isExecutableFile(atPath: explicit) ? explicit : nil
+        }
         var candidates: [URL] = []
         candidates.append(Bundle.main.bundleURL.appendingPathComponent("dissect"))
         if let executable = Bundle.main.executableURL {
@@ -44,6 +50,11 @@ enum DissectBinary {
 
     static func require() throws -> String {
         guard let path else {
+            if let explicit = ProcessInfo.processInfo.environment["DISSECT_BINARY"], !explicit.isEmpty {
+                let message = "DISSECT_BINARY=\(explicit) is not an executable file; build it with `swift build -c release --product dissect`"
+                Issue.record(Comment(rawValue: message))
+                throw CLITestError(message)
+            }
             let message = "the `dissect` executable was not found next to the test bundle (\(Bundle.main.bundleURL.path)) "
                 + "nor under \(packageRoot.path)/.build/{debug,*/debug}; build it with `swift build` or run `swift test`"
             Issue.record(Comment(rawValue: message))
