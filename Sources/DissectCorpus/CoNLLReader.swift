@@ -22,10 +22,16 @@ public struct Corpus: Sendable {
     public var tokenCount: Int
     /// Every label that occurs, sorted and unique.
     public var labelSet: [String]
+    /// Lines that end in CR LF (Windows line ends); they are read like LF lines.
+    public var crlfLineCount: Int
+    /// The first such line (1-based), for the warning.
+    public var firstCRLFLine: Int?
 
-    public init(path: String, sentences: [Sentence]) {
+    public init(path: String, sentences: [Sentence], crlfLineCount: Int = 0, firstCRLFLine: Int? = nil) {
         self.path = path
         self.sentences = sentences
+        self.crlfLineCount = crlfLineCount
+        self.firstCRLFLine = firstCRLFLine
         tokenCount = sentences.reduce(0) { $0 + $1.words.count }
         labelSet = Array(Set(sentences.flatMap(\.labels))).sorted()
     }
@@ -82,6 +88,8 @@ public enum CoNLLReader {
         var expectedColumns = -1       // set by the first token line
         var expectedColumnsLine = 0
         var sawContent = false
+        var crlfLineCount = 0
+        var firstCRLFLine: Int?
         // Column boundaries of the current line, reused to avoid allocation.
         var columnStarts: [Int] = []
         var columnEnds: [Int] = []
@@ -106,6 +114,10 @@ public enum CoNLLReader {
             var lineEnd = lineStart
             while lineEnd < count && bytes[lineEnd] != ByteText.newline { lineEnd += 1 }
             let nextLine = lineEnd + 1
+            if lineEnd > lineStart && bytes[lineEnd - 1] == ByteText.carriageReturn {
+                crlfLineCount += 1
+                if firstCRLFLine == nil { firstCRLFLine = lineNumber }
+            }
 
             // Split into columns on runs of spaces/tabs; CR counts as blank so CRLF works.
             columnStarts.removeAll(keepingCapacity: true)
@@ -183,7 +195,7 @@ public enum CoNLLReader {
                 .input, file: path, line: lineNumber, problem: "the file holds no sentences (only -DOCSTART- lines)",
                 fix: "give a CoNLL file with `word ... label` token lines")
         }
-        return Corpus(path: path, sentences: sentences)
+        return Corpus(path: path, sentences: sentences, crlfLineCount: crlfLineCount, firstCRLFLine: firstCRLFLine)
     }
 
     @inline(__always)

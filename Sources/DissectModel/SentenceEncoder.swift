@@ -52,6 +52,53 @@ public struct SentenceEncoder: Sendable {
     public func unknownLabels(in corpus: Corpus) -> [String] {
         corpus.labelSet.filter { labelIndex[$0] == nil }
     }
+
+    /// Characters of the data (after digit normalisation) that the char
+    /// vocabulary lacks, sorted, and how many tokens hold one. Empty for a
+    /// model without the char CNN, which never looks at characters.
+    public func unknownCharacters(in corpus: Corpus) -> (characters: [String], tokens: Int) {
+        guard metadata.configuration.charCNN else { return ([], 0) }
+        var unknown = Set<String>()
+        var tokens = 0
+        for sentence in corpus.sentences {
+            for word in sentence.words {
+                let normalised = metadata.digitsToZero ? normalizeDigits(word) : word
+                var found = false
+                for scalar in normalised.unicodeScalars where charIndex[String(scalar)] == nil {
+                    unknown.insert(String(scalar))
+                    found = true
+                }
+                if found { tokens += 1 }
+            }
+        }
+        return (unknown.sorted(), tokens)
+    }
+
+    /// The warnings a data file earns before a model reads it, at most one of
+    /// each kind: CR LF line ends, gold labels the model never saw (when
+    /// `labels` is true), and characters the char vocabulary lacks.
+    public func warnings(for corpus: Corpus, labels: Bool = true) -> [String] {
+        var result: [String] = []
+        if corpus.crlfLineCount > 0 {
+            let plural = corpus.crlfLineCount == 1 ? "line ends" : "lines end"
+            result.append("\(corpus.path): \(corpus.crlfLineCount) \(plural) in CR LF (Windows line ends), first at line "
+                + "\(corpus.firstCRLFLine ?? 1); they are read as plain line ends")
+        }
+        if labels {
+            let unknown = unknownLabels(in: corpus)
+            if !unknown.isEmpty {
+                result.append("\(corpus.path): labels the model never saw in training, scored as errors: \(unknown.joined(separator: ", "))")
+            }
+        }
+        let characters = unknownCharacters(in: corpus)
+        if characters.tokens > 0 {
+            let shown = characters.characters.prefix(10).map { "'\($0)'" }.joined(separator: " ")
+            let more = characters.characters.count > 10 ? " and \(characters.characters.count - 10) more" : ""
+            let tokens = characters.tokens == 1 ? "1 token holds" : "\(characters.tokens) tokens hold"
+            result.append("\(corpus.path): \(tokens) characters never seen in training (\(shown)\(more)); they use the unknown-character vector")
+        }
+        return result
+    }
 }
 
 /// Predicts label strings for a corpus and scores them.

@@ -139,11 +139,8 @@ public final class TrainingSession {
         let trainEncoded = encoder.encode(train.sentences)
         let devEncoded = encoder.encode(dev.sentences)
         let testEncoded = test.map { encoder.encode($0.sentences) }
-        for corpus in [dev] + (test.map { [$0] } ?? []) {
-            let unknown = encoder.unknownLabels(in: corpus)
-            if !unknown.isEmpty {
-                report(.warning("\(corpus.path): labels never seen in training, scored as errors: \(unknown.joined(separator: ", "))"))
-            }
+        for corpus in [train, dev] + (test.map { [$0] } ?? []) {
+            for warning in encoder.warnings(for: corpus) { report(.warning(warning)) }
         }
         report(.loaded(
             trainSentences: train.sentences.count, devSentences: dev.sentences.count, testSentences: test?.sentences.count,

@@ -23,15 +23,12 @@ struct AnalysisOptions: ParsableArguments {
 
     var parsedCondition: Condition { Condition(rawValue: condition) ?? .predicted }
 
-    /// Loads a checkpoint and runs it over a CoNLL file, with a warning for gold labels the model never saw.
+    /// Loads a checkpoint and runs it over a CoNLL file, with a warning for CR LF line ends, gold labels and characters the model never saw.
     func run(model: String, data: String, keepProjections: Bool = false) throws -> ModelRun {
         let checkpoint = try Checkpoint.load(from: model)
         let column = tagColumn ?? checkpoint.metadata.training?.tagColumn
         let corpus = try CoNLLReader.read(path: data, tagColumn: column)
-        let unknown = SentenceEncoder(metadata: checkpoint.metadata).unknownLabels(in: corpus)
-        if !unknown.isEmpty {
-            Terminal.warn("\(data): labels the model never saw in training, scored as errors: \(unknown.joined(separator: ", "))")
-        }
+        for warning in SentenceEncoder(metadata: checkpoint.metadata).warnings(for: corpus) { Terminal.warn(warning) }
         return ModelRun(checkpoint: checkpoint, corpus: corpus, keepProjections: keepProjections)
     }
 }

@@ -47,9 +47,7 @@ struct Evaluate: ParsableCommand {
         let corpus = try CoNLLReader.read(path: data, tagColumn: column)
         let encoder = SentenceEncoder(metadata: checkpoint.metadata)
         let unknown = encoder.unknownLabels(in: corpus)
-        if !unknown.isEmpty {
-            Terminal.warn("\(data): labels the model never saw in training, scored as errors: \(unknown.joined(separator: ", "))")
-        }
+        for warning in encoder.warnings(for: corpus) { Terminal.warn(warning) }
         let started = Date()
         let predictor = Predictor<Float>(configuration: checkpoint.model.configuration)
         let result = predictor.evaluate(checkpointModel: checkpoint.model, encoder: encoder, corpus: corpus)

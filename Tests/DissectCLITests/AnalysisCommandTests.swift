@@ -457,7 +457,7 @@ struct AblateCommandTests {
         async let evaluateRun = sandbox.run(["evaluate", "--model", trained.out, "--data", trained.files.test, "--json"])
         let (result, sensitivity, evaluation) = try await (ablateRun, sensitivityRun, evaluateRun)
         #expect(result.status == 0, "\(result)")
-        #expect(result.stderr.isEmpty, "\(result.stderr)")
+        #expect(result.stderrBeyondUnseenCharacters.isEmpty, "\(result.stderr)")
         #expect(Files.listing(out) == ["ablation-B-LOC.svg", "ablation-B-PER.svg", "ablation.csv", "ablation.json"], "\(Files.listing(out))")
         let text = try Files.text(out + "/ablation.json")
         Analysis.expectNoNaN(text, "ablation.json")
@@ -904,7 +904,7 @@ struct AnalysisErrorTests {
             ["ablate", "--model", trained.out, "--rank-on", trained.files.dev, "--data", trained.files.test,
              "--labels", "NOPE", "--out", out])
         ErrorTests.expectFailure(result, status: 2, mentions: ["error: \(trained.out): ", "NOPE"], out: out)
-        let line = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        let line = result.stderrBeyondUnseenCharacters.split(separator: "\n").first.map(String.init) ?? ""
         for label in ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"] {
             #expect(line.contains(label), "the message lists \(label): \(line)")
         }

@@ -12,9 +12,10 @@ struct ErrorTests {
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
         #expect(result.status == status, "expected exit \(status): \(result)", sourceLocation: sourceLocation)
-        #expect(result.stderr.hasPrefix("error: "), "stderr must start with `error: `: \(result)", sourceLocation: sourceLocation)
+        let stderr = result.stderrBeyondUnseenCharacters
+        #expect(stderr.hasPrefix("error: "), "stderr must start with `error: `: \(result)", sourceLocation: sourceLocation)
         #expect(result.stdout.isEmpty, "nothing on stdout: \(result)", sourceLocation: sourceLocation)
-        let firstLine = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+        let firstLine = stderr.split(separator: "\n").first.map(String.init) ?? ""
         for text in mentions {
             #expect(firstLine.contains(text), "the error line should contain \(text): \(firstLine)", sourceLocation: sourceLocation)
         }

@@ -80,6 +80,14 @@ struct RunResult: CustomStringConvertible {
 
     var stdoutLines: [String] { stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
 
+    /// stderr without the warning the synthetic test file earns on purpose:
+    /// its unseen names hold letters the training file lacks.
+    var stderrBeyondUnseenCharacters: String {
+        stderr.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !($0.hasPrefix("warning: ") && $0.contains("characters never seen in training")) }
+            .joined(separator: "\n")
+    }
+
     var description: String {
         "dissect \(arguments.joined(separator: " ")) → exit \(status)\(timedOut ? " (timed out)" : "")\n"
             + "--- stdout ---\n\(stdout)--- stderr ---\n\(stderr)"
