@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark dissect against PyTorch on this machine: quality, speed, memory.
 
-    python3 tools/benchmark.py [--seeds 1,2,3,4] [--rounds 3] [--torch-sentences 3000] [--out bench/results.json]
+    python3 tools/benchmark.py [--seeds 1,2,3,4] [--rounds 3] [--torch-sentences 3000] [--baseline BINARY] [--out bench/results.json]
 
 What it runs, all in one go so the figures are measured side by side:
   * quality: `dissect train` with the paper's settings (uni-LSTM 50, NCRF++ defaults, 10 epochs,
@@ -10,6 +10,8 @@ What it runs, all in one go so the figures are measured side by side:
   * speed: `rounds` interleaved rounds of {dissect, 2 epochs; PyTorch (tools/bench_torch.py) with
     1 thread; PyTorch with 2 threads}, same model, batch 10; sentences/s per epoch, medians and the
     ratio of medians. dissect always uses the machine's 2 cores (two shards of each batch).
+    With --baseline BINARY (another build of dissect, e.g. main before a change), each round also
+    trains with it, the two binaries in alternating order, and the ratio of their medians is reported.
   * evaluation: `dissect evaluate` on the 3,453 test sentences, 5 times: whole-command wall time and
     the tagging+scoring time it reports.
 The machine is shared: medians are reported, with the load average before and after.
@@ -62,9 +64,15 @@ def main():
     parser.add_argument("--torch-sentences", type=int, default=3000, help="sentences per PyTorch timing run")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.json"), help="where to write the JSON results")
     parser.add_argument("--skip-reproduce", action="store_true", help="leave out the timing of `dissect reproduce`")
+    parser.add_argument("--baseline", help="another dissect binary to time against, in alternating order, in the speed rounds")
+    parser.add_argument("--skip-quality", action="store_true", help="leave out the four full training runs")
     args = parser.parse_args()
     if not os.path.exists(DISSECT):
         sys.exit("error: no release build; run `swift build -c release --product dissect` first")
+    if args.baseline and not os.access(args.baseline, os.X_OK):
+        sys.exit(f"error: {args.baseline}: --baseline is not an executable file; pass a dissect binary")
+    if args.rounds < 1:
+        sys.exit("error: --rounds must be at least 1")
     data = find_data()
     conll = os.path.join(data, "conll2003")
     embeddings = os.path.join(data, "glove", "glove.6B.50d.conll2003.txt")
@@ -72,7 +80,7 @@ def main():
     results = {"machine": {"cpus": os.cpu_count(), "load_before": load_average()}, "quality": [], "speed": {}, "evaluation": {}}
 
     # Quality, with the peak memory of each full training run.
-    for seed in [int(s) for s in args.seeds.split(",") if s]:
+    for seed in ([] if args.skip_quality else [int(s) for s in args.seeds.split(",") if s]):
         out = os.path.join(work, f"seed{seed}")
         seconds, rss, _ = run([DISSECT, "train", "--data-dir", conll, "--embeddings", embeddings,
                                "--seed", str(seed), "--out", out])
@@ -90,13 +98,22 @@ def main():
 
     # Speed, interleaved with PyTorch.
     have_torch = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
-    dissect_rates, torch_rates = [], {1: [], 2: []}
+    dissect_rates, torch_rates, baseline_rates = [], {1: [], 2: []}, []
+
+    def train_rates(binary, out, seed):
+        run([binary, "train", "--data-dir", conll, "--embeddings", embeddings, "--epochs", "2",
+             "--seed", str(seed), "--out", out, "--overwrite"])
+        return [json.loads(line)["sentences_per_second"] for line in open(os.path.join(out, "train-log.jsonl"))]
+
     for round_index in range(args.rounds):
         out = os.path.join(work, f"speed{round_index}")
-        run([DISSECT, "train", "--data-dir", conll, "--embeddings", embeddings, "--epochs", "2",
-             "--seed", str(100 + round_index), "--out", out, "--overwrite"])
-        for line in open(os.path.join(out, "train-log.jsonl")):
-            dissect_rates.append(json.loads(line)["sentences_per_second"])
+        seed = 100 + round_index
+        # The two builds alternate which goes first, so neither always gets the quieter slot.
+        if args.baseline and round_index % 2 == 0:
+            baseline_rates += train_rates(args.baseline, out + "-baseline", seed)
+        dissect_rates += train_rates(DISSECT, out, seed)
+        if args.baseline and round_index % 2 == 1:
+            baseline_rates += train_rates(args.baseline, out + "-baseline", seed)
         if have_torch:
             for threads in (1, 2):
                 _, _, stdout = run([sys.executable, os.path.join(ROOT, "tools", "bench_torch.py"), "--train",
@@ -108,6 +125,11 @@ def main():
     speed = {"dissect_sentences_per_second": dissect_rates,
              "dissect_median": statistics.median(dissect_rates),
              "dissect_epoch_seconds_median": 14041 / statistics.median(dissect_rates)}
+    if args.baseline:
+        speed["baseline_binary"] = args.baseline
+        speed["baseline_sentences_per_second"] = baseline_rates
+        speed["baseline_median"] = statistics.median(baseline_rates)
+        speed["ratio_vs_baseline"] = speed["dissect_median"] / speed["baseline_median"]
     if have_torch:
         for threads in (1, 2):
             speed[f"torch_{threads}_thread_sentences_per_second"] = torch_rates[threads]
@@ -171,6 +193,9 @@ def print_markdown(results):
     s = results["speed"]
     print(f"dissect training: median {s['dissect_median']:.0f} sentences/s "
           f"({s['dissect_epoch_seconds_median']:.2f} s per epoch of 14,041 sentences, 2 cores)")
+    if "baseline_median" in s:
+        print(f"baseline {s['baseline_binary']}: median {s['baseline_median']:.0f} sentences/s; "
+              f"this build / baseline = {s['ratio_vs_baseline']:.3f} (same rounds, alternating order)")
     for threads in (1, 2):
         key = f"torch_{threads}_thread_median"
         if key in s:

@@ -22,7 +22,12 @@ if [ ${#TARGETS[@]} -eq 0 ]; then TARGETS=(conll embeddings safetensors checkpoi
 OUT=.build-fuzz
 mkdir -p "$OUT/stubs" "$OUT/lib" "$OUT/bin"
 SAN="-sanitize=fuzzer,address"
-COMMON=(-parse-as-library -O -swift-version 5 -I "$OUT/stubs" -I Sources/COpenBLAS)
+# The product's own flags for these modules (Package.swift): -O with every
+# check on (no -Ounchecked), and Haswell code generation on x86-64 unless
+# DISSECT_PORTABLE=1, so the fuzzed code is the code users run.
+CPU=()
+if [ "$(uname -m)" = x86_64 ] && [ "${DISSECT_PORTABLE:-0}" != 1 ]; then CPU=(-target-cpu haswell); fi
+COMMON=(-parse-as-library -O "${CPU[@]}" -swift-version 5 -I "$OUT/stubs" -I Sources/COpenBLAS)
 
 # Empty stand-ins for the modules the sources import.
 : > "$OUT/stubs/empty.swift"
