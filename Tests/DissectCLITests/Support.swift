@@ -194,19 +194,19 @@ struct RunningProcess: Sendable {
     /// What the process has written to stderr so far.
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
-    /// Polls `condition` every 20 ms until it holds (true) or `timeout` seconds pass (false).
-    func wait(timeout: TimeInterval, until condition: () -> Bool) -> Bool {
+    /// Polls `condition` every `interval` seconds until it holds (true) or `timeout` seconds pass (false).
+    func wait(timeout: TimeInterval, interval: TimeInterval = 0.02, until condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition() { return true }
-            usleep(20_000)
+            usleep(useconds_t(interval * 1_000_000))
         }
         return condition()
     }
 }
 
 /// A value set on one thread and read on another.
-final class Shared<Value: Sendable>: @unchecked Sendable {
+final class LockedValue<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: Value
     init(_ value: Value) { stored = value }
