@@ -782,6 +782,7 @@ struct CorrelateCommandTests {
         // Similarities.
         let similarity = try #require(json["similarity"] as? [String: Any])
         let meanPairwise = Analysis.number(similarity["mean_pairwise"])
+        #expect(meanPairwise != nil, "two models with defined matrices have a mean pairwise similarity")
         #expect(meanPairwise.map { (-1...1).contains($0) } ?? true)
         #expect(Analysis.close(meanPairwise, Analysis.offDiagonalSimilarity(matrices[0], matrices[1]), 1e-9), "mean_pairwise of two models")
         let against = try #require(similarity["against_reference"] as? [[String: Any]])
@@ -789,6 +790,7 @@ struct CorrelateCommandTests {
         for (index, entry) in against.enumerated() {
             #expect(entry["model"] as? String == modelPaths[index])
             let value = Analysis.number(entry["similarity"])
+            #expect(value != nil, "model \(index + 1) has a similarity to the reference")
             #expect(value.map { (-1...1).contains($0) } ?? true)
             #expect(Analysis.close(value, Analysis.offDiagonalSimilarity(matrices[index], referenceMatrix), 1e-9), "against reference \(index + 1)")
         }
@@ -797,6 +799,7 @@ struct CorrelateCommandTests {
         let agreement = try #require(json["agreement"] as? [[String: Any]])
         #expect(agreement.count == 2 * labels.count)
         let devRuns = [dev1.json, dev2.json], testRuns = [test1.json, test2.json]
+        var rhoChecked = 0
         for entry in agreement {
             let model = try #require(entry["model"] as? String), label = try #require(entry["label"] as? String)
             let index = try #require(modelPaths.firstIndex(of: model))
@@ -811,11 +814,13 @@ struct CorrelateCommandTests {
             } else {
                 let expected = Analysis.pearson(Analysis.ranks(a.compactMap { $0 }), Analysis.ranks(b.compactMap { $0 }))
                 #expect(Analysis.close(spearman, expected, 1e-9), "\(model) \(label): rho \(String(describing: spearman)) vs \(String(describing: expected))")
+                if expected != nil { rhoChecked += 1 }
             }
             let rankA = Analysis.ints((devRuns[index]["rankings"] as? [String: Any])?[label]) ?? []
             let rankB = Analysis.ints((testRuns[index]["rankings"] as? [String: Any])?[label]) ?? []
             #expect(overlap == Set(rankA.prefix(10)).intersection(rankB.prefix(10)).count, "\(model) \(label) top-10 overlap")
         }
+        #expect(rhoChecked > 0, "some rho was recomputed and compared")
 
         // correlation.csv: every matrix (models, then the reference) cell by cell, the JSON's values to 6 decimals.
         let csv = try Analysis.csv(out + "/correlation.csv")

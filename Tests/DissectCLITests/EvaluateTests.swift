@@ -102,14 +102,27 @@ struct EvaluateTests {
         let accuracy = try #require(report["accuracy"] as? Double)
         #expect(abs(accuracy - 100 * Double(correct) / Double(tokenLines.count)) < 1e-9)
 
-        // conlleval.pl on the predictions gives the same FB1, and in fact the same table.
-        if let script = Conlleval.script, let perl = Conlleval.perl {
-            let output = try Conlleval.run(perl: perl, script: script, input: predictions)
-            let fb1 = Self.overallFB1(output)
-            #expect(fb1 == tableF1, "conlleval.pl FB1 \(fb1 ?? "nil") vs dissect \(tableF1)")
-            #expect(fb1 == twoDecimals(f1))
-            #expect(Self.conllevalPart(table.stdout) == output, "dissect's table differs from conlleval.pl's output")
-        }
+    }
+
+    @Test("conlleval.pl on --predictions gives dissect's FB1, and in fact its whole table",
+          .enabled(if: Conlleval.availableOrCI, "needs conlleval.pl and perl (CI=true makes this a failure)"))
+    func predictionsMatchConllevalScript() async throws {
+        let (perl, script) = try Conlleval.require()
+        let trained = try await SharedModel.shared.get()
+        let sandbox = try Sandbox()
+        let predictions = sandbox.path("predictions.txt")
+        let result = try await sandbox.run(
+            ["evaluate", "--model", trained.out, "--data", trained.files.test, "--json", "--predictions", predictions])
+        let table = try await sandbox.run(["evaluate", "--model", trained.out, "--data", trained.files.test])
+        #expect(result.status == 0 && table.status == 0, "\(result)\n\(table)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let f1 = try #require((object["report"] as? [String: Any])?["f1"] as? Double)
+        let tableF1 = try #require(Self.overallFB1(table.stdout))
+        let output = try Conlleval.run(perl: perl, script: script, input: predictions)
+        let fb1 = Self.overallFB1(output)
+        #expect(fb1 == tableF1, "conlleval.pl FB1 \(fb1 ?? "nil") vs dissect \(tableF1)")
+        #expect(fb1 == twoDecimals(f1))
+        #expect(Self.conllevalPart(table.stdout) == output, "dissect's table differs from conlleval.pl's output")
     }
 
     /// The lines of dissect's output before the NCRF++ line.
@@ -120,10 +133,9 @@ struct EvaluateTests {
     }
 
     @Test("IOB1-style gold (entities start with I-): dissect's table equals conlleval.pl's",
-          .enabled(if: Conlleval.script != nil && Conlleval.perl != nil, "needs conlleval.pl and perl"))
+          .enabled(if: Conlleval.availableOrCI, "needs conlleval.pl and perl (CI=true makes this a failure)"))
     func iob1Gold() async throws {
-        let script = try #require(Conlleval.script, "conlleval.pl not found")
-        let perl = try #require(Conlleval.perl, "perl not found")
+        let (perl, script) = try Conlleval.require()
         let trained = try await SharedModel.shared.get()
         let sandbox = try Sandbox()
         // The test file with every B- turned into I-: conlleval reads an I- after O (or after another type) as a chunk start.
@@ -165,8 +177,24 @@ struct EvaluateTests {
     }
 }
 
-/// conlleval.pl from the shared tools, when present together with perl.
+/// conlleval.pl from the shared tools, when present together with perl. Tests that
+/// need it are enabled when it is there, and always under `CI=true`, where
+/// `require()` then records its absence as a failure instead of a skip.
 enum Conlleval {
+    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    /// For `.enabled(if:)`: present, or running under CI.
+    static var availableOrCI: Bool { isCI || (script != nil && perl != nil) }
+
+    /// (perl, conlleval.pl); records a failure and throws when either is missing.
+    static func require(sourceLocation: SourceLocation = #_sourceLocation) throws -> (perl: String, script: String) {
+        let script = try #require(
+            Conlleval.script, "conlleval.pl is not in ../shared/tools nor /work/shared/tools (CI=true makes this a failure)",
+            sourceLocation: sourceLocation)
+        let perl = try #require(Conlleval.perl, "perl is not on PATH (CI=true makes this a failure)", sourceLocation: sourceLocation)
+        return (perl, script)
+    }
+
     static let script: String? = {
         let candidates = [
             "/work/shared/tools/conlleval.pl",

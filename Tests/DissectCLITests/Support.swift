@@ -136,9 +136,11 @@ final class Sandbox {
     /// `dataDirectory` and no DISSECT_EMBEDDINGS, unless `environment` says otherwise.
     /// - Parameter whileRunning: called on a background queue once the process has started
     ///   (e.g. to signal it); it must return before the process can be awaited.
+    /// - Parameter onStart: the same, given the process id and where its output goes, so a
+    ///   test can wait for a line of progress before it acts.
     func run(
         _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120,
-        whileRunning: (@Sendable (Int32) -> Void)? = nil
+        whileRunning: (@Sendable (Int32) -> Void)? = nil, onStart: (@Sendable (RunningProcess) -> Void)? = nil
     ) async throws -> RunResult {
         let binary = try DissectBinary.require()
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DISSECT_") }
@@ -180,6 +182,10 @@ final class Sandbox {
                 let pid = process.processIdentifier
                 DispatchQueue.global().async { whileRunning(pid) }
             }
+            if let onStart {
+                let running = RunningProcess(pid: process.processIdentifier, stdoutPath: outURL.path, stderrPath: errURL.path)
+                DispatchQueue.global().async { onStart(running) }
+            }
             DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [weak process] in
                 guard let process, process.isRunning else { return }
                 timedOut.set()
@@ -195,6 +201,37 @@ final class Sandbox {
             timedOut: timedOut.value)
         #expect(!result.timedOut, "dissect did not finish within \(timeout) s: \(result)")
         return result
+    }
+}
+
+/// A process started by `Sandbox.run`, as `onStart` sees it.
+struct RunningProcess: Sendable {
+    var pid: Int32
+    var stdoutPath: String
+    var stderrPath: String
+
+    /// What the process has written to stderr so far.
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// Polls `condition` every `interval` seconds until it holds (true) or `timeout` seconds pass (false).
+    func wait(timeout: TimeInterval, interval: TimeInterval = 0.02, until condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(useconds_t(interval * 1_000_000))
+        }
+        return condition()
+    }
+}
+
+/// A value set on one thread and read on another.
+final class LockedValue<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value {
+        get { lock.lock(); defer { lock.unlock() }; return stored }
+        set { lock.lock(); stored = newValue; lock.unlock() }
     }
 }
 

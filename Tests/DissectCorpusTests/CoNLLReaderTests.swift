@@ -122,10 +122,11 @@ import Testing
 
     @Test(
         "Real CoNLL-2003 splits have the published sizes",
-        .enabled(if: TestSupport.sharedFile("data/conll2003/train.txt") != nil, "CoNLL-2003 data not present"),
+        .enabled(if: TestSupport.sharedOrCI("data/conll2003/train.txt", "data/conll2003/valid.txt", "data/conll2003/test.txt"),
+                 "CoNLL-2003 data not present (CI=true makes this a failure)"),
         arguments: [("train", 14_041, 203_621), ("valid", 3_250, 51_362), ("test", 3_453, 46_435)])
     func realSplits(name: String, sentences: Int, tokens: Int) throws {
-        guard let path = TestSupport.sharedFile("data/conll2003/\(name).txt") else { return }
+        let path = try TestSupport.requireShared("data/conll2003/\(name).txt")
         let corpus = try CoNLLReader.read(path: path)
         #expect(corpus.sentences.count == sentences)
         #expect(corpus.tokenCount == tokens)

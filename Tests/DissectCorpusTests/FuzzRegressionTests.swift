@@ -21,8 +21,11 @@ import Testing
         return [UInt8](try Data(contentsOf: url))
     }
 
+    /// The parameterised tests below run one case per fixture, so an empty
+    /// (or unbundled) fixture directory would make them pass with zero cases.
     @Test func fixturesArePresent() {
-        #expect(!Self.fixtures("embeddings-").isEmpty)
+        #expect(Self.fixtures("embeddings-").count >= 2)
+        #expect(Self.fixtures("conll-").count >= 10)
     }
 
     @Test(arguments: fixtures("embeddings-"))
@@ -45,6 +48,13 @@ import Testing
             try CoNLLReader.parse(input, path: name, tagColumn: tagColumn)
         }
         #expect(error.file == name)
+        // Bad input points at a line; only a tag column below 1 is a usage error with no line.
+        if tagColumn.map({ $0 < 1 }) == true {
+            #expect(error.kind == .usage, "\(error)")
+        } else {
+            #expect(error.kind == .input && error.line != nil, "\(error)")
+        }
+        #expect(!error.problem.isEmpty && !error.fix.isEmpty)
     }
 
     @Test func hugeTagColumnIsAnInputError() throws {

@@ -116,9 +116,9 @@ func runConlleval(gold: [[String]], predicted: [[String]], script: String) throw
         #expect(abs(report.ncrfF1 - 100.0 * 4 / 13) < 1e-9)
     }
 
-    @Test(.enabled(if: TestSupport.conllevalPath != nil, "conlleval.pl not found"))
+    @Test(.enabled(if: TestSupport.conllevalOrCI(), "conlleval.pl or perl not found (CI=true makes this a failure)"))
     func handMadeFileMatchesConllevalScript() throws {
-        guard let script = TestSupport.conllevalPath else { return }
+        let script = try TestSupport.requireConlleval()
         let output = try runConlleval(gold: HandMade.gold, predicted: HandMade.predicted, script: script)
         #expect(output == HandMade.conllevalOutput)
     }
@@ -147,10 +147,10 @@ func runConlleval(gold: [[String]], predicted: [[String]], script: String) throw
     static let oddAlphabet = ["O", "B-PER", "I-PER", "E-PER", "S-PER", "B-LOC", "I-LOC", "E-LOC", "S-LOC",
                               "[", "]", ".", "B", "I", "E", "NN", "B-0", "I-A-B", "B-A-B", "[-PER", "]-LOC"]
 
-    @Test(.enabled(if: TestSupport.conllevalPath != nil, "conlleval.pl not found"),
+    @Test(.enabled(if: TestSupport.conllevalOrCI(), "conlleval.pl or perl not found (CI=true makes this a failure)"),
           arguments: [(UInt64(1), false), (2, false), (3, false), (4, false), (5, true), (6, true)])
     func randomLabelsMatchConllevalScript(seed: UInt64, odd: Bool) throws {
-        guard let script = TestSupport.conllevalPath else { return }
+        let script = try TestSupport.requireConlleval()
         let (gold, predicted) = Self.randomLabels(
             seed: seed, sentences: 120, alphabet: odd ? Self.oddAlphabet : Self.bioAlphabet)
         let output = try runConlleval(gold: gold, predicted: predicted, script: script)
@@ -167,11 +167,11 @@ func runConlleval(gold: [[String]], predicted: [[String]], script: String) throw
         }
     }
 
-    @Test(.enabled(if: TestSupport.conllevalPath != nil && TestSupport.sharedFile("data/conll2003/valid.txt") != nil,
-                   "conlleval.pl or CoNLL-2003 data not present"))
+    @Test(.enabled(if: TestSupport.conllevalOrCI("data/conll2003/valid.txt"),
+                   "conlleval.pl, perl or CoNLL-2003 data not present (CI=true makes this a failure)"))
     func realValidationSplitMatchesConllevalScript() throws {
-        guard let script = TestSupport.conllevalPath,
-              let path = TestSupport.sharedFile("data/conll2003/valid.txt") else { return }
+        let script = try TestSupport.requireConlleval()
+        let path = try TestSupport.requireShared("data/conll2003/valid.txt")
         let gold = try CoNLLReader.read(path: path).sentences.map(\.labels)
         var rng = SplitMix64(seed: 2003)
         let predicted = gold.map { labels in

@@ -168,17 +168,33 @@ enum ReproduceSynthetic {
     }
 }
 
-/// Writes the synthetic report (and the real one, when `summary.json` exists)
-/// for a person to look at; does nothing unless `$DISSECT_REPRODUCE_REPORT` names a directory.
+/// Writes the synthetic report and checks what was written: every figure and
+/// report.html parse, report.md links every figure. The files go to
+/// `$DISSECT_REPRODUCE_REPORT/synthetic` when that variable names a directory,
+/// so a person can look at them, and to a temporary directory otherwise.
+/// (A real run's report is written by `dissect reproduce` itself.)
 @Suite struct ReproduceSyntheticTests {
-    @Test func writeReportsWhenAsked() throws {
-        guard let directory = ProcessInfo.processInfo.environment["DISSECT_REPRODUCE_REPORT"] else { return }
-        try ReproduceSynthetic.write(ReproduceSynthetic.summary(), to: directory + "/synthetic")
-        let real = ProcessInfo.processInfo.environment["DISSECT_REPRODUCE_SUMMARY"] ?? "/tmp/reproduce-sample/summary.json"
-        if let data = FileManager.default.contents(atPath: real) {
-            let summary = try JSONDecoder().decode(ReproduceSummary.self, from: data)
-            try ReproduceSynthetic.write(summary, to: directory + "/real")
+    @Test func writeReportAndCheckIt() throws {
+        let requested = ProcessInfo.processInfo.environment["DISSECT_REPRODUCE_REPORT"]
+        let root = requested ?? NSTemporaryDirectory() + "dissect-reproduce-report-\(UUID().uuidString)"
+        defer { if requested == nil { try? FileManager.default.removeItem(atPath: root) } }
+        let directory = root + "/synthetic"
+        let summary = ReproduceSynthetic.summary()
+        try ReproduceSynthetic.write(summary, to: directory)
+        let figures = ReproduceReport.figures(summary)
+        #expect(figures.count >= 14)
+        let written = Set(try FileManager.default.contentsOfDirectory(atPath: directory))
+        #expect(written.isSuperset(of: figures.map(\.name) + ["report.html", "report.md"]), "\(written.sorted())")
+        for (name, _) in figures {
+            let check = XMLCheck.parse(try String(contentsOfFile: directory + "/" + name, encoding: .utf8))
+            #expect(check.isValid, "\(name): \(check.errorDescription ?? "")")
         }
+        let html = try String(contentsOfFile: directory + "/report.html", encoding: .utf8)
+        #expect(html == ReproduceReport.html(summary))
+        let page = XMLCheck.parse(ReproduceReportTests.xml(html))
+        #expect(page.isValid, "report.html: \(page.errorDescription ?? "")")
+        let markdown = try String(contentsOfFile: directory + "/report.md", encoding: .utf8)
+        for (name, _) in figures { #expect(markdown.contains("](\(name))"), "report.md links \(name)") }
     }
 
     @Test func syntheticSummaryRoundTripsThroughJSON() throws {

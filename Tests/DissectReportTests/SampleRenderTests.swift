@@ -2,11 +2,15 @@ import Foundation
 import Testing
 @testable import DissectReport
 
-/// Writes the sample figures to `$DISSECT_REPORT_SAMPLES` (a directory) so a
-/// person can render and look at them; does nothing when the variable is unset.
+/// Writes the sample figures, including hostile labels and gappy data, and
+/// checks that every file written parses as one SVG document with its title.
+/// They go to `$DISSECT_REPORT_SAMPLES` (a directory) when it is set, so a person
+/// can render and look at them, and to a temporary directory otherwise.
 @Suite struct SampleRenderTests {
-    @Test func writeSamplesWhenAsked() throws {
-        guard let directory = ProcessInfo.processInfo.environment["DISSECT_REPORT_SAMPLES"] else { return }
+    @Test func writeSamplesAndCheckThem() throws {
+        let requested = ProcessInfo.processInfo.environment["DISSECT_REPORT_SAMPLES"]
+        let directory = requested ?? NSTemporaryDirectory() + "dissect-report-samples-\(UUID().uuidString)"
+        defer { if requested == nil { try? FileManager.default.removeItem(atPath: directory) } }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let correlations = (1...4).map { Samples.correlation(seed: UInt64($0), title: "Layer \($0) label correlation") }
         let files: [(String, String)] = [
@@ -31,8 +35,21 @@ import Testing
                              upper: [0.3, 0.35, 0.4, 0.4, 0.5, 0.55, 0.6], color: "#0072b2")],
                 yRange: 0...1, width: 420, height: 300))),
         ]
-        for (name, text) in files {
+        let titles = ["Neuron sensitivity to each label (layer 1, forward)", "Label correlations by layer",
+                      "Label correlations by layer", "Accuracy after ablating the top-k neurons", "Ablation, two models",
+                      "Long labels <&> \"quoted\"", "Gaps, a lone point and a fixed y range"]
+        #expect(files.count == titles.count)
+        for ((name, text), title) in zip(files, titles) {
             try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+            let written = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)
+            #expect(written == text, "\(name) was not written whole")
+            let check = XMLCheck.parse(written)
+            #expect(check.isValid, "\(name): \(check.errorDescription ?? "")")
+            #expect(check.rootAttributes["xmlns"] == "http://www.w3.org/2000/svg", "\(name) is an SVG document")
+            #expect(check.rootAttributes["viewBox"] != nil, "\(name) has a viewBox")
+            #expect(check.texts.contains(title), "\(name) shows its title \(title)")
+            #expect(!written.contains("nan") && !written.contains("inf"), "\(name) spells no NaN or infinity")
         }
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: directory)).isSuperset(of: files.map(\.0)))
     }
 }
