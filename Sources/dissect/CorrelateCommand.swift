@@ -1,6 +1,7 @@
 import ArgumentParser
 import DissectAnalysis
 import DissectCore
+import DissectModel
 import DissectReport
 import Foundation
 
@@ -51,6 +52,11 @@ struct CorrelateCommand: ParsableCommand {
         var agreements: [RankingAgreement] = []
         for model in models {
             let run = try analysis.run(model: model, data: data)
+            // One m × m matrix per model and the reference.
+            try MemoryBudget.require(
+                AnalysisMemory.correlation(labels: run.labels.count, matrices: models.count + 1),
+                for: "correlating \(run.labels.count) labels across \(models.count) models", kind: .input,
+                file: Checkpoint.metadataPath(model), fix: "correlate models with fewer labels")
             let sensitivity = Sensitivity(run: run, condition: analysis.parsedCondition)
             for label in sensitivity.undefinedLabels { Terminal.warn("\(model): label \(label) has undefined sensitivity on \(data) (null)") }
             sensitivities.append((model, run.labels, sensitivity.values))
