@@ -12,9 +12,9 @@ public enum AnalysisMemory {
     ///     cache        4·N·(n + m + 3) + 8·S, and 2·4·dirs·N·G with the projections
     ///     sensitivity  n·m·(8 + 16) for the sums and values, n·m·256 for the files (JSON, CSV, SVG)
     public static func modelRun(configuration c: TaggerConfiguration, sizes: CorpusSizes, keepProjections: Bool) -> MemoryEstimate {
-        let N = sizes.tokenCount, n = c.hiddenSize * c.directionCount, m = c.labelCount
+        let N = sizes.tokenCount, n = neurons(c), m = c.labelCount
         var total = MemoryEstimate.floats(N, n) + MemoryEstimate.floats(N, m) + MemoryEstimate.floats(N) * 3
-            + MemoryEstimate.words(sizes.sentenceCount + 1)
+            + MemoryEstimate.words(sizes.sentenceCount) + MemoryEstimate.words(1)
         if keepProjections {
             total += MemoryEstimate.floats(c.directionCount, N, c.cell.gateCount, c.hiddenSize) * 2
         }
@@ -31,11 +31,12 @@ public enum AnalysisMemory {
     ///     readout    4·N·n + 4·N·m (transposed copies) + 2 cores × 4·N·(m + 1) (working logits and predictions)
     ///     recurrent  + 4·N·(n + m + 1) per rerun + the transposed recurrent weights 4·dirs·H·G
     public static func ablation(configuration c: TaggerConfiguration, tokens N: Int, mode: AblationMode) -> MemoryEstimate {
-        let n = c.hiddenSize * c.directionCount, m = c.labelCount
-        var total = MemoryEstimate.floats(N, n) + MemoryEstimate.floats(N, m) + MemoryEstimate.floats(N, m + 1) * 2
-            + MemoryEstimate.elements([N], bytesEach: 2)
+        let n = neurons(c), m = c.labelCount
+        let perToken = MemoryEstimate.floats(n) + MemoryEstimate.floats(m) + (MemoryEstimate.floats(m) + MemoryEstimate.floats(1)) * 2
+            + MemoryEstimate.elements([1], bytesEach: 2)
+        var total = perToken * N
         if mode == .recurrent {
-            total += MemoryEstimate.floats(N, n + m + 1)
+            total += (MemoryEstimate.floats(n) + MemoryEstimate.floats(m) + MemoryEstimate.floats(1)) * N
                 + MemoryEstimate.floats(c.directionCount, c.hiddenSize, c.cell.gateCount, c.hiddenSize)
         }
         return total
@@ -46,8 +47,8 @@ public enum AnalysisMemory {
     /// group one curve of K + 1 points of m + 2 accuracies and F1, with its
     /// JSON text (32 bytes a number).
     public static func randomControl(count: Int, neurons: Int, steps: Int, labels: Int, groups: Int) -> MemoryEstimate {
-        let perOrder = MemoryEstimate.words(neurons) * 3
-            + MemoryEstimate.elements([max(1, groups), max(0, steps) + 1, max(0, labels) + 3], bytesEach: 32)
+        let points = Double(max(0, steps)) + 1, values = Double(max(0, labels)) + 3
+        let perOrder = MemoryEstimate.words(neurons) * 3 + MemoryEstimate(bytes: 32 * Double(max(1, groups)) * points * values)
         return perOrder * count
     }
 
@@ -55,6 +56,11 @@ public enum AnalysisMemory {
     /// their reordered copies, JSON and heatmaps: m²·(3·16 + 256) each.
     public static func correlation(labels: Int, matrices: Int) -> MemoryEstimate {
         MemoryEstimate.elements([labels, labels, max(1, matrices)], bytesEach: 3 * 16 + 256)
+    }
+
+    /// n = H × directions, taken without overflow for any stored size.
+    static func neurons(_ c: TaggerConfiguration) -> Int {
+        MemoryEstimate.exactProduct([c.hiddenSize, c.directionCount]) ?? Int.max
     }
 
     /// Throws (`.input`, naming `path`) unless loading `checkpoint`'s model and

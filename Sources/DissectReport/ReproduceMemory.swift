@@ -18,12 +18,12 @@ extension ReproducePipeline {
         request: ReproduceRequest, configuration c: TaggerConfiguration, seeds: Int, randomCount: Int,
         dev: CorpusSizes?, test: CorpusSizes?
     ) -> MemoryEstimate {
-        let n = c.hiddenSize * c.directionCount, m = c.labelCount
+        let n = MemoryEstimate.exactProduct([c.hiddenSize, c.directionCount]) ?? Int.max, m = c.labelCount
         let steps = min(request.steps, n)
         let perSeed = c.parameterMemory + AnalysisMemory.sensitivity(neurons: n, labels: m) * 2
             + AnalysisMemory.randomControl(count: randomCount, neurons: n, steps: steps, labels: m, groups: request.pairs.count)
             * request.modes.count
-        var total = perSeed * seeds + AnalysisMemory.correlation(labels: m, matrices: seeds + 1) * 2
+        var total = perSeed * seeds + AnalysisMemory.correlation(labels: m, matrices: 1) * (2 * (Double(seeds) + 1))
         if let dev, let test {
             let chunk = dev.largest(Sharding.sentencesPerCall).union(test.largest(Sharding.sentencesPerCall))
             let ablationMode: AblationMode = request.modes.contains(.recurrent) ? .recurrent : .readout
