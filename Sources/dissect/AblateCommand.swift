@@ -62,7 +62,8 @@ struct AblateCommand: ParsableCommand {
     func requireRandomMemory(neurons: Int, labels: Int) throws {
         try MemoryBudget.require(
             AnalysisMemory.randomControl(count: random, neurons: neurons, steps: min(steps, neurons), labels: labels, groups: 1),
-            for: "--random \(random) (orders of \(neurons) neurons)", kind: .usage, fix: "choose a smaller --random")
+            for: "--random \(random)" + (neurons > 1 ? " (orders of \(neurons) neurons)" : ""), kind: .usage,
+            fix: "choose a smaller --random")
     }
 
     func run() throws {
