@@ -150,15 +150,21 @@ public struct Checkpoint: Sendable {
         return data
     }
 
-    /// Reads and cross-checks a checkpoint directory.
-    public static func load(from directory: String) throws -> Checkpoint {
+    /// Reads and validates a checkpoint directory's `model.json` alone, without
+    /// its weights: enough to bound what an analysis of the model will need.
+    public static func loadMetadata(from directory: String) throws -> CheckpointMetadata {
         let jsonPath = metadataPath(directory)
         guard let jsonData = FileManager.default.contents(atPath: jsonPath) else {
             throw DissectError(
                 file: jsonPath, problem: "cannot read the checkpoint's model.json",
                 fix: "pass --model a directory written by `dissect train`")
         }
-        let metadata = try decodeMetadata(jsonData, path: jsonPath)
+        return try decodeMetadata(jsonData, path: jsonPath)
+    }
+
+    /// Reads and cross-checks a checkpoint directory.
+    public static func load(from directory: String) throws -> Checkpoint {
+        let metadata = try loadMetadata(from: directory)
         let weightsFile = weightsPath(directory)
         guard let weightData = FileManager.default.contents(atPath: weightsFile) else {
             throw DissectError(

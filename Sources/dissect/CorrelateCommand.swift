@@ -48,15 +48,18 @@ struct CorrelateCommand: ParsableCommand {
             let isPaper = reference == nil || referencePath.hasSuffix("figure7_sensitivity.csv")
             referenceMatrix = (isPaper ? "paper" : URL(fileURLWithPath: referencePath).lastPathComponent, parsed.labels, parsed.values)
         }
+        // One m × m matrix per model and the reference, checked from each model.json before any model runs.
+        for model in models {
+            let labels = try Checkpoint.loadMetadata(from: model).vocabulary.labels.count
+            try MemoryBudget.require(
+                AnalysisMemory.correlation(labels: labels, matrices: models.count + 1),
+                for: "correlating \(labels) labels across \(models.count) models", kind: .input,
+                file: Checkpoint.metadataPath(model), fix: "correlate models with fewer labels")
+        }
         var sensitivities: [(name: String, labels: [String], values: [[Double?]])] = []
         var agreements: [RankingAgreement] = []
         for model in models {
             let run = try analysis.run(model: model, data: data)
-            // One m × m matrix per model and the reference.
-            try MemoryBudget.require(
-                AnalysisMemory.correlation(labels: run.labels.count, matrices: models.count + 1),
-                for: "correlating \(run.labels.count) labels across \(models.count) models", kind: .input,
-                file: Checkpoint.metadataPath(model), fix: "correlate models with fewer labels")
             let sensitivity = Sensitivity(run: run, condition: analysis.parsedCondition)
             for label in sensitivity.undefinedLabels { Terminal.warn("\(model): label \(label) has undefined sensitivity on \(data) (null)") }
             sensitivities.append((model, run.labels, sensitivity.values))

@@ -207,13 +207,13 @@ struct CheckpointBoundsTests {
 
 @Suite("bounds: analysis flags and files")
 struct AnalysisBoundsCLITests {
-    @Test("ablate --random 10^15: exit 2 before the checkpoint is read")
+    @Test("ablate --random 10^15: exit 2 before the checkpoint is read (it does not even exist)")
     func hugeRandom() async throws {
         let trained = try await SharedModel.shared.get()
         let sandbox = try Sandbox()
         let out = sandbox.path("out")
         let result = try await sandbox.run(
-            ["ablate", "--model", trained.out, "--rank-on", trained.files.dev, "--data", trained.files.test,
+            ["ablate", "--model", sandbox.path("no-such-model"), "--rank-on", trained.files.dev, "--data", trained.files.test,
              "--random", "1000000000000000", "--out", out])
         expectOneError(result, status: 2, mentions: ["error: --random 1000000000000000 ", "needs about ", "choose a smaller --random"], out: out)
     }
@@ -258,5 +258,48 @@ struct AnalysisBoundsCLITests {
         let result = try await sandbox.run(
             ["correlate", "--models", trained.out, "--data", trained.files.dev, "--reference", reference, "--out", out])
         expectOneError(result, status: 1, mentions: ["error: \(reference):1: the header names label B-PER twice"], out: out)
+    }
+}
+
+@Suite("bounds: what an analysis holds")
+struct AnalysisDataBoundsTests {
+    @Test("correlate models of 200,000 labels: exit 1 from model.json, before any model runs")
+    func correlateManyLabels() async throws {
+        let trained = try await SharedModel.shared.get()
+        let sandbox = try Sandbox()
+        // model.json alone is read first: its weights no longer match, and never need to be read.
+        let model = try await CheckpointBoundsTests.editedModel(sandbox, "many-labels") { object in
+            CheckpointBoundsTests.vocabulary(&object, "labels") { $0 = (0..<200_000).map { "L\($0)" } }
+            CheckpointBoundsTests.configuration(&object, "label_count", 200_000)
+        }
+        let out = sandbox.path("out")
+        let result = try await sandbox.run(["correlate", "--models", trained.out, model, "--data", trained.files.dev, "--out", out])
+        expectOneError(
+            result, status: 1,
+            mentions: ["error: \(model)/model.json: correlating 200000 labels across 2 models needs about "] + TrainingBoundsTests.memory
+                + ["correlate models with fewer labels"], out: out)
+    }
+
+    @Test("evaluate and sensitivity of a 400,000-label model on a 1,000,000-token sentence: exit 1, names the data file")
+    func analysisOfAHugeFile() async throws {
+        let trained = try await SharedModel.shared.get()
+        let sandbox = try Sandbox()
+        let model = sandbox.path("wide")
+        try WideModel.write(to: model, labels: 400_000)
+        var text = ""
+        text.reserveCapacity(6_000_000)
+        for _ in 0..<1_000_000 { text += "a L0\n" }
+        let data = try sandbox.write("one-sentence.conll", text)
+        let out = sandbox.path("out")
+        let evaluation = try await sandbox.run(["evaluate", "--model", model, "--data", data])
+        expectOneError(
+            evaluation, status: 1,
+            mentions: ["error: \(data): evaluating this file (1000000 tokens, longest sentence 1000000) needs about "]
+                + TrainingBoundsTests.memory + ["break long sentences with blank lines"])
+        let sensitivity = try await sandbox.run(["sensitivity", "--model", model, "--data", data, "--out", out])
+        expectOneError(
+            sensitivity, status: 1, mentions: ["error: \(data): the analysis of this file (1000000 tokens, "] + TrainingBoundsTests.memory,
+            out: out)
+        _ = trained
     }
 }
