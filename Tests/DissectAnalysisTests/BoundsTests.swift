@@ -60,15 +60,26 @@ import Testing
                 configuration: c, vocabulary: VocabularyLists(words: ["<unk>", "a", "b"], chars: ["<unk>", "a", "b"], labels: ["O", "B-X"]),
                 unknownWordIndex: 0, unknownCharIndex: 0, digitsToZero: true, training: nil),
             model: TaggerModel<Float>(configuration: c))
-        let corpus = Corpus(path: "d.conll", sentences: (0..<2000).map { Sentence(words: ["a", "b"], labels: ["O", "B-X"], line: $0 * 3 + 1) })
-        try AnalysisMemory.requireModelRun(
-            checkpoint: checkpoint, corpus: corpus, path: "d.conll", keepProjections: true, ablation: .recurrent, available: 1 << 30)
+        let corpus = Corpus(path: "d.conll", sentences: (0..<20_000).map { Sentence(words: ["a", "b"], labels: ["O", "B-X"], line: $0 * 3 + 1) })
+        let sizes = CorpusSizes(sentences: corpus.sentences)
+        // Enough for the model and its predictor, not for the cached states of 40,000 tokens.
+        let predictor = c.loadingMemory + c.predictionMemory(chunk: sizes.largest(Sharding.sentencesPerCall))
+        let cache = AnalysisMemory.modelRun(configuration: c, sizes: sizes, keepProjections: false)
+        #expect(cache.bytes > 2 * predictor.bytes)
+        let available = UInt64(predictor.bytes + cache.bytes / 2)
         let error = try #require(throws: DissectError.self) {
             try AnalysisMemory.requireModelRun(
-                checkpoint: checkpoint, corpus: corpus, path: "d.conll", keepProjections: true, ablation: .recurrent,
-                available: 1 << 20)
+                checkpoint: checkpoint, corpus: corpus, path: "d.conll", keepProjections: false, available: available)
         }
         #expect(error.kind == .input && error.file == "d.conll")
-        #expect(error.description.hasPrefix("d.conll: the ablation on this file (4000 tokens, longest sentence 2) needs about "), "\(error)")
+        #expect(error.description.hasPrefix("d.conll: the analysis of this file (40000 tokens, longest sentence 2) needs about "), "\(error)")
+        // The ablation holds more again: enough memory for the run alone is not enough for it.
+        let runOnly = UInt64(predictor.bytes + cache.bytes + 1)
+        try AnalysisMemory.requireModelRun(checkpoint: checkpoint, corpus: corpus, path: "d.conll", keepProjections: false, available: runOnly)
+        let ablation = try #require(throws: DissectError.self) {
+            try AnalysisMemory.requireModelRun(
+                checkpoint: checkpoint, corpus: corpus, path: "d.conll", keepProjections: true, ablation: .recurrent, available: runOnly)
+        }
+        #expect(ablation.description.hasPrefix("d.conll: the ablation on this file (40000 tokens, "), "\(ablation)")
     }
 }
