@@ -120,7 +120,7 @@ public final class Trainer {
                 interrupted = true
                 break
             }
-            let batchEnd = batchStart + min(options.batchSize, shuffled.count - batchStart)   // no overflow for a huge --batch-size
+            let batchEnd = min(batchStart + options.batchSize, shuffled.count)
             let ranges = Sharding.split(shuffled, into: shards.count, range: batchStart..<batchEnd)
             var losses = [Double](repeating: 0, count: shards.count)
             let p = UnsafePointer(parameters.pointer)
