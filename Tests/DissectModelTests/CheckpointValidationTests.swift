@@ -169,6 +169,16 @@ import Testing
         #expect(error.description.contains("the model needs about"), "\(error)")
     }
 
+    /// The safetensors header length is a file-controlled number: it is checked
+    /// against the file's size before it is used as an offset.
+    @Test(arguments: [UInt64.max, UInt64(1) << 63, 1 << 40])
+    func aSafetensorsHeaderLengthPastTheFileIsRejected(length: UInt64) throws {
+        var bytes = withUnsafeBytes(of: length.littleEndian) { Array($0) }
+        bytes += Array("{}".utf8)
+        let error = try #require(throws: DissectError.self) { try SafeTensors.decode(Data(bytes), path: "w.safetensors") }
+        #expect(error.description.hasPrefix("w.safetensors: the header length \(length) runs past the end of the 10-byte file"))
+    }
+
     /// A saved checkpoint whose model.json is edited to repeat a label fails to load.
     @Test func loadRejectsARepeatedLabel() throws {
         let directory = FileManager.default.temporaryDirectory.path + "/dissect-validation-\(UUID().uuidString)"
