@@ -61,7 +61,42 @@ public enum CorrelationAnalysis {
     }
 
     /// Reads a sensitivity CSV in the paper's Figure 7 layout: `neuron,<labels…>` then one row per neuron.
+    ///
+    /// - Throws: `DissectError` (.input) with the line for an empty file, a header
+    ///   with no label, an empty or repeated label, a row of the wrong width, a
+    ///   field that is not a finite number, and a file without rows.
     public static func readSensitivityCSV(_ text: String, path: String) throws -> (labels: [String], values: [[Double?]]) {
+        let parsed = try readNumberCSV(text, path: path)
+        return (parsed.labels, parsed.rows.map(\.values))
+    }
+
+    /// Reads a rankings CSV in the paper's Figure 8 layout: `rank,<labels…>`
+    /// then one row per rank, each cell a neuron number. Empty cells are
+    /// skipped; every other cell must be a whole number from 0 to rows − 1.
+    ///
+    /// - Throws: `DissectError` (.input) with the line, as `readSensitivityCSV`,
+    ///   and for a cell that is not a neuron number.
+    public static func readRankingCSV(_ text: String, path: String) throws -> (labels: [String], rankings: [String: [Int]]) {
+        let parsed = try readNumberCSV(text, path: path)
+        var rankings: [String: [Int]] = [:]
+        for (column, label) in parsed.labels.enumerated() {
+            var ranking: [Int] = []
+            for row in parsed.rows {
+                guard let value = row.values[column] else { continue }
+                guard let neuron = Int(exactly: value), neuron >= 0, neuron < parsed.rows.count else {
+                    throw DissectError(
+                        file: path, line: row.line, problem: "'\(value)' under \(label) is not a neuron number (0 to \(parsed.rows.count - 1))",
+                        fix: "write each rank's neuron as a whole number below the number of rows")
+                }
+                ranking.append(neuron)
+            }
+            rankings[label] = ranking
+        }
+        return (parsed.labels, rankings)
+    }
+
+    /// The header's labels and every row's values, each row with its 1-based line.
+    static func readNumberCSV(_ text: String, path: String) throws -> (labels: [String], rows: [(line: Int, values: [Double?])]) {
         // Keep every line's own number for messages; blank lines are skipped, not renumbered.
         let numbered = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated()
             .map { (number: $0.offset + 1, text: String($0.element)) }
@@ -75,7 +110,21 @@ public enum CorrelationAnalysis {
         guard !labels.isEmpty else {
             throw DissectError(file: path, line: header.number, problem: "the header names no labels", fix: "start the file with `neuron,<label>,<label>…`")
         }
-        var values: [[Double?]] = []
+        var columns: [String: Int] = [:]
+        for (column, label) in labels.enumerated() {
+            guard !label.isEmpty else {
+                throw DissectError(
+                    file: path, line: header.number, problem: "header column \(column + 2) has no label name",
+                    fix: "name every column after the first")
+            }
+            if let earlier = columns.updateValue(column, forKey: label) {
+                throw DissectError(
+                    file: path, line: header.number,
+                    problem: "the header names label \(label) twice (columns \(earlier + 2) and \(column + 2))",
+                    fix: "give each label one column")
+            }
+        }
+        var rows: [(line: Int, values: [Double?])] = []
         for line in numbered.dropFirst() {
             let fields = line.text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard fields.count == labels.count + 1 else {
@@ -93,12 +142,12 @@ public enum CorrelationAnalysis {
                 }
                 row.append(value)
             }
-            values.append(row)
+            rows.append((line.number, row))
         }
-        guard !values.isEmpty else {
+        guard !rows.isEmpty else {
             throw DissectError(file: path, line: header.number + 1, problem: "the file has no neuron rows", fix: "add one row per neuron")
         }
-        return (labels, values)
+        return (labels, rows)
     }
 }
 

@@ -109,8 +109,9 @@ public struct Sensitivity: Sendable {
         return Document(
             labels: labels, neurons: neuronCount, condition: condition.rawValue, data: data, sensitivity: values,
             rankings: rankings,
-            predictedCounts: Dictionary(uniqueKeysWithValues: zip(labels, predictedCounts)),
-            conditionCounts: Dictionary(uniqueKeysWithValues: zip(labels, counts)))
+            // Checkpoints never repeat a label (Checkpoint.validate); should one, the first count wins instead of a trap.
+            predictedCounts: Dictionary(zip(labels, predictedCounts), uniquingKeysWith: { first, _ in first }),
+            conditionCounts: Dictionary(zip(labels, counts), uniquingKeysWith: { first, _ in first }))
     }
 }
 

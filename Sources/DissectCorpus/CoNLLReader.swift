@@ -60,13 +60,20 @@ public enum CoNLLReader {
         return try parse(bytes, path: path, tagColumn: tagColumn)
     }
 
+    /// The most bytes of token lines one sentence may span: its tokens and
+    /// characters (never more than its bytes) are indexed with 32-bit offsets.
+    public static let maximumSentenceBytes = Int(Int32.max) - 1
+
     /// Parses CoNLL text held in `bytes`; `path` is only used in messages.
     ///
     /// - Throws: `DissectError` (.input) with the 1-based line for: invalid
     ///   UTF-8, a token line with one column (no label), `tagColumn` out of range
     ///   for a line, a token line whose column count differs from the first
-    ///   token line, and an empty file or one without any sentence.
-    public static func parse(_ bytes: [UInt8], path: String, tagColumn: Int? = nil) throws -> Corpus {
+    ///   token line, a sentence whose token lines span more than
+    ///   `maximumSentenceBytes` bytes, and an empty file or one without any sentence.
+    public static func parse(
+        _ bytes: [UInt8], path: String, tagColumn: Int? = nil, maximumSentenceBytes: Int = maximumSentenceBytes
+    ) throws -> Corpus {
         if let tagColumn, tagColumn < 1 {
             throw DissectError(
                 .usage, file: path,
@@ -74,17 +81,18 @@ public enum CoNLLReader {
                 fix: "give a tag column of 1 or more, or leave it out to use the last column")
         }
         return try bytes.withUnsafeBufferPointer { buffer in
-            try parseBuffer(buffer, path: path, tagColumn: tagColumn)
+            try parseBuffer(buffer, path: path, tagColumn: tagColumn, maximumSentenceBytes: maximumSentenceBytes)
         }
     }
 
     private static func parseBuffer(
-        _ bytes: UnsafeBufferPointer<UInt8>, path: String, tagColumn: Int?
+        _ bytes: UnsafeBufferPointer<UInt8>, path: String, tagColumn: Int?, maximumSentenceBytes: Int
     ) throws -> Corpus {
         var sentences: [Sentence] = []
         var words: [String] = []
         var labels: [String] = []
         var sentenceLine = 0
+        var sentenceBytes = 0
         var expectedColumns = -1       // set by the first token line
         var expectedColumnsLine = 0
         var sawContent = false
@@ -177,7 +185,18 @@ public enum CoNLLReader {
             } else {
                 labelIndex = columnCount - 1
             }
-            if words.isEmpty { sentenceLine = lineNumber }
+            if words.isEmpty {
+                sentenceLine = lineNumber
+                sentenceBytes = 0
+            }
+            sentenceBytes += lineEnd - lineStart + 1
+            if sentenceBytes > maximumSentenceBytes {
+                throw DissectError(
+                    .input, file: path, line: lineNumber,
+                    problem: "the sentence that starts at line \(sentenceLine) runs past \(maximumSentenceBytes) bytes, "
+                        + "more than dissect's 32-bit offsets allow",
+                    fix: "end sentences with blank lines")
+            }
             words.append(ByteText.string(bytes, firstColumn))
             // Labels are short, so these are small (allocation-free) Strings.
             labels.append(ByteText.string(bytes, columnStarts[labelIndex]..<columnEnds[labelIndex]))

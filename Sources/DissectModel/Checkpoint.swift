@@ -150,15 +150,21 @@ public struct Checkpoint: Sendable {
         return data
     }
 
-    /// Reads and cross-checks a checkpoint directory.
-    public static func load(from directory: String) throws -> Checkpoint {
+    /// Reads and validates a checkpoint directory's `model.json` alone, without
+    /// its weights: enough to bound what an analysis of the model will need.
+    public static func loadMetadata(from directory: String) throws -> CheckpointMetadata {
         let jsonPath = metadataPath(directory)
         guard let jsonData = FileManager.default.contents(atPath: jsonPath) else {
             throw DissectError(
                 file: jsonPath, problem: "cannot read the checkpoint's model.json",
                 fix: "pass --model a directory written by `dissect train`")
         }
-        let metadata = try decodeMetadata(jsonData, path: jsonPath)
+        return try decodeMetadata(jsonData, path: jsonPath)
+    }
+
+    /// Reads and cross-checks a checkpoint directory.
+    public static func load(from directory: String) throws -> Checkpoint {
+        let metadata = try loadMetadata(from: directory)
         let weightsFile = weightsPath(directory)
         guard let weightData = FileManager.default.contents(atPath: weightsFile) else {
             throw DissectError(
@@ -235,12 +241,25 @@ public struct Checkpoint: Sendable {
     /// The largest hidden size, embedding width, filter count or window a checkpoint may declare.
     static let maximumSize = 1 << 20
 
-    static func validate(_ metadata: CheckpointMetadata, path: String) throws {
+    /// Checks everything in `model.json` that sizes an allocation or indexes
+    /// memory, before any weight is read: sizes positive and at most
+    /// `maximumSize`, vocabularies that agree with the configuration, are not
+    /// empty where the model needs them and never list an entry twice (the
+    /// analyses key their results by label), unknown indices inside their
+    /// vocabularies, a positive `training.tag_column`, and a model that fits
+    /// in `available` bytes (`TaggerConfiguration.loadingMemory`).
+    ///
+    /// - Throws: `DissectError` (.input) naming `path`, one line each.
+    static func validate(
+        _ metadata: CheckpointMetadata, path: String, available: UInt64 = MemoryBudget.physicalMemory
+    ) throws {
         let c = metadata.configuration
-        func bad(_ problem: String) -> DissectError {
-            DissectError(file: path, problem: problem, fix: "write the checkpoint again with `dissect train`")
+        let vocabulary = metadata.vocabulary
+        let rewrite = "write the checkpoint again with `dissect train`"
+        func bad(_ problem: String, fix: String = "write the checkpoint again with `dissect train`") -> DissectError {
+            DissectError(file: path, problem: problem, fix: fix)
         }
-        guard c.hiddenSize >= 1, c.wordEmbeddingDim >= 1, c.labelCount >= 1 else {
+        guard c.hiddenSize >= 1, c.wordEmbeddingDim >= 1, c.labelCount >= 0 else {
             throw bad("the configuration has a non-positive size")
         }
         // Bounded so the parameter layout's products and sums cannot overflow
@@ -258,18 +277,66 @@ public struct Checkpoint: Sendable {
             }
         }
         guard c.dropout >= 0, c.dropout < 1 else { throw bad("dropout \(c.dropout) is outside [0, 1)") }
-        guard metadata.vocabulary.words.count == c.wordCount else {
-            throw bad("vocabulary.words has \(metadata.vocabulary.words.count) entries but word_count is \(c.wordCount)")
+        guard vocabulary.words.count == c.wordCount else {
+            throw bad("vocabulary.words has \(vocabulary.words.count) entries but word_count is \(c.wordCount)")
         }
-        guard metadata.vocabulary.labels.count == c.labelCount else {
-            throw bad("vocabulary.labels has \(metadata.vocabulary.labels.count) entries but label_count is \(c.labelCount)")
+        guard vocabulary.labels.count == c.labelCount else {
+            throw bad("vocabulary.labels has \(vocabulary.labels.count) entries but label_count is \(c.labelCount)")
         }
-        guard !c.charCNN || metadata.vocabulary.chars.count == c.charCount else {
-            throw bad("vocabulary.chars has \(metadata.vocabulary.chars.count) entries but char_count is \(c.charCount)")
+        guard !c.charCNN || vocabulary.chars.count == c.charCount else {
+            throw bad("vocabulary.chars has \(vocabulary.chars.count) entries but char_count is \(c.charCount)")
         }
-        guard (0..<max(1, c.wordCount)).contains(metadata.unknownWordIndex),
-              !c.charCNN || (0..<max(1, c.charCount)).contains(metadata.unknownCharIndex)
-        else { throw bad("unknown_word_index or unknown_char_index is out of range") }
+        guard !vocabulary.labels.isEmpty else {
+            throw bad("vocabulary.labels is empty", fix: "a tagger needs at least one label; \(rewrite)")
+        }
+        guard !vocabulary.words.isEmpty else {
+            throw bad("vocabulary.words is empty", fix: "the model needs at least the unknown word (<unk>); \(rewrite)")
+        }
+        guard !c.charCNN || !vocabulary.chars.isEmpty else {
+            throw bad("vocabulary.chars is empty but char_cnn is on", fix: "the char CNN needs at least the unknown character (<unk>); \(rewrite)")
+        }
+        guard c.fitsIndexWidth else {
+            throw bad("the vocabularies are larger than dissect's 32-bit indices hold (\(Int32.max))")
+        }
+        for (name, entry, list) in [("labels", "label", vocabulary.labels), ("words", "word", vocabulary.words), ("chars", "character", vocabulary.chars)] {
+            if let repeated = firstRepeat(list) {
+                throw bad(
+                    "vocabulary.\(name) lists \(repeated.item.debugDescription) twice (entries \(repeated.first) and \(repeated.second))",
+                    fix: "give each \(entry) once, in index order, or \(rewrite)")
+            }
+        }
+        guard (0..<c.wordCount).contains(metadata.unknownWordIndex) else {
+            throw bad(
+                "unknown_word_index \(metadata.unknownWordIndex) is outside vocabulary.words (0 to \(c.wordCount - 1))",
+                fix: "set it to the index of the unknown word (0 in checkpoints dissect writes), or \(rewrite)")
+        }
+        // Without the char CNN the characters are still encoded, never looked up: 0 is always allowed.
+        let charRange = 0..<(c.charCNN ? c.charCount : max(1, vocabulary.chars.count))
+        guard charRange.contains(metadata.unknownCharIndex) else {
+            throw bad(
+                "unknown_char_index \(metadata.unknownCharIndex) is outside vocabulary.chars (0 to \(charRange.upperBound - 1))",
+                fix: "set it to the index of the unknown character (0 in checkpoints dissect writes), or \(rewrite)")
+        }
+        if let column = metadata.training?.tagColumn, column < 1 {
+            throw bad(
+                "training.tag_column is \(column), but columns are counted from 1",
+                fix: "set it to the label's column (1 or more) or remove it, and pass --tag-column")
+        }
+        try MemoryBudget.require(
+            c.loadingMemory, for: "the model", kind: .input, file: path,
+            fix: "its configuration (hidden_size \(c.hiddenSize), \(c.wordCount) words × \(c.wordEmbeddingDim) dimensions, "
+                + "\(c.labelCount) labels) is too large to load here; use a machine with more memory",
+            available: available)
+    }
+
+    /// The first entry of `list` that repeats an earlier one, with both positions.
+    static func firstRepeat(_ list: [String]) -> (item: String, first: Int, second: Int)? {
+        var positions: [String: Int] = [:]
+        positions.reserveCapacity(list.count)
+        for (index, item) in list.enumerated() {
+            if let earlier = positions.updateValue(index, forKey: item) { return (item, earlier, index) }
+        }
+        return nil
     }
 
     static func describe(_ error: Error) -> String {

@@ -85,10 +85,16 @@ public struct ParameterLayout: Sendable, Equatable {
         add("hidden2tag.bias", [c.labelCount])
     }
 
+    /// Sizes are validated before a layout is built (`Checkpoint.validate`,
+    /// `TrainingRequest.requireMemory`, the flags' checks); a configuration
+    /// that skipped them and overflows stops here rather than corrupting memory
+    /// (release builds drop the overflow checks of `+` and `*`).
     private mutating func add(_ name: String, _ shape: [Int]) {
-        let entry = ParameterEntry(name: name, shape: shape, offset: totalCount)
-        entries.append(entry)
-        totalCount += entry.count
+        guard let count = MemoryEstimate.exactProduct(shape), let total = MemoryEstimate.exactSum([totalCount, count]) else {
+            fatalError("parameter \(name) of shape \(shape) overflows: check the configuration's memory estimate first")
+        }
+        entries.append(ParameterEntry(name: name, shape: shape, offset: totalCount))
+        totalCount = total
     }
 
     public func entry(_ name: String) -> ParameterEntry? {

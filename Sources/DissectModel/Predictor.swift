@@ -6,7 +6,7 @@ public final class Predictor<T: Scalar> {
     public let configuration: TaggerConfiguration
     let shards: [TaggerShard<T>]
     /// Sentences per forward call: bounds scratch memory on large files.
-    public var chunkSize = 64
+    public var chunkSize = Sharding.sentencesPerCall
 
     public init(configuration: TaggerConfiguration, shardCount: Int = 2) {
         self.configuration = configuration
@@ -50,6 +50,9 @@ public final class Predictor<T: Scalar> {
 
 /// Fixed, scheduling-independent division of work between cores.
 public enum Sharding {
+    /// Sentences per forward call of a `Predictor` (its default `chunkSize`).
+    public static let sentencesPerCall = 64
+
     /// Splits sentences into `parts` contiguous ranges of about equal token counts.
     public static func split(_ sentences: [EncodedSentence], into parts: Int, range: Range<Int>? = nil) -> [Range<Int>] {
         let whole = range ?? 0..<sentences.count

@@ -112,6 +112,7 @@ public final class TrainingSession {
         configuration.wordCount = words.count
         configuration.charCount = chars.count
         configuration.labelCount = labels.count
+        try request.requireMemory(configuration: configuration, train: train, evaluation: [dev] + (test.map { [$0] } ?? []), embeddings: embeddings)
 
         var embeddingRNG = SplitMix64(seed: request.options.seed, stream: 0x454D_4245)
         let initial = initialWordVectors(

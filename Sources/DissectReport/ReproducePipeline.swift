@@ -103,6 +103,7 @@ public final class ReproducePipeline {
         var checkpoints: [Checkpoint] = []
         var trainedSeconds: [Double] = []
         for seed in request.seeds {
+            if checkpoints.count == 1 { try requireMemory(first: checkpoints.first) }   // every seed's model is kept
             try beginStep("seed \(seed): training")
             let directory = seedDirectory(seed)
             let stepStart = Date()
@@ -128,6 +129,7 @@ public final class ReproducePipeline {
         // 2. Analyse each seed.
         let dev = try CoNLLReader.read(path: request.devPath, tagColumn: request.tagColumn)
         let test = try CoNLLReader.read(path: request.testPath, tagColumn: request.tagColumn)
+        try requireMemory(first: checkpoints.first, dev: dev, test: test)
         var sensitivityDev: [Sensitivity.Document] = [], sensitivityTest: [Sensitivity.Document] = []
         var rawDev: [(String, [String], [[Double?]])] = [], rawTest: [(String, [String], [[Double?]])] = []
         var agreements: [RankingAgreement] = []
@@ -260,10 +262,7 @@ public final class ReproducePipeline {
         let sensitivity = try CorrelationAnalysis.readSensitivityCSV(sensitivityText, path: sensitivityPath)
         var rankings: [String: [Int]] = [:]
         if let rankingsText = try? String(contentsOfFile: rankingsPath, encoding: .utf8) {
-            let parsed = try CorrelationAnalysis.readSensitivityCSV(rankingsText, path: rankingsPath)
-            for (column, label) in parsed.labels.enumerated() {
-                rankings[label] = parsed.values.compactMap { $0[column].map { Int($0) } }
-            }
+            rankings = try CorrelationAnalysis.readRankingCSV(rankingsText, path: rankingsPath).rankings
         }
         return PaperFigures(labels: sensitivity.labels, sensitivity: sensitivity.values, rankings: rankings, reportedF1: 86.4)
     }

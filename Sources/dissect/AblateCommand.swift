@@ -52,15 +52,30 @@ struct AblateCommand: ParsableCommand {
             throw ValidationError("--mode must be 'readout' or 'recurrent', not '\(mode)'.")
         }
         if let labels, labels.split(separator: ",").isEmpty { throw ValidationError("--labels names no label.") }
+        // The smallest model (one neuron, one label) bounds --random before any checkpoint is read.
+        do { try requireRandomMemory(neurons: 1, labels: 1) } catch let error as DissectError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// The random orders and their curves must fit in memory (`AnalysisMemory.randomControl`).
+    func requireRandomMemory(neurons: Int, labels: Int) throws {
+        try MemoryBudget.require(
+            AnalysisMemory.randomControl(count: random, neurons: neurons, steps: min(steps, neurons), labels: labels, groups: 1),
+            for: "--random \(random)" + (neurons > 1 ? " (orders of \(neurons) neurons)" : ""), kind: .usage,
+            fix: "choose a smaller --random")
     }
 
     func run() throws {
         let ablationMode = AblationMode(rawValue: mode) ?? .readout
         let rankRun = try analysis.run(model: model, data: rankOn)
-        let dataRun = try analysis.run(model: model, data: data, keepProjections: ablationMode == .recurrent)
+        try requireRandomMemory(neurons: rankRun.neuronCount, labels: rankRun.labels.count)
+        let dataRun = try analysis.run(
+            model: model, data: data, keepProjections: ablationMode == .recurrent, ablationMode: ablationMode)
         var requested: [String] = []
+        var seen: Set<String> = []
         for label in labels.map({ $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }) ?? rankRun.labels
-        where !requested.contains(label) {
+        where seen.insert(label).inserted {
             requested.append(label)
         }
         for label in requested where !rankRun.labels.contains(label) {

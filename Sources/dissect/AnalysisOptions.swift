@@ -24,10 +24,13 @@ struct AnalysisOptions: ParsableArguments {
     var parsedCondition: Condition { Condition(rawValue: condition) ?? .predicted }
 
     /// Loads a checkpoint and runs it over a CoNLL file, with a warning for CR LF line ends, gold labels and characters the model never saw.
-    func run(model: String, data: String, keepProjections: Bool = false) throws -> ModelRun {
+    /// The run (and the ablation of `ablationMode`, when given) must fit in memory before it starts.
+    func run(model: String, data: String, keepProjections: Bool = false, ablationMode: AblationMode? = nil) throws -> ModelRun {
         let checkpoint = try Checkpoint.load(from: model)
         let column = tagColumn ?? checkpoint.metadata.training?.tagColumn
         let corpus = try CoNLLReader.read(path: data, tagColumn: column)
+        try AnalysisMemory.requireModelRun(
+            checkpoint: checkpoint, corpus: corpus, path: data, keepProjections: keepProjections, ablation: ablationMode)
         for warning in SentenceEncoder(metadata: checkpoint.metadata).warnings(for: corpus) { Terminal.warn(warning) }
         return ModelRun(checkpoint: checkpoint, corpus: corpus, keepProjections: keepProjections)
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DissectAnalysis
 import DissectCore
+import DissectModel
 import DissectReport
 import Foundation
 
@@ -46,6 +47,14 @@ struct CorrelateCommand: ParsableCommand {
             let parsed = try CorrelationAnalysis.readSensitivityCSV(text, path: referencePath)
             let isPaper = reference == nil || referencePath.hasSuffix("figure7_sensitivity.csv")
             referenceMatrix = (isPaper ? "paper" : URL(fileURLWithPath: referencePath).lastPathComponent, parsed.labels, parsed.values)
+        }
+        // One m × m matrix per model and the reference, checked from each model.json before any model runs.
+        for model in models {
+            let labels = try Checkpoint.loadMetadata(from: model).vocabulary.labels.count
+            try MemoryBudget.require(
+                AnalysisMemory.correlation(labels: labels, matrices: models.count + 1),
+                for: "correlating \(labels) labels across \(models.count) models", kind: .input,
+                file: Checkpoint.metadataPath(model), fix: "correlate models with fewer labels")
         }
         var sensitivities: [(name: String, labels: [String], values: [[Double?]])] = []
         var agreements: [RankingAgreement] = []

@@ -45,6 +45,11 @@ struct Evaluate: ParsableCommand {
         // Without --tag-column, read the column the model was trained on.
         let column = tagColumn ?? checkpoint.metadata.training?.tagColumn
         let corpus = try CoNLLReader.read(path: data, tagColumn: column)
+        // Predicted labels (a String each) and the predictions file, beside the model and its scratch.
+        let sizes = CorpusSizes(sentences: corpus.sentences)
+        try Checkpoint.requireInferenceMemory(
+            configuration: checkpoint.model.configuration, sizes: sizes, path: data,
+            extra: MemoryEstimate.elements([sizes.tokenCount], bytesEach: 4 + 16 + 64), what: "evaluating this file")
         let encoder = SentenceEncoder(metadata: checkpoint.metadata)
         let unknown = encoder.unknownLabels(in: corpus)
         for warning in encoder.warnings(for: corpus) { Terminal.warn(warning) }

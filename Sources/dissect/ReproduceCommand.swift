@@ -56,6 +56,17 @@ struct ReproduceCommand: ParsableCommand {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
         guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1).") }
         guard random >= 0 else { throw ValidationError("--random must be 0 or more.") }
+        // The seeds' models and random orders at the smallest vocabulary; the pipeline checks again with the data's.
+        var request = ReproduceRequest(trainPath: "", devPath: "", testPath: "", outputDirectory: out)
+        request.seeds = parsedSeeds ?? []
+        request.steps = steps
+        request.randomCount = random
+        do {
+            try ReproducePipeline.requireMemory(
+                request: request, configuration: TaggerConfiguration().withSmallestVocabulary, dev: nil, test: nil)
+        } catch let error as DissectError {
+            throw ValidationError(error.description)
+        }
     }
 
     var parsedSeeds: [UInt64]? {

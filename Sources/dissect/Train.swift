@@ -87,6 +87,28 @@ struct Train: ParsableCommand {
             throw ValidationError("--vocabulary must be 'train+embeddings' or 'train', not '\(vocabulary)'.")
         }
         if noEmbeddings && embeddings != nil { throw ValidationError("--embeddings and --no-embeddings cannot be used together.") }
+        // --word-dim counts only without an embeddings file; run() checks it again once that is known.
+        do { try requireFlagMemory(includingWordDim: noEmbeddings) } catch let error as DissectError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// The model the size flags alone decide (one word, character and label,
+    /// one-token batches) must fit in memory; the data can only make it larger,
+    /// which `TrainingSession` checks once the vocabulary is known.
+    func requireFlagMemory(includingWordDim: Bool) throws {
+        var configuration = TaggerConfiguration()
+        configuration.cell = CellKind(rawValue: cell) ?? .lstm
+        configuration.hiddenSize = hidden
+        configuration.bidirectional = bidirectional
+        configuration.charCNN = !noCharCnn
+        configuration.wordEmbeddingDim = includingWordDim ? wordDim : 1
+        let one = ForwardSize(sentences: 1, tokens: 1, characters: 1)
+        let estimate = configuration.withSmallestVocabulary.trainingMemory(
+            optimizer: OptimizerKind(rawValue: optimizer) ?? .sgd, batch: one, evaluation: one)
+        try MemoryBudget.require(
+            estimate, for: "training with --hidden \(hidden)" + (includingWordDim ? " and --word-dim \(wordDim)" : ""), kind: .usage,
+            fix: "choose a smaller --hidden" + (includingWordDim ? " or --word-dim" : ""))
     }
 
     func run() throws {
@@ -99,6 +121,7 @@ struct Train: ParsableCommand {
         request.embeddingsPath = noEmbeddings ? nil : (embeddings ?? DataSearch.embeddingsFile())
         if !noEmbeddings && request.embeddingsPath == nil {
             Terminal.warn("no embeddings file found; word vectors start at random (pass --embeddings FILE)")
+            try requireFlagMemory(includingWordDim: true)
         }
         request.vocabularyRule = VocabularyRule(rawValue: vocabulary) ?? .trainAndEmbeddings
         request.digitsToZero = !noDigitNormalization

@@ -1,0 +1,81 @@
+import DissectCore
+import DissectCorpus
+import DissectModel
+
+/// Memory estimates of the analyses, checked before their arrays are
+/// allocated. N tokens, S sentences, n neurons (H × directions), m labels,
+/// G gate rows per direction, K ablation steps. Every figure is in bytes,
+/// taken in floating point (`MemoryEstimate`), and errs upwards.
+public enum AnalysisMemory {
+    /// A `ModelRun` and the sensitivity computed from it:
+    ///
+    ///     cache        4·N·(n + m + 3) + 8·S, and 2·4·dirs·N·G with the projections
+    ///     sensitivity  n·m·(8 + 16) for the sums and values, n·m·256 for the files (JSON, CSV, SVG)
+    public static func modelRun(configuration c: TaggerConfiguration, sizes: CorpusSizes, keepProjections: Bool) -> MemoryEstimate {
+        let N = sizes.tokenCount, n = neurons(c), m = c.labelCount
+        var total = MemoryEstimate.floats(N, n) + MemoryEstimate.floats(N, m) + MemoryEstimate.floats(N) * 3
+            + MemoryEstimate.words(sizes.sentenceCount) + MemoryEstimate.words(1)
+        if keepProjections {
+            total += MemoryEstimate.floats(c.directionCount, N, c.cell.gateCount, c.hiddenSize) * 2
+        }
+        return total + sensitivity(neurons: n, labels: m)
+    }
+
+    /// A sensitivity matrix and the files written from it: n·m·(8 + 16 + 256).
+    public static func sensitivity(neurons: Int, labels: Int) -> MemoryEstimate {
+        MemoryEstimate.elements([neurons, labels], bytesEach: 8 + 16 + 256)
+    }
+
+    /// An `AblationEngine` over N tokens, beside the `ModelRun` it reads:
+    ///
+    ///     readout    4·N·n + 4·N·m (transposed copies) + 2 cores × 4·N·(m + 1) (working logits and predictions)
+    ///     recurrent  + 4·N·(n + m + 1) per rerun + the transposed recurrent weights 4·dirs·H·G
+    public static func ablation(configuration c: TaggerConfiguration, tokens N: Int, mode: AblationMode) -> MemoryEstimate {
+        let n = neurons(c), m = c.labelCount
+        let perToken = MemoryEstimate.floats(n) + MemoryEstimate.floats(m) + (MemoryEstimate.floats(m) + MemoryEstimate.floats(1)) * 2
+            + MemoryEstimate.elements([1], bytesEach: 2)
+        var total = perToken * N
+        if mode == .recurrent {
+            total += (MemoryEstimate.floats(n) + MemoryEstimate.floats(m) + MemoryEstimate.floats(1)) * N
+                + MemoryEstimate.floats(c.directionCount, c.hiddenSize, c.cell.gateCount, c.hiddenSize)
+        }
+        return total
+    }
+
+    /// The random-order control: `count` permutations of n neurons, kept as
+    /// orders, jobs and in the document (3 × 8·n each), and per order and
+    /// group one curve of K + 1 points of m + 2 accuracies and F1, with its
+    /// JSON text (32 bytes a number).
+    public static func randomControl(count: Int, neurons: Int, steps: Int, labels: Int, groups: Int) -> MemoryEstimate {
+        let points = Double(max(0, steps)) + 1, values = Double(max(0, labels)) + 3
+        let perOrder = MemoryEstimate.words(neurons) * 3 + MemoryEstimate(bytes: 32 * Double(max(1, groups)) * points * values)
+        return perOrder * count
+    }
+
+    /// `matrices` label-correlation matrices of m × m optional Doubles, with
+    /// their reordered copies, JSON and heatmaps: m²·(3·16 + 256) each.
+    public static func correlation(labels: Int, matrices: Int) -> MemoryEstimate {
+        MemoryEstimate.elements([labels, labels, max(1, matrices)], bytesEach: 3 * 16 + 256)
+    }
+
+    /// n = H × directions, taken without overflow for any stored size.
+    static func neurons(_ c: TaggerConfiguration) -> Int {
+        MemoryEstimate.exactProduct([c.hiddenSize, c.directionCount]) ?? Int.max
+    }
+
+    /// Throws (`.input`, naming `path`) unless loading `checkpoint`'s model and
+    /// running it over `corpus` for sensitivity (and ablation in `ablation`
+    /// mode) fits in the machine's memory and in 32-bit offsets.
+    public static func requireModelRun(
+        checkpoint: Checkpoint, corpus: Corpus, path: String, keepProjections: Bool, ablation: AblationMode? = nil,
+        available: UInt64 = MemoryBudget.physicalMemory
+    ) throws {
+        let c = checkpoint.model.configuration
+        let sizes = CorpusSizes(sentences: corpus.sentences)
+        var extra = modelRun(configuration: c, sizes: sizes, keepProjections: keepProjections)
+        if let ablation { extra += AnalysisMemory.ablation(configuration: c, tokens: sizes.tokenCount, mode: ablation) }
+        try Checkpoint.requireInferenceMemory(
+            configuration: c, sizes: sizes, path: path, extra: extra,
+            what: ablation == nil ? "the analysis of this file" : "the ablation on this file", available: available)
+    }
+}

@@ -1,0 +1,73 @@
+import DissectAnalysis
+import DissectCore
+import DissectCorpus
+import DissectModel
+
+extension ReproducePipeline {
+    /// About how much memory `reproduce` holds at its peak, for `seeds` models of
+    /// `configuration` and `randomCount` random orders: n neurons, m labels,
+    /// K = min(steps, n), P parameters.
+    ///
+    ///     per seed (kept to the end)  4·P + 2 sensitivity matrices + modes × random control
+    ///     one seed's analyses         predictor + ModelRun on dev and on test (with projections)
+    ///                                 + the ablation engine on test
+    ///     correlation                 2 × (seeds + 1) matrices of m × m
+    ///
+    /// The analyses count only when the dev and test sizes are given.
+    public static func memoryEstimate(
+        request: ReproduceRequest, configuration c: TaggerConfiguration, seeds: Int, randomCount: Int,
+        dev: CorpusSizes?, test: CorpusSizes?
+    ) -> MemoryEstimate {
+        let n = MemoryEstimate.exactProduct([c.hiddenSize, c.directionCount]) ?? Int.max, m = c.labelCount
+        let steps = min(request.steps, n)
+        let perSeed = c.parameterMemory + AnalysisMemory.sensitivity(neurons: n, labels: m) * 2
+            + AnalysisMemory.randomControl(count: randomCount, neurons: n, steps: steps, labels: m, groups: request.pairs.count)
+            * request.modes.count
+        var total = perSeed * seeds + AnalysisMemory.correlation(labels: m, matrices: 1) * (2 * (Double(seeds) + 1))
+        if let dev, let test {
+            let chunk = dev.largest(Sharding.sentencesPerCall).union(test.largest(Sharding.sentencesPerCall))
+            let ablationMode: AblationMode = request.modes.contains(.recurrent) ? .recurrent : .readout
+            total += c.predictionMemory(chunk: chunk)
+                + AnalysisMemory.modelRun(configuration: c, sizes: dev, keepProjections: false)
+                + AnalysisMemory.modelRun(configuration: c, sizes: test, keepProjections: request.modes.contains(.recurrent))
+                + AnalysisMemory.ablation(configuration: c, tokens: test.tokenCount, mode: ablationMode)
+        }
+        return total
+    }
+
+    /// Throws unless `memoryEstimate` fits in `available` bytes.
+    ///
+    /// - Throws: `DissectError` `.usage` when one seed without random orders
+    ///   would fit (so --seeds and --random are what is too large), else
+    ///   `.input` naming the training file (its vocabulary and labels, or the
+    ///   dev and test files' lengths, are).
+    public static func requireMemory(
+        request: ReproduceRequest, configuration: TaggerConfiguration, dev: CorpusSizes?, test: CorpusSizes?,
+        available: UInt64 = MemoryBudget.physicalMemory
+    ) throws {
+        let total = memoryEstimate(
+            request: request, configuration: configuration, seeds: request.seeds.count, randomCount: request.randomCount,
+            dev: dev, test: test)
+        guard !MemoryBudget.fits(total, available: available) else { return }
+        let alone = memoryEstimate(request: request, configuration: configuration, seeds: 1, randomCount: 0, dev: dev, test: test)
+        if MemoryBudget.fits(alone, available: available) {
+            try MemoryBudget.require(
+                total, for: "reproduce with \(request.seeds.count) seeds and --random \(request.randomCount)", kind: .usage,
+                fix: "use fewer --seeds or a smaller --random", available: available)
+        }
+        var what = "reproduce on these files (\(configuration.wordCount) words, \(configuration.labelCount) labels"
+        if let test { what += ", \(test.tokenCount) test tokens" }
+        try MemoryBudget.require(
+            total, for: what + ")", kind: .input, file: request.trainPath,
+            fix: "use smaller data files, or break long sentences with blank lines", available: available)
+    }
+
+    /// `requireMemory` for this run, once the first model exists (dev and
+    /// test given once they are read).
+    func requireMemory(first checkpoint: Checkpoint?, dev: Corpus? = nil, test: Corpus? = nil) throws {
+        guard let checkpoint else { return }
+        try ReproducePipeline.requireMemory(
+            request: request, configuration: checkpoint.model.configuration,
+            dev: dev.map { CorpusSizes(sentences: $0.sentences) }, test: test.map { CorpusSizes(sentences: $0.sentences) })
+    }
+}
