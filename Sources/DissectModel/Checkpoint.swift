@@ -142,12 +142,9 @@ public struct Checkpoint: Sendable {
         try AtomicFile.write(try Checkpoint.encodeJSON(metadata), to: Checkpoint.metadataPath(directory))
     }
 
+    /// Pretty JSON through `JSONOutput` (non-finite numbers become `null`).
     public static func encodeJSON<Value: Encodable>(_ value: Value) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(value)
-        data.append(0x0A)
-        return data
+        try JSONOutput.encode(value, style: .pretty)
     }
 
     /// Reads and cross-checks a checkpoint directory.

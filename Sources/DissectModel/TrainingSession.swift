@@ -234,12 +234,9 @@ public func isChunkLabelSet(_ labels: [String]) -> Bool {
 }
 
 extension Checkpoint {
-    /// One compact JSON object and a newline, for `.jsonl` logs.
+    /// One compact JSON object and a newline, for `.jsonl` logs (through
+    /// `JSONOutput`: non-finite numbers become `null`).
     public static func encodeJSONLine<Value: Encodable>(_ value: Value) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(value)
-        data.append(0x0A)
-        return data
+        try JSONOutput.encode(value, style: .line)
     }
 }
