@@ -97,9 +97,15 @@ public final class Trainer {
         public var seconds: Double
         /// True when the epoch stopped early because an interruption was requested.
         public var interrupted = false
+        /// Set when the epoch stopped at a batch whose loss, gradient or
+        /// updated weights were not finite. A bad loss or gradient is found
+        /// before that batch's optimizer step, so the weights stay as they were.
+        public var divergence: Divergence? = nil
     }
 
-    /// One pass over `sentences` in an order shuffled by (seed, epoch).
+    /// One pass over `sentences` in an order shuffled by (seed, epoch). It stops
+    /// early at an interruption or at the first batch that diverges (see
+    /// `EpochResult.divergence`); training must not go on after a divergence.
     /// - Parameter progress: called after each batch with (sentences done, summed loss so far).
     public func runEpoch(
         _ epoch: Int, sentences: [EncodedSentence], progress: ((Int, Double) -> Void)? = nil
@@ -115,6 +121,7 @@ public final class Trainer {
         var batchStart = 0
         var batchNumber = 0
         var interrupted = false
+        var divergence: Divergence?
         while batchStart < shuffled.count {
             if Interruption.requested {
                 interrupted = true
@@ -139,20 +146,33 @@ public final class Trainer {
                     shard.backward(parameters: p)
                 }
             }
+            if let value = FloatKernels.nonFinite(losses) {
+                divergence = Divergence(epoch: epoch + 1, batch: batchNumber + 1, quantity: .loss, value: value)
+                break
+            }
             for loss in losses { totalLoss += loss }
             for index in batchStart..<batchEnd { tokens += shuffled[index].count }
-            applyGradients(learningRate: learningRate)
+            if let failure = applyGradients(learningRate: learningRate) {
+                divergence = Divergence(epoch: epoch + 1, batch: batchNumber + 1, quantity: failure.quantity, value: failure.value)
+                break
+            }
             batchStart = batchEnd
             batchNumber += 1
             progress?(batchStart, totalLoss)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return EpochResult(
-            loss: totalLoss, tokens: tokens, sentences: shuffled.count, seconds: seconds, interrupted: interrupted)
+            loss: totalLoss, tokens: tokens, sentences: shuffled.count, seconds: seconds, interrupted: interrupted,
+            divergence: divergence)
     }
 
     /// Adds the shards' gradients (shard 0 first), then takes one optimizer step.
-    func applyGradients(learningRate: Float) {
+    ///
+    /// The summed gradient is checked before the step, and the weights the
+    /// step moved after it; the first that is not finite is returned (nil when
+    /// all is well). With a non-finite gradient no step is taken. Each check is
+    /// one vectorised pass over the dense part and the touched embedding rows.
+    func applyGradients(learningRate: Float) -> (quantity: Divergence.Quantity, value: Divergence.Value)? {
         let base = offsets.denseStart
         let denseCount = layout.totalCount - base
         let g = gradient.pointer
@@ -173,6 +193,12 @@ public final class Trainer {
                 Kernels.axpy(g + row * Dw, 1, shard.inputGradient.pointer + token * D, Dw)
             }
         }
+        // Every row touched here is zeroed again on the way out, whatever happens.
+        defer { for row in touchedRows { (g + Int(row) * Dw).update(repeating: 0, count: Dw) } }
+
+        var largest = FloatKernels.largestMagnitudeBits(dense, denseCount)
+        for row in touchedRows { largest = max(largest, FloatKernels.largestMagnitudeBits(g + Int(row) * Dw, Dw)) }
+        if let value = FloatKernels.nonFinite(largestMagnitudeBits: largest) { return (.gradient, value) }
 
         if let clip = options.clip {
             var squares = 0.0
@@ -198,11 +224,20 @@ public final class Trainer {
         case .sgd:
             sgd(p + base, dense, denseCount, learningRate, l2)
             for row in touchedRows { sgd(p + Int(row) * Dw, g + Int(row) * Dw, Dw, learningRate, l2) }
+            // SGD moved the dense weights and the touched rows only.
+            largest = FloatKernels.largestMagnitudeBits(p + base, denseCount)
+            for row in touchedRows { largest = max(largest, FloatKernels.largestMagnitudeBits(p + Int(row) * Dw, Dw)) }
         case .adam:
             adamStep += 1
             adam(learningRate: learningRate, l2: l2, dense: base..<layout.totalCount)
+            // Adam also moves every row that ever had a gradient.
+            largest = FloatKernels.largestMagnitudeBits(p + base, denseCount)
+            for row in 0..<configuration.wordCount where rowStamp[row] != -1 {
+                largest = max(largest, FloatKernels.largestMagnitudeBits(p + row * Dw, Dw))
+            }
         }
-        for row in touchedRows { (g + Int(row) * Dw).update(repeating: 0, count: Dw) }
+        if let value = FloatKernels.nonFinite(largestMagnitudeBits: largest) { return (.weights, value) }
+        return nil
     }
 
     @inline(__always)
