@@ -37,13 +37,6 @@ public enum JSONOutput {
     }
 }
 
-extension BinaryFloatingPoint {
-    /// The value when it is finite, else nil: for a figure that may be
-    /// undefined (0/0, a diverged loss) and must be written as `null`.
-    @inlinable
-    public var finiteOrNil: Self? { isFinite ? self : nil }
-}
-
 /// Encodes the wrapped value through `FiniteEncoder`.
 struct FiniteNumbers<Wrapped: Encodable>: Encodable {
     var wrapped: Wrapped

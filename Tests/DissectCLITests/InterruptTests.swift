@@ -51,7 +51,7 @@ struct ReproduceInterruptTests {
         let sandbox = try Sandbox()
         let files = try sandbox.writeCorpus()
         let out = sandbox.path("paper")
-        let arguments = ["reproduce", "--train", files.train, "--dev", files.dev, "--test", files.test,
+        let arguments = ["reproduce", "--train", files.train, "--dev", files.dev, "--test", files.test, "--embeddings", try sandbox.writeEmbeddings(),
                          "--seeds", "1,2", "--epochs", "3", "--lr", "0.1", "--batch-size", "2", "--dropout", "0",
                          "--steps", "2", "--random", "1", "--out", out]
         let firstCheckpoint = out + "/seed-1/model.json"

@@ -94,11 +94,4 @@ import Testing
         #expect(String(decoding: snake, as: UTF8.self).contains("\"learning_rate\""))
         #expect(String(decoding: snake, as: UTF8.self).contains("\"B-PER\""), "dictionary keys keep their case")
     }
-
-    @Test func finiteOrNil() {
-        #expect(Double.nan.finiteOrNil == nil)
-        #expect(Double.infinity.finiteOrNil == nil)
-        #expect(Float(-Float.infinity).finiteOrNil == nil)
-        #expect(2.5.finiteOrNil == 2.5)
-    }
 }
