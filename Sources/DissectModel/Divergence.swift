@@ -69,6 +69,18 @@ extension FloatKernels {
         return result
     }
 
+    /// `out[0..<count] += x[0..<count]`, returning `largestMagnitudeBits` of
+    /// the sums: the finiteness check fused into an addition that runs anyway.
+    static func add(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, _ count: Int) -> UInt32 {
+        var largest: UInt32 = 0
+        for index in 0..<count {
+            let sum = out[index] + x[index]
+            out[index] = sum
+            largest = max(largest, sum.bitPattern & 0x7FFF_FFFF)
+        }
+        return largest
+    }
+
     /// The naive version of `largestMagnitudeBits`, for tests.
     static func referenceLargestMagnitudeBits(_ values: UnsafePointer<Float>, _ count: Int) -> UInt32 {
         var result: UInt32 = 0

@@ -170,15 +170,20 @@ public final class Trainer {
     ///
     /// The summed gradient is checked before the step, and the weights the
     /// step moved after it; the first that is not finite is returned (nil when
-    /// all is well). With a non-finite gradient no step is taken. Each check is
-    /// one vectorised pass over the dense part and the touched embedding rows.
+    /// all is well). With a non-finite gradient no step is taken. The checks
+    /// ride along in loops that run anyway (the last shard's addition, the SGD
+    /// step); only the touched embedding rows get a pass of their own.
     func applyGradients(learningRate: Float) -> (quantity: Divergence.Quantity, value: Divergence.Value)? {
         let base = offsets.denseStart
         let denseCount = layout.totalCount - base
         let g = gradient.pointer
         let dense = g + base
+        // The last addition also finds the sum's largest magnitude, for the finiteness check below.
         dense.update(from: shards[0].denseGradient.pointer, count: denseCount)
-        for shard in shards.dropFirst() { Kernels.axpy(dense, 1, shard.denseGradient.pointer, denseCount) }
+        for shard in shards.dropFirst().dropLast() { Kernels.axpy(dense, 1, shard.denseGradient.pointer, denseCount) }
+        var largest = shards.count > 1
+            ? FloatKernels.add(shards[shards.count - 1].denseGradient.pointer, into: dense, denseCount)
+            : FloatKernels.largestMagnitudeBits(dense, denseCount)
 
         stamp &+= 1
         touchedRows.removeAll(keepingCapacity: true)
@@ -196,7 +201,6 @@ public final class Trainer {
         // Every row touched here is zeroed again on the way out, whatever happens.
         defer { for row in touchedRows { (g + Int(row) * Dw).update(repeating: 0, count: Dw) } }
 
-        var largest = FloatKernels.largestMagnitudeBits(dense, denseCount)
         for row in touchedRows { largest = max(largest, FloatKernels.largestMagnitudeBits(g + Int(row) * Dw, Dw)) }
         if let value = FloatKernels.nonFinite(largestMagnitudeBits: largest) { return (.gradient, value) }
 
@@ -222,11 +226,9 @@ public final class Trainer {
         let l2 = Float(options.l2)
         switch options.optimizer {
         case .sgd:
-            sgd(p + base, dense, denseCount, learningRate, l2)
-            for row in touchedRows { sgd(p + Int(row) * Dw, g + Int(row) * Dw, Dw, learningRate, l2) }
-            // SGD moved the dense weights and the touched rows only.
-            largest = FloatKernels.largestMagnitudeBits(p + base, denseCount)
-            for row in touchedRows { largest = max(largest, FloatKernels.largestMagnitudeBits(p + Int(row) * Dw, Dw)) }
+            // SGD moves the dense weights and the touched rows only; each step reports the largest magnitude it wrote.
+            largest = sgd(p + base, dense, denseCount, learningRate, l2)
+            for row in touchedRows { largest = max(largest, sgd(p + Int(row) * Dw, g + Int(row) * Dw, Dw, learningRate, l2)) }
         case .adam:
             adamStep += 1
             adam(learningRate: learningRate, l2: l2, dense: base..<layout.totalCount)
@@ -243,8 +245,15 @@ public final class Trainer {
     @inline(__always)
     private func sgd(
         _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ count: Int, _ learningRate: Float, _ l2: Float
-    ) {
-        for index in 0..<count { p[index] -= learningRate * (g[index] + l2 * p[index]) }
+    ) -> UInt32 {
+        // The magnitude check rides along in the same vectorised loop (an integer max, see `largestMagnitudeBits`).
+        var largest: UInt32 = 0
+        for index in 0..<count {
+            let updated = p[index] - learningRate * (g[index] + l2 * p[index])
+            p[index] = updated
+            largest = max(largest, updated.bitPattern & 0x7FFF_FFFF)
+        }
+        return largest
     }
 
     /// torch.optim.Adam with L2 added to the gradient. Rows of the word

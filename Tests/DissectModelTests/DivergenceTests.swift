@@ -41,6 +41,26 @@ import DissectCore
         #expect(FloatKernels.nonFinite([1, 2]) == nil)
     }
 
+    /// The fused addition gives axpy's sums bit for bit, and the scan's answer on them.
+    @Test func fusedAdditionMatchesAxpyAndTheScan() {
+        var rng = SplitMix64(seed: 8)
+        for count in [0, 1, 15, 16, 17, 100, 1000] {
+            let x = (0..<count).map { _ in Float(rng.uniform(-2, 2)) }
+            var fused = (0..<count).map { _ in Float(rng.uniform(-2, 2)) }
+            var plain = fused
+            if count > 3 { fused[3] = .infinity; plain[3] = .infinity }
+            let bits = x.withUnsafeBufferPointer { xs in
+                fused.withUnsafeMutableBufferPointer { FloatKernels.add(xs.baseAddress!, into: $0.baseAddress!, count) }
+            }
+            x.withUnsafeBufferPointer { xs in
+                plain.withUnsafeMutableBufferPointer { Kernels.axpy($0.baseAddress!, 1, xs.baseAddress!, count) }
+            }
+            #expect(fused.map(\.bitPattern) == plain.map(\.bitPattern))
+            #expect(bits == fused.withUnsafeBufferPointer { FloatKernels.referenceLargestMagnitudeBits($0.baseAddress!, count) })
+            #expect((FloatKernels.nonFinite(largestMagnitudeBits: bits) == .infinite) == (count > 3))
+        }
+    }
+
     @Test func messages() {
         #expect(Divergence(epoch: 2, batch: 7, quantity: .loss, value: .nan).description
                 == "training diverged in epoch 2, batch 7 (loss is NaN)")
