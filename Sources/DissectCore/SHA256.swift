@@ -99,19 +99,21 @@ public struct SHA256: Sendable {
     /// The SHA-256 of the file at `path`, read in 1 MiB chunks (so a large
     /// file is never held in memory), as 64 lower-case hexadecimal digits.
     ///
+    /// - Parameter what: the kind of file, for messages ("the embeddings file does not exist").
     /// - Throws: `DissectError` (.input) naming `path` when the file is
     ///   missing, is a directory or cannot be read.
-    public static func hash(file path: String) throws -> String {
+    public static func hash(file path: String, what: String? = nil) throws -> String {
+        let name = what.map { "the \($0) file" } ?? "the file"
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw DissectError(file: path, problem: "the file does not exist", fix: "check the path")
+            throw DissectError(file: path, problem: "\(name) does not exist", fix: "check the path given for \(name) (\(path))")
         }
         guard !isDirectory.boolValue else {
-            throw DissectError(file: path, problem: "the path is a directory, not a file", fix: "give the path of the file itself")
+            throw DissectError(file: path, problem: "\(name) path is a directory, not a file", fix: "give the path of the file itself")
         }
         guard let stream = fopen(path, "rb") else {
             let reason = String(cString: strerror(errno))
-            throw DissectError(file: path, problem: "the file cannot be read (\(reason))", fix: "check the permissions of \(path)")
+            throw DissectError(file: path, problem: "\(name) cannot be read (\(reason))", fix: "check the permissions of \(path)")
         }
         defer { fclose(stream) }
         let chunkSize = 1 << 20
@@ -123,7 +125,7 @@ public struct SHA256: Sendable {
             if count > 0 { hasher.update(UnsafeRawBufferPointer(start: chunk, count: count)) }
             if count < chunkSize {
                 if ferror(stream) != 0 {
-                    throw DissectError(file: path, problem: "reading the file failed part way", fix: "check the disk and the file")
+                    throw DissectError(file: path, problem: "reading \(name) failed part way", fix: "check the disk and the file")
                 }
                 break
             }

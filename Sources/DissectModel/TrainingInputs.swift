@@ -19,9 +19,11 @@ public struct InputHashes: Sendable, Equatable {
     /// Hashes each file, streaming it (see `SHA256.hash(file:)`).
     /// - Throws: `DissectError` (.input) for a file that cannot be read.
     public static func compute(trainPath: String, devPath: String, testPath: String?, embeddingsPath: String?) throws -> InputHashes {
+        // The readers' own words for a missing file ("the CoNLL data file does not exist").
         InputHashes(
-            train: try SHA256.hash(file: trainPath), dev: try SHA256.hash(file: devPath),
-            test: try testPath.map { try SHA256.hash(file: $0) }, embeddings: try embeddingsPath.map { try SHA256.hash(file: $0) })
+            train: try SHA256.hash(file: trainPath, what: "CoNLL data"), dev: try SHA256.hash(file: devPath, what: "CoNLL data"),
+            test: try testPath.map { try SHA256.hash(file: $0, what: "CoNLL data") },
+            embeddings: try embeddingsPath.map { try SHA256.hash(file: $0, what: "embeddings") })
     }
 
     /// The hashes a training record holds; nil when it holds none (an older dissect wrote it).

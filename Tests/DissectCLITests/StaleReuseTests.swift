@@ -173,3 +173,17 @@ struct StaleReuseTests {
         #expect(!result.stderr.contains("--overwrite"), "reproduce takes no --overwrite: \(result.stderr)")
     }
 }
+
+extension StaleReuseTests {
+    @Test("reproduce with an --embeddings file that does not exist: exit 1, names it")
+    func reproduceMissingEmbeddingsFile() async throws {
+        let sandbox = try Sandbox()
+        let files = try sandbox.writeCorpus()
+        let missing = sandbox.path("no-such-vectors.txt")
+        let result = try await sandbox.run(
+            Self.arguments(train: files.train, dev: files.dev, test: files.test, embeddings: missing, out: sandbox.path("paper")))
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.hasPrefix("error: \(missing): the embeddings file does not exist; check the path"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+    }
+}

@@ -96,6 +96,11 @@ import Testing
             #expect(error.kind == .input)
             #expect(error.description.hasPrefix(missing + ": the file does not exist"), "\(error)")
         }
+        do {
+            _ = try SHA256.hash(file: missing, what: "embeddings")
+        } catch let error as DissectError {
+            #expect(error.description.hasPrefix(missing + ": the embeddings file does not exist; check the path"), "\(error)")
+        }
         #expect(throws: DissectError.self) { try SHA256.hash(file: FileManager.default.temporaryDirectory.path) }
     }
 }

@@ -141,3 +141,36 @@ import DissectCore
         #expect(overflow?.quantity == .weights)
     }
 }
+
+/// model.json and train-log.jsonl go through the one JSON writer: a
+/// non-finite figure is written as null, and the file stays valid and loadable.
+@Suite struct CheckpointJSONTests {
+    @Test func nonFiniteFiguresAreNull() throws {
+        let log = EpochLog(
+            epoch: 1, loss: .nan, lossPerToken: .infinity, learningRate: 0.015, trainSeconds: 1, sentencesPerSecond: .nan,
+            devF1: .nan, devF1NCRF: nil, devAccuracy: 50, testF1: nil, testF1NCRF: nil, testAccuracy: nil,
+            evaluationSeconds: 0.1, seconds: 1.1, best: true)
+        let line = try Checkpoint.encodeJSONLine(log)
+        #expect(line.last == 0x0A && !line.dropLast().contains(0x0A), "one line")
+        let object = try #require(try JSONSerialization.jsonObject(with: line) as? [String: Any])
+        #expect(object["loss"] is NSNull && object["loss_per_token"] is NSNull && object["dev_f1"] is NSNull)
+        #expect(object["dev_accuracy"] as? Double == 50)
+
+        var c = tinyConfiguration(cell: .lstm, bidirectional: false, charCNN: false)
+        c.wordCount = 1
+        c.labelCount = 1
+        var record = TrainingRecord(
+            seed: 1, epochs: 1, bestEpoch: 1, selectionMetric: "f1", seconds: 1, options: TrainingOptions(),
+            vocabularyRule: "train")
+        record.devF1 = .nan
+        let metadata = CheckpointMetadata(
+            configuration: c, vocabulary: VocabularyLists(words: ["<unk>"], chars: [], labels: ["O"]),
+            unknownWordIndex: 0, unknownCharIndex: 0, digitsToZero: true, training: record)
+        let data = try Checkpoint.encodeJSON(metadata)
+        let training = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["training"] as? [String: Any])
+        #expect(training["dev_f1"] is NSNull)
+        // An undefined optional figure reads back as nil.
+        let decoded = try Checkpoint.decodeMetadata(data, path: "model.json")
+        #expect(decoded.training?.devF1 == nil)
+    }
+}
