@@ -79,8 +79,8 @@ struct ReproduceCommand: ParsableCommand {
         guard let embeddingsPath = embeddings ?? DataSearch.embeddingsFile() else {
             throw DissectError(
                 .usage,
-                problem: "no embeddings file found in $DISSECT_EMBEDDINGS, $DISSECT_DATA/glove, data/glove or ../shared/data/glove "
-                    + "(reproduce trains the paper's model, which starts from GloVe vectors)",
+                problem: "no embeddings file found in $DISSECT_EMBEDDINGS, nor glove/glove.6B.50d.conll2003.txt under $DISSECT_DATA, "
+                    + "data/ or ../shared/data/ (reproduce trains the paper's model, which starts from GloVe vectors)",
                 fix: "pass --embeddings FILE or set $DISSECT_EMBEDDINGS")
         }
         var request = ReproduceRequest(trainPath: files.train, devPath: files.dev, testPath: testPath, outputDirectory: out)
