@@ -20,6 +20,12 @@ public struct TrainingRecord: Codable, Sendable, Equatable {
     public var devFile: String?
     public var testFile: String?
     public var embeddingsFile: String?
+    /// SHA-256 of each input file (64 hex digits); nil in checkpoints written
+    /// before dissect recorded them, and for a file the run did not use.
+    public var trainSHA256: String?
+    public var devSHA256: String?
+    public var testSHA256: String?
+    public var embeddingsSHA256: String?
     public var tagColumn: Int?
     public var vocabularyRule: String
     public var dissectVersion: String
@@ -54,6 +60,10 @@ public struct TrainingRecord: Codable, Sendable, Equatable {
         case devFile = "dev_file"
         case testFile = "test_file"
         case embeddingsFile = "embeddings_file"
+        case trainSHA256 = "train_sha256"
+        case devSHA256 = "dev_sha256"
+        case testSHA256 = "test_sha256"
+        case embeddingsSHA256 = "embeddings_sha256"
         case tagColumn = "tag_column"
         case vocabularyRule = "vocabulary_rule"
         case dissectVersion = "dissect_version"
@@ -142,12 +152,9 @@ public struct Checkpoint: Sendable {
         try AtomicFile.write(try Checkpoint.encodeJSON(metadata), to: Checkpoint.metadataPath(directory))
     }
 
+    /// Pretty JSON through `JSONOutput` (non-finite numbers become `null`).
     public static func encodeJSON<Value: Encodable>(_ value: Value) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(value)
-        data.append(0x0A)
-        return data
+        try JSONOutput.encode(value, style: .pretty)
     }
 
     /// Reads and validates a checkpoint directory's `model.json` alone, without

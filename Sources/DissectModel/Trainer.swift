@@ -97,9 +97,15 @@ public final class Trainer {
         public var seconds: Double
         /// True when the epoch stopped early because an interruption was requested.
         public var interrupted = false
+        /// Set when the epoch stopped at a batch whose loss, gradient or
+        /// updated weights were not finite. A bad loss or gradient is found
+        /// before that batch's optimizer step, so the weights stay as they were.
+        public var divergence: Divergence? = nil
     }
 
-    /// One pass over `sentences` in an order shuffled by (seed, epoch).
+    /// One pass over `sentences` in an order shuffled by (seed, epoch). It stops
+    /// early at an interruption or at the first batch that diverges (see
+    /// `EpochResult.divergence`); training must not go on after a divergence.
     /// - Parameter progress: called after each batch with (sentences done, summed loss so far).
     public func runEpoch(
         _ epoch: Int, sentences: [EncodedSentence], progress: ((Int, Double) -> Void)? = nil
@@ -115,6 +121,7 @@ public final class Trainer {
         var batchStart = 0
         var batchNumber = 0
         var interrupted = false
+        var divergence: Divergence?
         while batchStart < shuffled.count {
             if Interruption.requested {
                 interrupted = true
@@ -139,26 +146,44 @@ public final class Trainer {
                     shard.backward(parameters: p)
                 }
             }
+            if let value = FloatKernels.nonFinite(losses) {
+                divergence = Divergence(epoch: epoch + 1, batch: batchNumber + 1, quantity: .loss, value: value)
+                break
+            }
             for loss in losses { totalLoss += loss }
             for index in batchStart..<batchEnd { tokens += shuffled[index].count }
-            applyGradients(learningRate: learningRate)
+            if let failure = applyGradients(learningRate: learningRate) {
+                divergence = Divergence(epoch: epoch + 1, batch: batchNumber + 1, quantity: failure.quantity, value: failure.value)
+                break
+            }
             batchStart = batchEnd
             batchNumber += 1
             progress?(batchStart, totalLoss)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return EpochResult(
-            loss: totalLoss, tokens: tokens, sentences: shuffled.count, seconds: seconds, interrupted: interrupted)
+            loss: totalLoss, tokens: tokens, sentences: shuffled.count, seconds: seconds, interrupted: interrupted,
+            divergence: divergence)
     }
 
     /// Adds the shards' gradients (shard 0 first), then takes one optimizer step.
-    func applyGradients(learningRate: Float) {
+    ///
+    /// The summed gradient is checked before the step, and the weights the
+    /// step moved after it; the first that is not finite is returned (nil when
+    /// all is well). With a non-finite gradient no step is taken. The checks
+    /// ride along in loops that run anyway (the last shard's addition, the SGD
+    /// step); only the touched embedding rows get a pass of their own.
+    func applyGradients(learningRate: Float) -> (quantity: Divergence.Quantity, value: Divergence.Value)? {
         let base = offsets.denseStart
         let denseCount = layout.totalCount - base
         let g = gradient.pointer
         let dense = g + base
+        // The last addition also finds the sum's largest magnitude, for the finiteness check below.
         dense.update(from: shards[0].denseGradient.pointer, count: denseCount)
-        for shard in shards.dropFirst() { Kernels.axpy(dense, 1, shard.denseGradient.pointer, denseCount) }
+        for shard in shards.dropFirst().dropLast() { Kernels.axpy(dense, 1, shard.denseGradient.pointer, denseCount) }
+        var largest = shards.count > 1
+            ? FloatKernels.add(shards[shards.count - 1].denseGradient.pointer, into: dense, denseCount)
+            : FloatKernels.largestMagnitudeBits(dense, denseCount)
 
         stamp &+= 1
         touchedRows.removeAll(keepingCapacity: true)
@@ -173,6 +198,11 @@ public final class Trainer {
                 Kernels.axpy(g + row * Dw, 1, shard.inputGradient.pointer + token * D, Dw)
             }
         }
+        // Every row touched here is zeroed again on the way out, whatever happens.
+        defer { for row in touchedRows { (g + Int(row) * Dw).update(repeating: 0, count: Dw) } }
+
+        for row in touchedRows { largest = max(largest, FloatKernels.largestMagnitudeBits(g + Int(row) * Dw, Dw)) }
+        if let value = FloatKernels.nonFinite(largestMagnitudeBits: largest) { return (.gradient, value) }
 
         if let clip = options.clip {
             var squares = 0.0
@@ -196,20 +226,34 @@ public final class Trainer {
         let l2 = Float(options.l2)
         switch options.optimizer {
         case .sgd:
-            sgd(p + base, dense, denseCount, learningRate, l2)
-            for row in touchedRows { sgd(p + Int(row) * Dw, g + Int(row) * Dw, Dw, learningRate, l2) }
+            // SGD moves the dense weights and the touched rows only; each step reports the largest magnitude it wrote.
+            largest = sgd(p + base, dense, denseCount, learningRate, l2)
+            for row in touchedRows { largest = max(largest, sgd(p + Int(row) * Dw, g + Int(row) * Dw, Dw, learningRate, l2)) }
         case .adam:
             adamStep += 1
             adam(learningRate: learningRate, l2: l2, dense: base..<layout.totalCount)
+            // Adam also moves every row that ever had a gradient.
+            largest = FloatKernels.largestMagnitudeBits(p + base, denseCount)
+            for row in 0..<configuration.wordCount where rowStamp[row] != -1 {
+                largest = max(largest, FloatKernels.largestMagnitudeBits(p + row * Dw, Dw))
+            }
         }
-        for row in touchedRows { (g + Int(row) * Dw).update(repeating: 0, count: Dw) }
+        if let value = FloatKernels.nonFinite(largestMagnitudeBits: largest) { return (.weights, value) }
+        return nil
     }
 
     @inline(__always)
     private func sgd(
         _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ count: Int, _ learningRate: Float, _ l2: Float
-    ) {
-        for index in 0..<count { p[index] -= learningRate * (g[index] + l2 * p[index]) }
+    ) -> UInt32 {
+        // The magnitude check rides along in the same vectorised loop (an integer max, see `largestMagnitudeBits`).
+        var largest: UInt32 = 0
+        for index in 0..<count {
+            let updated = p[index] - learningRate * (g[index] + l2 * p[index])
+            p[index] = updated
+            largest = max(largest, updated.bitPattern & 0x7FFF_FFFF)
+        }
+        return largest
     }
 
     /// torch.optim.Adam with L2 added to the gradient. Rows of the word

@@ -23,6 +23,13 @@ public struct TrainingRequest: Sendable {
     public var vocabularyRule: VocabularyRule = .trainAndEmbeddings
     public var digitsToZero = true
     public var outputDirectory: String
+    /// The inputs' SHA-256, when the caller has them already (reproduce hashes
+    /// once per run); nil to hash the files here.
+    public var inputHashes: InputHashes?
+    /// The fix named when training diverges (the caller's flags).
+    public var divergenceFix = "lower --lr or set --clip"
+    /// The fix named when training is interrupted (the caller's flags).
+    public var interruptionFix = "rerun with --overwrite to train again"
 
     public init(trainPath: String, devPath: String, outputDirectory: String) {
         self.trainPath = trainPath
@@ -76,6 +83,11 @@ public enum TrainingEvent: Sendable {
 
 /// Reads the data, builds vocabularies and the model, trains for the
 /// requested epochs and keeps the best-dev checkpoint in the output directory.
+///
+/// Once the data has been read, any model already in the output directory is
+/// removed and `train-log.jsonl` starts empty, so whatever is left there
+/// afterwards belongs to this run: after an interruption or a divergence,
+/// either this run's best checkpoint so far (marked unfinished) or no model.
 public final class TrainingSession {
     public let request: TrainingRequest
     let report: (TrainingEvent) -> Void
@@ -97,6 +109,9 @@ public final class TrainingSession {
         let dev = try CoNLLReader.read(path: request.devPath, tagColumn: request.tagColumn)
         let test = try request.testPath.map { try CoNLLReader.read(path: $0, tagColumn: request.tagColumn) }
         let embeddings = try request.embeddingsPath.map { try Embeddings.read(path: $0) }
+        let hashes = try request.inputHashes ?? InputHashes.compute(
+            trainPath: request.trainPath, devPath: request.devPath, testPath: request.testPath,
+            embeddingsPath: request.embeddingsPath)
         if let embeddings, embeddings.duplicateCount > 0 {
             report(.warning("\(request.embeddingsPath ?? ""): \(embeddings.duplicateCount) duplicate words; the first vector of each was kept"))
         }
@@ -130,6 +145,10 @@ public final class TrainingSession {
         record.devFile = request.devPath
         record.testFile = request.testPath
         record.embeddingsFile = request.embeddingsPath
+        record.trainSHA256 = hashes.train
+        record.devSHA256 = hashes.dev
+        record.testSHA256 = hashes.test
+        record.embeddingsSHA256 = hashes.embeddings
         record.tagColumn = request.tagColumn
         var metadata = CheckpointMetadata(
             configuration: configuration,
@@ -151,6 +170,8 @@ public final class TrainingSession {
 
         try AtomicFile.makeDirectory(request.outputDirectory)
         let logPath = request.outputDirectory + "/train-log.jsonl"
+        try Self.removeModel(in: request.outputDirectory)
+        try AtomicFile.write(Data(), to: logPath)
         let trainer = Trainer(model: model, options: request.options)
         let predictor = Predictor<Float>(configuration: configuration)
         var logs: [EpochLog] = []
@@ -171,7 +192,13 @@ public final class TrainingSession {
                 throw DissectError(
                     .interrupted, file: request.outputDirectory,
                     problem: "training stopped by \(Interruption.signalName) during epoch \(epoch + 1); \(kept)",
-                    fix: "rerun with --overwrite to train again")
+                    fix: request.interruptionFix)
+            }
+            if let divergence = result.divergence {
+                report(.warning(record.bestEpoch > 0
+                    ? "\(request.outputDirectory): the best checkpoint so far (epoch \(record.bestEpoch)) stays loadable; model.json marks it unfinished"
+                    : "\(request.outputDirectory): no epoch finished, so no model was written"))
+                throw DissectError(.input, problem: divergence.description, fix: request.divergenceFix)
             }
             let evaluationStarted = Date()
             let current = trainer.model
@@ -218,6 +245,23 @@ public final class TrainingSession {
     }
 }
 
+extension TrainingSession {
+    /// Removes `model.json` (first, so no description outlives its weights)
+    /// and `model.safetensors` from `directory` when they are there.
+    static func removeModel(in directory: String) throws {
+        for path in [Checkpoint.metadataPath(directory), Checkpoint.weightsPath(directory)]
+        where FileManager.default.fileExists(atPath: path) {
+            do {
+                try FileManager.default.removeItem(atPath: path)
+            } catch {
+                throw DissectError(
+                    file: path, problem: "cannot remove the older model (\(error.localizedDescription))",
+                    fix: "check that the directory is writable")
+            }
+        }
+    }
+}
+
 /// True when every label is `O` or `B-`/`I-`/`E-`/`S-` + a type: the labels
 /// are chunks, scored by F1; otherwise (POS tags) by token accuracy.
 public func isChunkLabelSet(_ labels: [String]) -> Bool {
@@ -232,12 +276,9 @@ public func isChunkLabelSet(_ labels: [String]) -> Bool {
 }
 
 extension Checkpoint {
-    /// One compact JSON object and a newline, for `.jsonl` logs.
+    /// One compact JSON object and a newline, for `.jsonl` logs (through
+    /// `JSONOutput`: non-finite numbers become `null`).
     public static func encodeJSONLine<Value: Encodable>(_ value: Value) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(value)
-        data.append(0x0A)
-        return data
+        try JSONOutput.encode(value, style: .line)
     }
 }

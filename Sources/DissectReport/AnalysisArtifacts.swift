@@ -6,10 +6,9 @@ import Foundation
 /// spreadsheets, SVG for people. Each function returns (file name, contents)
 /// pairs; the caller writes them atomically.
 public enum AnalysisArtifacts {
+    /// Pretty JSON through `JSONOutput` (non-finite numbers become `null`).
     public static func json<Value: Encodable>(_ value: Value) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+        try JSONOutput.string(value, style: .pretty)
     }
 
     /// A label as a file-name part: letters, digits, '.', '_' and '-' kept, anything else '_'.

@@ -61,6 +61,12 @@ public final class ReproducePipeline {
 
     public func seedDirectory(_ seed: UInt64) -> String { request.outputDirectory + "/seed-\(seed)" }
 
+    /// Whether a stop was asked for (SIGINT/SIGTERM); tests replace it to stop at a chosen step.
+    var interruptionRequested: () -> Bool = { Interruption.requested }
+
+    /// What to do after an interruption: resumption is per seed.
+    static let rerunAdvice = "rerun the same command: finished seeds are kept and an interrupted seed is trained again from its start"
+
     /// Steps: one per seed to train, then per seed the analyses, then correlation and the report.
     var totalSteps: Int { request.seeds.count * 2 + 2 }
     var stepNumber = 0
@@ -68,11 +74,11 @@ public final class ReproducePipeline {
     var analysisSecondsPerSeed: Double?
 
     func beginStep(_ description: String) throws {
-        if Interruption.requested {
+        if interruptionRequested() {
             throw DissectError(
                 .interrupted, file: request.outputDirectory,
                 problem: "reproduce stopped by \(Interruption.signalName) before: \(description); finished seeds and results are intact",
-                fix: "rerun the same command to continue where it stopped")
+                fix: ReproducePipeline.rerunAdvice)
         }
         stepNumber += 1
         let elapsed = Date().timeIntervalSince(started)
@@ -98,6 +104,10 @@ public final class ReproducePipeline {
 
     public func run() throws -> ReproduceSummary {
         try AtomicFile.makeDirectory(request.outputDirectory)
+        // The inputs are hashed once; every seed is checked and trained against these.
+        let hashes = try InputHashes.compute(
+            trainPath: request.trainPath, devPath: request.devPath, testPath: request.testPath,
+            embeddingsPath: request.embeddingsPath)
         // 1. Train (or reuse) every seed.
         var seeds: [SeedResult] = []
         var checkpoints: [Checkpoint] = []
@@ -107,7 +117,7 @@ public final class ReproducePipeline {
             try beginStep("seed \(seed): training")
             let directory = seedDirectory(seed)
             let stepStart = Date()
-            if let finished = try finishedCheckpoint(directory: directory, seed: seed) {
+            if let finished = finishedCheckpoint(directory: directory, seed: seed, hashes: hashes) {
                 report(.reused(seed: seed, directory: directory))
                 timings.append(StepTiming(step: "seed \(seed): reuse checkpoint", seconds: Date().timeIntervalSince(stepStart)))
                 seeds.append(SeedResult(seed: seed, directory: directory, reused: true, record: finished.metadata.training ?? placeholderRecord(seed)))
@@ -115,7 +125,7 @@ public final class ReproducePipeline {
                 continue
             }
             let summary = try timed("seed \(seed): train \(request.epochs) epochs") {
-                try TrainingSession(request: trainingRequest(seed: seed, directory: directory)) { event in
+                try TrainingSession(request: trainingRequest(seed: seed, directory: directory, hashes: hashes)) { event in
                     self.report(.training(seed: seed, event))
                 }.run()
             }
@@ -220,8 +230,12 @@ public final class ReproducePipeline {
         for (name, contents) in files { try AtomicFile.write(contents, to: directory + "/" + name) }
     }
 
-    func trainingRequest(seed: UInt64, directory: String) -> TrainingRequest {
+    func trainingRequest(seed: UInt64, directory: String, hashes: InputHashes?) -> TrainingRequest {
         var training = TrainingRequest(trainPath: request.trainPath, devPath: request.devPath, outputDirectory: directory)
+        training.inputHashes = hashes
+        // reproduce has no --clip and no --overwrite.
+        training.divergenceFix = "lower --lr"
+        training.interruptionFix = "rerun the same command: finished seeds are kept and seed \(seed) is trained again from its start"
         training.testPath = request.testPath
         training.embeddingsPath = request.embeddingsPath
         training.tagColumn = request.tagColumn
@@ -233,15 +247,27 @@ public final class ReproducePipeline {
         return training
     }
 
-    /// A checkpoint in `directory` that finished training with this seed and epoch count, if any.
-    func finishedCheckpoint(directory: String, seed: UInt64) throws -> Checkpoint? {
+    /// The checkpoint in `directory` when it finished training and matches
+    /// this run: the same SHA-256 for every input file and the same options
+    /// (see `TrainingRequest.differences`). Otherwise nil, with a warning
+    /// that says why, and the seed is trained again from its start.
+    func finishedCheckpoint(directory: String, seed: UInt64, hashes: InputHashes) -> Checkpoint? {
         guard FileManager.default.fileExists(atPath: Checkpoint.metadataPath(directory)) else { return nil }
-        guard let checkpoint = try? Checkpoint.load(from: directory), let record = checkpoint.metadata.training,
-              record.finished == true, record.seed == seed, record.epochs == request.epochs,
-              record.options.learningRate == request.learningRate, record.options.batchSize == request.batchSize,
-              checkpoint.model.configuration.dropout == request.dropout
-        else {
-            report(.warning("\(directory): holds an unfinished or different run; training seed \(seed) again"))
+        let checkpoint: Checkpoint
+        do {
+            checkpoint = try Checkpoint.load(from: directory)
+        } catch {
+            report(.warning("\(directory): the model there cannot be loaded (\(error)); training seed \(seed) again"))
+            return nil
+        }
+        guard checkpoint.metadata.training?.finished == true else {
+            report(.warning("\(directory): holds an unfinished run (interrupted or diverged); training seed \(seed) again from its start"))
+            return nil
+        }
+        let differences = trainingRequest(seed: seed, directory: directory, hashes: hashes)
+            .differences(from: checkpoint.metadata, hashes: hashes)
+        guard differences.isEmpty else {
+            report(.warning("\(directory): \(differences.joined(separator: ", ")); training seed \(seed) again"))
             return nil
         }
         return checkpoint

@@ -70,12 +70,7 @@ struct Evaluate: ParsableCommand {
         let report = result.report
         if json {
             let output = Output(model: model, data: data, seconds: seconds, unknownLabels: unknown, report: report)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            var text = String(decoding: try encoder.encode(output), as: UTF8.self)
-            text += "\n"
-            print(text, terminator: "")
+            print(try JSONOutput.string(output, style: .pretty, snakeCaseKeys: true), terminator: "")
             return
         }
         if report.isChunked {

@@ -10,7 +10,8 @@ struct ReproduceCommand: ParsableCommand {
         commandName: "reproduce",
         abstract: "Reproduce the whole paper: train each seed, dissect every model, and write report.html.",
         discussion: """
-            Trains the paper's model for each seed (a finished checkpoint already in the output folder is reused), \
+            Trains the paper's model for each seed (a finished checkpoint already in the output folder is reused when \
+            the SHA-256 of every input file and every option match), \
             measures sensitivity on dev and test, ablates the paper's two pairs (B-PER/B-MISC, B-LOC/I-ORG) on test \
             ranked on dev in both modes with controls, correlates labels across the seeds, and writes \
             report.html, report.md, summary.json and every figure as an SVG file.
@@ -24,7 +25,7 @@ struct ReproduceCommand: ParsableCommand {
     @Option(help: "Comma-separated training seeds.")
     var seeds = "1,2,3,4"
 
-    @Option(help: "The output folder; rerunning with the same folder continues where a run stopped.")
+    @Option(help: "The output folder; a rerun with the same folder keeps every finished seed whose inputs and options match and trains the others again from their start.")
     var out = "runs/paper"
 
     @Option(help: "Training epochs per seed.")
@@ -83,8 +84,18 @@ struct ReproduceCommand: ParsableCommand {
         guard let testPath = files.test else {
             throw DissectError(.usage, problem: "reproduce needs a test file", fix: "pass --test FILE or a --data-dir holding test.txt")
         }
+        // The paper's model starts from GloVe vectors: unlike `train`, reproduce
+        // does not fall back to random ones. A missing flag or file to point at
+        // is a usage error (exit 2), like missing CoNLL data.
+        guard let embeddingsPath = embeddings ?? DataSearch.embeddingsFile() else {
+            throw DissectError(
+                .usage,
+                problem: "no embeddings file found in $DISSECT_EMBEDDINGS, nor glove/glove.6B.50d.conll2003.txt under $DISSECT_DATA, "
+                    + "data/ or ../shared/data/ (reproduce trains the paper's model, which starts from GloVe vectors)",
+                fix: "pass --embeddings FILE or set $DISSECT_EMBEDDINGS")
+        }
         var request = ReproduceRequest(trainPath: files.train, devPath: files.dev, testPath: testPath, outputDirectory: out)
-        request.embeddingsPath = embeddings ?? DataSearch.embeddingsFile()
+        request.embeddingsPath = embeddingsPath
         request.tagColumn = corpus.tagColumn
         request.seeds = parsedSeeds ?? [1, 2, 3, 4]
         request.epochs = epochs
@@ -98,9 +109,6 @@ struct ReproduceCommand: ParsableCommand {
         let anchors = "../shared/anchors/README.md"
         request.anchorsFile = FileManager.default.fileExists(atPath: anchors) ? anchors : nil
         request.command = (["dissect"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
-        if request.embeddingsPath == nil {
-            Terminal.warn("no embeddings file found; word vectors start at random (pass --embeddings FILE)")
-        }
         let epochs = self.epochs
         var lastDraw = -1.0
         var currentStep = ""

@@ -60,7 +60,7 @@ struct ReproduceInterruptTests {
         let files = try sandbox.writeCorpus()
         let out = sandbox.path("paper")
         let epochs = 4
-        let arguments = ["reproduce", "--train", files.train, "--dev", files.dev, "--test", files.test,
+        let arguments = ["reproduce", "--train", files.train, "--dev", files.dev, "--test", files.test, "--embeddings", try sandbox.writeEmbeddings(),
                          "--seeds", "1,2", "--epochs", "\(epochs)", "--lr", "0.1", "--batch-size", "2", "--dropout", "0",
                          "--steps", "2", "--random", "1", "--out", out]
         let seed1 = out + "/seed-1", seed2 = out + "/seed-2"

@@ -12,7 +12,7 @@ struct ReproduceTests {
     static func arguments(_ files: (train: String, dev: String, test: String), out: String) -> [String] {
         ["reproduce", "--train", files.train, "--dev", files.dev, "--test", files.test, "--seeds", "1,2", "--epochs", "2",
          "--lr", "0.1", "--batch-size", "2", "--dropout", "0",
-         "--steps", "3", "--random", "2", "--out", out]
+         "--steps", "3", "--random", "2", "--out", out, "--embeddings", SyntheticEmbeddings.path(besides: files.train)]
     }
 
     static func parsesAsXML(_ path: String) -> Bool {
@@ -26,6 +26,7 @@ struct ReproduceTests {
     func endToEnd() async throws {
         let sandbox = try Sandbox()
         let files = try sandbox.writeCorpus()
+        try sandbox.writeEmbeddings()
         let out = sandbox.path("paper")
         let first = try await sandbox.run(Self.arguments(files, out: out), timeout: 300)
         #expect(first.status == 0, "\(first)")
