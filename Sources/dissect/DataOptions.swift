@@ -71,10 +71,18 @@ enum DataSearch {
     }
 
     /// $DISSECT_EMBEDDINGS, then the 50-d GloVe subset under data/ or ../shared/data.
-    static func embeddingsFile() -> String? {
+    ///
+    /// - Throws: `DissectError` (.usage) when $DISSECT_EMBEDDINGS names a file
+    ///   that does not exist: a variable the user set is never passed over in silence.
+    static func embeddingsFile() throws -> String? {
         var candidates: [String] = []
         if let environment = ProcessInfo.processInfo.environment["DISSECT_EMBEDDINGS"], !environment.isEmpty {
-            candidates.append(environment)
+            guard FileManager.default.fileExists(atPath: environment) else {
+                throw DissectError(
+                    .usage, file: environment, problem: "$DISSECT_EMBEDDINGS names this embeddings file, which does not exist",
+                    fix: "set $DISSECT_EMBEDDINGS to a GloVe or word2vec text file, or unset it")
+            }
+            return environment
         }
         if let environment = ProcessInfo.processInfo.environment["DISSECT_DATA"], !environment.isEmpty {
             candidates.append(environment + "/glove/glove.6B.50d.conll2003.txt")

@@ -87,7 +87,7 @@ struct ReproduceCommand: ParsableCommand {
         // The paper's model starts from GloVe vectors: unlike `train`, reproduce
         // does not fall back to random ones. A missing flag or file to point at
         // is a usage error (exit 2), like missing CoNLL data.
-        guard let embeddingsPath = embeddings ?? DataSearch.embeddingsFile() else {
+        guard let embeddingsPath = try embeddings ?? DataSearch.embeddingsFile() else {
             throw DissectError(
                 .usage,
                 problem: "no embeddings file found in $DISSECT_EMBEDDINGS, nor glove/glove.6B.50d.conll2003.txt under $DISSECT_DATA, "

@@ -118,7 +118,7 @@ struct Train: ParsableCommand {
         var request = TrainingRequest(trainPath: files.train, devPath: files.dev, outputDirectory: out)
         request.testPath = files.test
         request.tagColumn = corpus.tagColumn
-        request.embeddingsPath = noEmbeddings ? nil : (embeddings ?? DataSearch.embeddingsFile())
+        request.embeddingsPath = noEmbeddings ? nil : (try embeddings ?? DataSearch.embeddingsFile())
         if !noEmbeddings && request.embeddingsPath == nil {
             Terminal.warn("no embeddings file found; word vectors start at random (pass --embeddings FILE)")
             try requireFlagMemory(includingWordDim: true)
