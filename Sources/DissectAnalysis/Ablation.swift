@@ -1,4 +1,5 @@
 import DissectCore
+import DissectKernels
 import DissectCorpus
 import DissectModel
 

@@ -1,4 +1,5 @@
 import DissectCore
+import DissectKernels
 
 /// The recurrent layer run forward only, over many sentences at once, with
 /// chosen hidden units forced to zero after every step — both in the output

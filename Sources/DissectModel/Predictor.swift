@@ -1,4 +1,5 @@
 import DissectCore
+import DissectKernels
 
 /// Runs a trained tagger over many sentences on all cores, in fixed slices
 /// so the output never depends on scheduling.

@@ -1,4 +1,5 @@
 import DissectCore
+import DissectKernels
 
 /// The whole tagger's forward and backward pass over a group of sentences,
 /// with all its scratch memory. Training gives each core one shard of every

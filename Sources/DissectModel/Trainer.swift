@@ -1,4 +1,5 @@
 import DissectCore
+import DissectKernels
 import Foundation
 
 public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
@@ -246,14 +247,7 @@ public final class Trainer {
     private func sgd(
         _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ count: Int, _ learningRate: Float, _ l2: Float
     ) -> UInt32 {
-        // The magnitude check rides along in the same vectorised loop (an integer max, see `largestMagnitudeBits`).
-        var largest: UInt32 = 0
-        for index in 0..<count {
-            let updated = p[index] - learningRate * (g[index] + l2 * p[index])
-            p[index] = updated
-            largest = max(largest, updated.bitPattern & 0x7FFF_FFFF)
-        }
-        return largest
+        FloatKernels.sgdStep(p, g, count, learningRate: learningRate, l2: l2)
     }
 
     /// torch.optim.Adam with L2 added to the gradient. Rows of the word

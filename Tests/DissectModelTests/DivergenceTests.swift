@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import DissectCore
 @testable import DissectModel
+@testable import DissectKernels
 
 /// A non-finite loss or gradient stops training before the optimizer step;
 /// a step that makes a weight non-finite is caught right after it.

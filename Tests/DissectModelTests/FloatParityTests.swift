@@ -1,6 +1,7 @@
 import Testing
 import DissectCore
 @testable import DissectModel
+@testable import DissectKernels
 
 /// The Float model is the one that trains and predicts, and it does not run the
 /// code that the finite-difference checks cover: on Float, `Kernels` switches to

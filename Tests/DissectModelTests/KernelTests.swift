@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import DissectCore
 @testable import DissectModel
+@testable import DissectKernels
 
 /// The fast Float kernels against their naive references.
 @Suite struct KernelTests {

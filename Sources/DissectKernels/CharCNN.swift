@@ -7,7 +7,7 @@ import DissectCore
 /// over the word's own characters p (zero outside the word, pad = (window − 1) / 2),
 /// with no nonlinearity. Words are never padded to a batch's longest word, so
 /// a word's feature does not depend on which batch it is in.
-enum CharCNN {
+public enum CharCNN {
     /// Lays out each character's window as one row, so the convolution of
     /// every character of the batch is one GEMM with `W` viewed as `[F, C·window]`.
     /// - Parameters:
@@ -15,7 +15,7 @@ enum CharCNN {
     ///   - wordStarts: `N + 1` offsets of each word's chars.
     ///   - columns: out `[Nc, C·window]`, element `c·window + k`.
     @_specialize(where T == Float)
-    static func im2col<T: Scalar>(
+    public static func im2col<T: Scalar>(
         embedded: UnsafePointer<T>, dimension C: Int, window: Int,
         wordStarts: UnsafePointer<Int32>, wordCount: Int, columns: UnsafeMutablePointer<T>
     ) {
@@ -42,7 +42,7 @@ enum CharCNN {
     /// writes `feature[t]` at `output + t * outputStride` and the winning
     /// positions into `argmax [N, F]`.
     @_specialize(where T == Float)
-    static func maxPool<T: Scalar>(
+    public static func maxPool<T: Scalar>(
         convolution: UnsafePointer<T>, filters F: Int, bias: UnsafePointer<T>,
         wordStarts: UnsafePointer<Int32>, wordCount: Int,
         output: UnsafeMutablePointer<T>, outputStride: Int, argmax: UnsafeMutablePointer<Int32>
@@ -71,7 +71,7 @@ enum CharCNN {
     ///   - weightGradient: `[F, C·window]` (+=); biasGradient: `[F]` (+=).
     ///   - columnsGradient: `[Nc, C·window]` (+=), zeroed by the caller.
     @_specialize(where T == Float)
-    static func backward<T: Scalar>(
+    public static func backward<T: Scalar>(
         featureGradient: UnsafePointer<T>, featureStride: Int, wordCount: Int, filters F: Int, width: Int,
         argmax: UnsafePointer<Int32>, columns: UnsafePointer<T>, weight: UnsafePointer<T>,
         weightGradient: UnsafeMutablePointer<T>, biasGradient: UnsafeMutablePointer<T>,
@@ -93,7 +93,7 @@ enum CharCNN {
     /// The transpose of `im2col`: adds each window element's gradient back to
     /// the character it came from. `embeddedGradient [Nc, C]` is overwritten.
     @_specialize(where T == Float)
-    static func col2im<T: Scalar>(
+    public static func col2im<T: Scalar>(
         columnsGradient: UnsafePointer<T>, dimension C: Int, window: Int,
         wordStarts: UnsafePointer<Int32>, wordCount: Int, embeddedGradient: UnsafeMutablePointer<T>
     ) {
@@ -118,9 +118,9 @@ enum CharCNN {
 
 /// Inverted dropout as `torch.nn.Dropout`: keep with probability 1 − p and
 /// scale kept values by 1 / (1 − p). The mask is kept for backward.
-enum Dropout {
+public enum Dropout {
     @_specialize(where T == Float)
-    static func makeMask<T: Scalar>(
+    public static func makeMask<T: Scalar>(
         _ mask: UnsafeMutablePointer<T>, count: Int, probability: Double, rng: inout SplitMix64
     ) {
         // Two 32-bit uniforms per draw: drop when u < p·2³².
@@ -137,18 +137,18 @@ enum Dropout {
 
     /// `values *= mask`, elementwise; also the backward (`gradient *= mask`).
     @_specialize(where T == Float)
-    static func apply<T: Scalar>(_ values: UnsafeMutablePointer<T>, mask: UnsafePointer<T>, count: Int) {
+    public static func apply<T: Scalar>(_ values: UnsafeMutablePointer<T>, mask: UnsafePointer<T>, count: Int) {
         for index in 0..<count { values[index] *= mask[index] }
     }
 }
 
 /// Softmax cross-entropy summed over tokens, as
 /// `F.cross_entropy(logits, labels, reduction="sum")`.
-enum SoftmaxCrossEntropy {
+public enum SoftmaxCrossEntropy {
     /// - Parameters: logits `[N, m]`; labels `N` (−1 = ignored).
     /// - Returns: the summed loss; writes `gradient [N, m]` = softmax − one-hot (0 for ignored rows).
     @_specialize(where T == Float)
-    static func forwardBackward<T: Scalar>(
+    public static func forwardBackward<T: Scalar>(
         logits: UnsafePointer<T>, labels: UnsafePointer<Int32>, count N: Int, classes m: Int,
         gradient: UnsafeMutablePointer<T>
     ) -> Double {
@@ -181,7 +181,7 @@ enum SoftmaxCrossEntropy {
 /// Column sums: `out[j] += Σ_t matrix[t, j]` for a `[rows, columns]` matrix.
 @_specialize(where T == Float)
 @inline(__always)
-func addColumnSums<T: Scalar>(_ matrix: UnsafePointer<T>, rows: Int, columns: Int, into out: UnsafeMutablePointer<T>) {
+public func addColumnSums<T: Scalar>(_ matrix: UnsafePointer<T>, rows: Int, columns: Int, into out: UnsafeMutablePointer<T>) {
     for row in 0..<rows { Kernels.axpy(out, 1, matrix + row * columns, columns) }
 }
 
@@ -198,7 +198,7 @@ extension CharCNN {
     ///   - table: scratch `[charCount, window, F]`.
     ///   - convolution: out `[Nc, F]` (no bias, as the GEMM path).
     @_specialize(where T == Float)
-    static func convolveByTable<T: Scalar>(
+    public static func convolveByTable<T: Scalar>(
         embedding: UnsafePointer<T>, charCount: Int, dimension C: Int, filters F: Int, window: Int,
         weight: UnsafePointer<T>, chars: UnsafePointer<Int32>, wordStarts: UnsafePointer<Int32>, wordCount: Int,
         table: UnsafeMutablePointer<T>, convolution: UnsafeMutablePointer<T>

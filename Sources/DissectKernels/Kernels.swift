@@ -2,15 +2,15 @@ import DissectCore
 
 /// Small per-step products written by hand: at hidden size 50 a BLAS call
 /// costs more in overhead than its 10k multiply-adds.
-enum Kernels {
+public enum Kernels {
     /// The same memory seen as Float, for the Float fast paths (callers check `T.self == Float.self` first).
     @inline(__always)
-    static func float<T: Scalar>(_ pointer: UnsafePointer<T>) -> UnsafePointer<Float> {
+    public static func float<T: Scalar>(_ pointer: UnsafePointer<T>) -> UnsafePointer<Float> {
         UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self)
     }
 
     @inline(__always)
-    static func float<T: Scalar>(_ pointer: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+    public static func float<T: Scalar>(_ pointer: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
         UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: Float.self)
     }
 
@@ -19,7 +19,7 @@ enum Kernels {
     /// without reassociating a reduction.
     @_specialize(where T == Float)
     @inline(__always)
-    static func addVectorTimesMatrix<T: Scalar>(
+    public static func addVectorTimesMatrix<T: Scalar>(
         _ out: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, _ matrix: UnsafePointer<T>, k: Int, n: Int
     ) {
         if T.self == Float.self {
@@ -32,7 +32,7 @@ enum Kernels {
 
     /// The naive version of `addVectorTimesMatrix`, kept for tests and Double.
     @_specialize(where T == Float)
-    static func referenceAddVectorTimesMatrix<T: Scalar>(
+    public static func referenceAddVectorTimesMatrix<T: Scalar>(
         _ out: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, _ matrix: UnsafePointer<T>, k: Int, n: Int
     ) {
         for inner in 0..<k {
@@ -45,13 +45,13 @@ enum Kernels {
     /// `out[0..<n] += scale · x[0..<n]`.
     @_specialize(where T == Float)
     @inline(__always)
-    static func axpy<T: Scalar>(_ out: UnsafeMutablePointer<T>, _ scale: T, _ x: UnsafePointer<T>, _ n: Int) {
+    public static func axpy<T: Scalar>(_ out: UnsafeMutablePointer<T>, _ scale: T, _ x: UnsafePointer<T>, _ n: Int) {
         for index in 0..<n { out[index] += scale * x[index] }
     }
 
     /// Transposes a row-major `[rows, columns]` matrix into `[columns, rows]`.
     @_specialize(where T == Float)
-    static func transpose<T: Scalar>(_ source: UnsafePointer<T>, rows: Int, columns: Int, into target: UnsafeMutablePointer<T>) {
+    public static func transpose<T: Scalar>(_ source: UnsafePointer<T>, rows: Int, columns: Int, into target: UnsafeMutablePointer<T>) {
         for row in 0..<rows {
             for column in 0..<columns { target[column * rows + row] = source[row * columns + column] }
         }
@@ -60,8 +60,8 @@ enum Kernels {
 
 /// Float-only fast paths with explicit SIMD, checked against the generic
 /// reference loops in the tests.
-enum FloatKernels {
-    static func addVectorTimesMatrix(
+public enum FloatKernels {
+    public static func addVectorTimesMatrix(
         _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ matrix: UnsafePointer<Float>, k: Int, n: Int
     ) {
         // Accumulate 32 outputs at a time in registers over all k, so `out`
@@ -110,7 +110,7 @@ enum FloatKernels {
 extension Kernels {
     /// `values[i] = σ(values[i])` for i in 0..<count.
     @inline(__always)
-    static func sigmoidInPlace<T: Scalar>(_ values: UnsafeMutablePointer<T>, _ count: Int) {
+    public static func sigmoidInPlace<T: Scalar>(_ values: UnsafeMutablePointer<T>, _ count: Int) {
         if T.self == Float.self {
             FloatKernels.sigmoidInPlace(float(values), count)
             return
@@ -120,7 +120,7 @@ extension Kernels {
 
     /// `values[i] = tanh(values[i])` for i in 0..<count.
     @inline(__always)
-    static func tanhInPlace<T: Scalar>(_ values: UnsafeMutablePointer<T>, _ count: Int) {
+    public static func tanhInPlace<T: Scalar>(_ values: UnsafeMutablePointer<T>, _ count: Int) {
         if T.self == Float.self {
             FloatKernels.tanhInPlace(float(values), count)
             return
@@ -135,7 +135,7 @@ extension FloatKernels {
     /// Rounding to an integer uses the 1.5·2²³ trick: adding it leaves the
     /// integer in the low mantissa bits, which also gives 2ⁿ without a conversion.
     @inline(__always)
-    static func exp(_ input: SIMD8<Float>) -> SIMD8<Float> {
+    public static func exp(_ input: SIMD8<Float>) -> SIMD8<Float> {
         let low = SIMD8<Float>(repeating: -87), high = SIMD8<Float>(repeating: 88)
         var x = input.replacing(with: low, where: input .< low)
         x.replace(with: high, where: x .> high)
@@ -157,17 +157,17 @@ extension FloatKernels {
     }
 
     @inline(__always)
-    static func sigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    public static func sigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> {
         1 / (1 + exp(-x))
     }
 
     /// tanh x = 2σ(2x) − 1 (absolute error below 1e-7).
     @inline(__always)
-    static func tanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    public static func tanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
         2 / (1 + exp(-2 * x)) - 1
     }
 
-    static func sigmoidInPlace(_ values: UnsafeMutablePointer<Float>, _ count: Int) {
+    public static func sigmoidInPlace(_ values: UnsafeMutablePointer<Float>, _ count: Int) {
         let raw = UnsafeMutableRawPointer(values)
         var index = 0
         while index + 8 <= count {
@@ -178,7 +178,7 @@ extension FloatKernels {
         if index < count { tail(values + index, count - index, sigmoid) }
     }
 
-    static func tanhInPlace(_ values: UnsafeMutablePointer<Float>, _ count: Int) {
+    public static func tanhInPlace(_ values: UnsafeMutablePointer<Float>, _ count: Int) {
         let raw = UnsafeMutableRawPointer(values)
         var index = 0
         while index + 8 <= count {
@@ -205,7 +205,7 @@ extension Kernels {
     /// dot products: used where the output is short (dh from the 4H gate
     /// gradients) so no scalar column tail is left over.
     @inline(__always)
-    static func setMatrixTimesVector<T: Scalar>(
+    public static func setMatrixTimesVector<T: Scalar>(
         _ out: UnsafeMutablePointer<T>, _ matrix: UnsafePointer<T>, _ x: UnsafePointer<T>, rows: Int, columns: Int
     ) {
         if T.self == Float.self {
@@ -216,7 +216,7 @@ extension Kernels {
         referenceSetMatrixTimesVector(out, matrix, x, rows: rows, columns: columns)
     }
 
-    static func referenceSetMatrixTimesVector<T: Scalar>(
+    public static func referenceSetMatrixTimesVector<T: Scalar>(
         _ out: UnsafeMutablePointer<T>, _ matrix: UnsafePointer<T>, _ x: UnsafePointer<T>, rows: Int, columns: Int
     ) {
         for row in 0..<rows {
@@ -229,16 +229,16 @@ extension Kernels {
 
 extension FloatKernels {
     @inline(__always)
-    static func load(_ pointer: UnsafePointer<Float>, _ index: Int) -> SIMD8<Float> {
+    public static func load(_ pointer: UnsafePointer<Float>, _ index: Int) -> SIMD8<Float> {
         UnsafeRawPointer(pointer).loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
     }
 
     @inline(__always)
-    static func store(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>, _ index: Int) {
+    public static func store(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>, _ index: Int) {
         UnsafeMutableRawPointer(pointer).storeBytes(of: value, toByteOffset: index * 4, as: SIMD8<Float>.self)
     }
 
-    static func setMatrixTimesVector(
+    public static func setMatrixTimesVector(
         _ out: UnsafeMutablePointer<Float>, _ matrix: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, columns: Int
     ) {
         for row in 0..<rows {
@@ -265,7 +265,7 @@ extension FloatKernels {
 
     /// The elementwise part of one LSTM backward step (see `LSTMRecurrence.backward`)
     /// for units 0..<H, eight at a time, with the same formulas for the tail.
-    static func lstmBackwardUnits(
+    public static func lstmBackwardUnits(
         H: Int, gates: UnsafePointer<Float>, tanhCell: UnsafePointer<Float>, upstream: UnsafePointer<Float>,
         cellPrevious: UnsafePointer<Float>?, dhNext: UnsafeMutablePointer<Float>, dcNext: UnsafeMutablePointer<Float>,
         dPre: UnsafeMutablePointer<Float>

@@ -8,7 +8,7 @@ import DissectCore
 ///     h(t) = (1 − z) ⊙ n + z ⊙ h(t−1)
 ///
 /// Gate order r, z, n. The input projection (with b_ih) is one GEMM done by the caller.
-enum GRURecurrence {
+public enum GRURecurrence {
     /// - Parameters (H = hidden size, G = 3H):
     ///   - projected: `[T, G]`, x·W_ihᵀ + b_ih.
     ///   - hiddenWeightTransposed: `[H, G]`; hiddenBias: `[G]`.
@@ -17,7 +17,7 @@ enum GRURecurrence {
     ///   - previousHidden: out `[T, H]`.
     ///   - scratch: `G` values.
     @_specialize(where T == Float)
-    static func forward<T: Scalar>(
+    public static func forward<T: Scalar>(
         steps: Int, hiddenSize H: Int, reverse: Bool,
         projected: UnsafePointer<T>, hiddenWeightTransposed: UnsafePointer<T>, hiddenBias: UnsafePointer<T>,
         activations: UnsafeMutablePointer<T>, hiddenCandidate: UnsafeMutablePointer<T>,
@@ -60,7 +60,7 @@ enum GRURecurrence {
     ///   - recurrentGradient: out `[T, G]`, dLoss/d(W_hh h(t−1) + b_hh).
     ///   - scratch: `H` values.
     @_specialize(where T == Float)
-    static func backward<T: Scalar>(
+    public static func backward<T: Scalar>(
         steps: Int, hiddenSize H: Int, reverse: Bool,
         activations: UnsafePointer<T>, hiddenCandidate: UnsafePointer<T>, previousHidden: UnsafePointer<T>,
         hiddenWeight: UnsafePointer<T>,

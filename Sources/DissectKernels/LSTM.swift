@@ -9,7 +9,7 @@ import DissectCore
 /// The input projection of every step is one GEMM done by the caller; these
 /// functions run only the recurrence. `reverse` walks t = T−1 … 0 (the
 /// `_reverse` direction of a bidirectional LSTM), with h and c starting at 0.
-enum LSTMRecurrence {
+public enum LSTMRecurrence {
     /// - Parameters (H = hidden size, G = 4H, T = steps ≥ 1):
     ///   - projected: `[T, G]`, x·W_ihᵀ + b_ih + b_hh for each step.
     ///   - hiddenWeightTransposed: `[H, G]`, W_hhᵀ.
@@ -17,7 +17,7 @@ enum LSTMRecurrence {
     ///   - cell, tanhCell, previousHidden: out `[T, H]`.
     ///   - hidden: out, row t at `hidden + t * hiddenStride`, H values.
     @_specialize(where T == Float)
-    static func forward<T: Scalar>(
+    public static func forward<T: Scalar>(
         steps: Int, hiddenSize H: Int, reverse: Bool,
         projected: UnsafePointer<T>, hiddenWeightTransposed: UnsafePointer<T>,
         activations: UnsafeMutablePointer<T>, cell: UnsafeMutablePointer<T>,
@@ -65,7 +65,7 @@ enum LSTMRecurrence {
     ///     caller turns it into dW_ih, dW_hh (with `previousHidden`), both biases and dx.
     ///   - scratch: `3H` values.
     @_specialize(where T == Float)
-    static func backward<T: Scalar>(
+    public static func backward<T: Scalar>(
         steps: Int, hiddenSize H: Int, reverse: Bool,
         activations: UnsafePointer<T>, cell: UnsafePointer<T>, tanhCell: UnsafePointer<T>,
         hiddenWeightTransposed: UnsafePointer<T>,
