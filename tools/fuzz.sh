@@ -4,9 +4,9 @@
 #   tools/fuzz.sh [seconds] [target ...]     default: 60 s each, all targets
 #
 # Targets: conll, embeddings, safetensors, checkpoint (see fuzz/README.md).
-# The library sources (DissectCore, DissectCorpus, DissectModel) are compiled
+# The library sources (DissectCore, DissectKernels, DissectCorpus, DissectModel) are compiled
 # into one static module, DissectFuzzLib, with -sanitize=fuzzer,address; their
-# `import DissectCore` / `import DissectCorpus` lines resolve to empty stub
+# `import DissectCore` / `import DissectKernels` / `import DissectCorpus` lines resolve to empty stub
 # modules. Build products and the working corpora go under .build-fuzz/.
 # The seed corpus is fuzz/corpus/<target>/ (committed, tiny); crashes are
 # written to .build-fuzz/crashes/<target>/ and the script exits 1 if any target
@@ -31,16 +31,16 @@ COMMON=(-parse-as-library -O "${CPU[@]}" -swift-version 5 -I "$OUT/stubs" -I Sou
 
 # Empty stand-ins for the modules the sources import.
 : > "$OUT/stubs/empty.swift"
-for module in DissectCore DissectCorpus; do
+for module in DissectCore DissectKernels DissectCorpus; do
     swiftc -parse-as-library -emit-module -module-name "$module" "$OUT/stubs/empty.swift" \
         -emit-module-path "$OUT/stubs/$module.swiftmodule"
 done
 
-echo "building DissectFuzzLib (DissectCore + DissectCorpus + DissectModel) ..."
+echo "building DissectFuzzLib (DissectCore + DissectKernels + DissectCorpus + DissectModel) ..."
 swiftc "${COMMON[@]}" $SAN -enable-testing -wmo -num-threads "$(nproc)" \
     -module-name DissectFuzzLib -emit-library -static -o "$OUT/lib/libDissectFuzzLib.a" \
     -emit-module -emit-module-path "$OUT/lib/DissectFuzzLib.swiftmodule" \
-    Sources/DissectCore/*.swift Sources/DissectCorpus/*.swift Sources/DissectModel/*.swift
+    Sources/DissectCore/*.swift Sources/DissectKernels/*.swift Sources/DissectCorpus/*.swift Sources/DissectModel/*.swift
 
 for target in "${TARGETS[@]}"; do
     echo "building fuzz-$target ..."
