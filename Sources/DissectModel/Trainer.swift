@@ -228,8 +228,8 @@ public final class Trainer {
         switch options.optimizer {
         case .sgd:
             // SGD moves the dense weights and the touched rows only; each step reports the largest magnitude it wrote.
-            largest = sgd(p + base, dense, denseCount, learningRate, l2)
-            for row in touchedRows { largest = max(largest, sgd(p + Int(row) * Dw, g + Int(row) * Dw, Dw, learningRate, l2)) }
+            largest = FloatKernels.sgdStep(p + base, dense, denseCount, learningRate: learningRate, l2: l2)
+            for row in touchedRows { largest = max(largest, FloatKernels.sgdStep(p + Int(row) * Dw, g + Int(row) * Dw, Dw, learningRate: learningRate, l2: l2)) }
         case .adam:
             adamStep += 1
             adam(learningRate: learningRate, l2: l2, dense: base..<layout.totalCount)
@@ -241,13 +241,6 @@ public final class Trainer {
         }
         if let value = FloatKernels.nonFinite(largestMagnitudeBits: largest) { return (.weights, value) }
         return nil
-    }
-
-    @inline(__always)
-    private func sgd(
-        _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ count: Int, _ learningRate: Float, _ l2: Float
-    ) -> UInt32 {
-        FloatKernels.sgdStep(p, g, count, learningRate: learningRate, l2: l2)
     }
 
     /// torch.optim.Adam with L2 added to the gradient. Rows of the word

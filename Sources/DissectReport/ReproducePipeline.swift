@@ -65,7 +65,10 @@ public final class ReproducePipeline {
     var interruptionRequested: () -> Bool = { Interruption.requested }
 
     /// What to do after an interruption: resumption is per seed.
-    static let rerunAdvice = "rerun the same command: finished seeds are kept and an interrupted seed is trained again from its start"
+    static func rerunAdvice(seed: UInt64? = nil) -> String {
+        "rerun the same command: finished seeds are kept and " + (seed.map { "seed \($0)" } ?? "an interrupted seed")
+            + " is trained again from its start"
+    }
 
     /// Steps: one per seed to train, then per seed the analyses, then correlation and the report.
     var totalSteps: Int { request.seeds.count * 2 + 2 }
@@ -78,7 +81,7 @@ public final class ReproducePipeline {
             throw DissectError(
                 .interrupted, file: request.outputDirectory,
                 problem: "reproduce stopped by \(Interruption.signalName) before: \(description); finished seeds and results are intact",
-                fix: ReproducePipeline.rerunAdvice)
+                fix: ReproducePipeline.rerunAdvice())
         }
         stepNumber += 1
         let elapsed = Date().timeIntervalSince(started)
@@ -235,7 +238,7 @@ public final class ReproducePipeline {
         training.inputHashes = hashes
         // reproduce has no --clip and no --overwrite.
         training.divergenceFix = "lower --lr"
-        training.interruptionFix = "rerun the same command: finished seeds are kept and seed \(seed) is trained again from its start"
+        training.interruptionFix = ReproducePipeline.rerunAdvice(seed: seed)
         training.testPath = request.testPath
         training.embeddingsPath = request.embeddingsPath
         training.tagColumn = request.tagColumn
