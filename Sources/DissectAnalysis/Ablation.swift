@@ -28,9 +28,11 @@ public struct AblationCurve: Codable, Sendable, Equatable {
 ///
 /// Readout mode never reruns the LSTM: it keeps every token's logits in
 /// label-major order and subtracts one neuron's contribution W[i, :]·h_i(t)
-/// per step, then takes the argmax of eight tokens at a time. Recurrent mode
-/// reruns only the recurrence (input projections are cached), sentences
-/// grouped by length, on both cores.
+/// per step, then takes the argmax of eight tokens at a time. It exists only
+/// for the top layer, the one `hidden2tag` reads. Recurrent mode reruns the
+/// analysed layer's recurrence (its input projections are cached) and every
+/// layer above it, sentences grouped by length, on both cores. With a CRF the
+/// predictions are Viterbi paths, as the model decodes.
 public final class AblationEngine {
     public let run: ModelRun
     /// Sets of labels whose rankings are ablated together (a pair, in the paper);
@@ -50,6 +52,8 @@ public final class AblationEngine {
     let isOther: [[Bool]]
     let otherTotal: [Int]
     let presentLabels: [Int]
+    /// `crf.transitions` when the model has a CRF.
+    let transitions: [Float]?
 
     public convenience init(run: ModelRun, focusLabels: [String], steps: Int) {
         self.init(run: run, focusSets: [focusLabels], steps: steps)
@@ -82,6 +86,26 @@ public final class AblationEngine {
             return run.goldLabels.flatMap { $0.map { !focus.contains($0) } }
         }
         otherTotal = isOther.map { $0.filter { $0 }.count }
+        transitions = run.checkpoint.model.tensor(LinearChainCRF.tensorName).map { Array($0) }
+    }
+
+    /// The model's output for token-major logits `[N, m]`: each token's arg-max,
+    /// or with a CRF each sentence's Viterbi path.
+    func decode(tokenMajor logits: UnsafePointer<Float>, into predicted: UnsafeMutablePointer<Int32>, scratch: Buffer<Double>) {
+        guard let transitions else {
+            for token in 0..<N { predicted[token] = Int32(ArgMax.firstLargest(logits + token * m, count: m)) }
+            return
+        }
+        let starts = run.sentenceStarts
+        transitions.withUnsafeBufferPointer { table in
+            for sentence in 0..<(starts.count - 1) {
+                let start = starts[sentence], steps = starts[sentence + 1] - start
+                if steps == 0 { continue }
+                LinearChainCRF.viterbi(
+                    emissions: logits + start * m, steps: steps, labels: m, transitions: table.baseAddress!,
+                    into: predicted + start, scratch: scratch.reserve(LinearChainCRF.scratchCount(steps: steps, labels: m)))
+            }
+        }
     }
 
     /// Per-k scores of one prediction vector, appended to `curve`.
@@ -129,7 +153,7 @@ public final class AblationEngine {
             results.withUnsafeMutableBufferPointer { buffer in
                 let out = buffer
                 parallelFor(shards) { shard in
-                    let workspace = ReadoutWorkspace(labels: m, tokens: N)
+                    let workspace = ReadoutWorkspace(labels: m, tokens: N, crf: transitions != nil)
                     for index in stride(from: shard, to: jobs.count, by: shards) {
                         out[index] = measuredCurves(jobs[index]) { body in readout(order: jobs[index].order, workspace: workspace, body) }
                     }
@@ -156,9 +180,13 @@ public final class AblationEngine {
     final class ReadoutWorkspace {
         var logits: [Float]
         var predicted: [Int32]
-        init(labels: Int, tokens: Int) {
+        /// With a CRF: the logits token-major for Viterbi, and its scratch.
+        var tokenMajor: [Float]
+        let crfScratch = Buffer<Double>()
+        init(labels: Int, tokens: Int, crf: Bool) {
             logits = [Float](repeating: 0, count: labels * tokens)
             predicted = [Int32](repeating: 0, count: tokens)
+            tokenMajor = [Float](repeating: 0, count: crf ? labels * tokens : 0)
         }
     }
 
@@ -167,7 +195,7 @@ public final class AblationEngine {
         var result: [[Int32]] = []
         switch mode {
         case .readout:
-            readout(order: order, workspace: ReadoutWorkspace(labels: m, tokens: N)) { _, predicted in
+            readout(order: order, workspace: ReadoutWorkspace(labels: m, tokens: N, crf: transitions != nil)) { _, predicted in
                 result.append(Array(UnsafeBufferPointer(start: predicted, count: N)))
             }
         case .recurrent:
@@ -178,8 +206,10 @@ public final class AblationEngine {
         return result
     }
 
-    /// Calls `body(k, predictions)` for k = 0 … K with the first k neurons of `order` zeroed at the readout.
+    /// Calls `body(k, predictions)` for k = 0 … K with the first k neurons of `order` zeroed at the readout
+    /// (top layer only: a lower layer has no readout to zero).
     func readout(order: [Int], workspace: ReadoutWorkspace, _ body: (Int, UnsafePointer<Int32>) -> Void) {
+        precondition(run.isTopLayer, "readout ablation needs the top layer; use recurrent mode for layer \(run.layer + 1)")
         let K = min(steps, order.count)
         workspace.logits.withUnsafeMutableBufferPointer { logitsBuffer in
             workspace.predicted.withUnsafeMutableBufferPointer { predictedBuffer in
@@ -197,7 +227,15 @@ public final class AblationEngine {
                                 }
                             }
                         }
-                        ReadoutKernels.argmaxByColumn(logits, labels: m, tokens: N, into: predicted)
+                        if transitions == nil {
+                            ArgMax.firstLargestByColumn(logits, rows: m, columns: N, into: predicted)
+                        } else {
+                            workspace.tokenMajor.withUnsafeMutableBufferPointer { tokenMajor in
+                                let byToken = tokenMajor.baseAddress!
+                                for label in 0..<m { for token in 0..<N { byToken[token * m + label] = logits[label * N + token] } }
+                                decode(tokenMajor: byToken, into: predicted, scratch: workspace.crfScratch)
+                            }
+                        }
                         body(k, predicted)
                     }
                 }
@@ -208,7 +246,7 @@ public final class AblationEngine {
     func makeRecurrence() -> MaskedRecurrence {
         let configuration = run.checkpoint.model.configuration
         return MaskedRecurrence(
-            configuration: configuration, parameters: run.checkpoint.model.parameters,
+            configuration: configuration, parameters: run.checkpoint.model.parameters, layer: run.layer,
             projected: run.projected ?? [], sentenceStarts: run.sentenceStarts)
     }
 
@@ -222,16 +260,15 @@ public final class AblationEngine {
         var hidden = [Float](repeating: 0, count: N * n)
         var logits = [Float](repeating: 0, count: N * m)
         var predicted = [Int32](repeating: 0, count: N)
+        let crfScratch = Buffer<Double>()
         let bias = Array(run.outputBias), outputWeight = Array(run.outputWeight)
         for k in 1...K {
             keep[order[k - 1]] = 0
             hidden.withUnsafeMutableBufferPointer { recurrence.run(keep: keep, into: $0.baseAddress!) }
             for token in 0..<N { for label in 0..<m { logits[token * m + label] = bias[label] } }
             BLAS.gemm(transposeB: true, m: N, n: m, k: n, a: hidden, lda: n, b: outputWeight, ldb: n, beta: 1, c: &logits, ldc: m)
-            for token in 0..<N {
-                var best = 0
-                for label in 1..<m where logits[token * m + label] > logits[token * m + best] { best = label }
-                predicted[token] = Int32(best)
+            logits.withUnsafeBufferPointer { logitsBuffer in
+                predicted.withUnsafeMutableBufferPointer { decode(tokenMajor: logitsBuffer.baseAddress!, into: $0.baseAddress!, scratch: crfScratch) }
             }
             predicted.withUnsafeBufferPointer { body(k, $0.baseAddress!) }
         }
@@ -253,30 +290,6 @@ enum ReadoutKernels {
         }
         while index < count {
             row[index] -= scale * values[index]
-            index += 1
-        }
-    }
-
-    /// For each token t, the first label with the largest `logits[label][t]` (as torch.argmax).
-    static func argmaxByColumn(_ logits: UnsafePointer<Float>, labels m: Int, tokens N: Int, into predicted: UnsafeMutablePointer<Int32>) {
-        let raw = UnsafeRawPointer(logits)
-        var index = 0
-        while index + 8 <= N {
-            var best = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
-            var which = SIMD8<Int32>(repeating: 0)
-            for label in 1..<max(m, 1) {
-                let value = raw.loadUnaligned(fromByteOffset: (label * N + index) * 4, as: SIMD8<Float>.self)
-                let better = value .> best
-                best.replace(with: value, where: better)
-                which.replace(with: Int32(label), where: better)
-            }
-            UnsafeMutableRawPointer(predicted).storeBytes(of: which, toByteOffset: index * 4, as: SIMD8<Int32>.self)
-            index += 8
-        }
-        while index < N {
-            var best = 0
-            for label in 1..<max(m, 1) where logits[label * N + index] > logits[best * N + index] { best = label }
-            predicted[index] = Int32(best)
             index += 1
         }
     }

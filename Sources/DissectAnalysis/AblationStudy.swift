@@ -26,6 +26,10 @@ public struct AblationControls: Codable, Sendable, Equatable {
 /// `ablation.json`: the paper's Section 4.2 with controls.
 public struct AblationDocument: Codable, Sendable {
     public var mode: AblationMode
+    /// The ablated layer, 1-based; nil in files written before layers existed (the only layer).
+    public var layer: Int?
+    /// How the rankings were measured (`SensitivityMeasure`): a contribution on the top layer, an activation difference below it.
+    public var measure: String?
     public var rankOn: String
     public var data: String
     public var labels: [String]
@@ -37,7 +41,7 @@ public struct AblationDocument: Codable, Sendable {
     public var seconds: Double
 
     enum CodingKeys: String, CodingKey {
-        case mode, data, labels, steps, condition, neurons, curves, controls, seconds
+        case mode, layer, measure, data, labels, steps, condition, neurons, curves, controls, seconds
         case rankOn = "rank_on"
     }
 }
@@ -103,7 +107,8 @@ public enum AblationStudy {
                     p95: summarize(randomCurves) { Statistics.percentile($0, 95) })
                 : nil
             documents.append(AblationDocument(
-                mode: mode, rankOn: rankRun.dataPath, data: dataRun.dataPath, labels: labels,
+                mode: mode, layer: dataRun.layer + 1, measure: sensitivity.measure.rawValue,
+                rankOn: rankRun.dataPath, data: dataRun.dataPath, labels: labels,
                 steps: min(steps, dataRun.neuronCount), condition: condition, neurons: dataRun.neuronCount, curves: ranked,
                 controls: AblationControls(reverse: reversed, random: control), seconds: seconds))
         }

@@ -29,7 +29,9 @@ public enum AnalysisMemory {
     /// An `AblationEngine` over N tokens, beside the `ModelRun` it reads:
     ///
     ///     readout    4·N·n + 4·N·m (transposed copies) + 2 cores × 4·N·(m + 1) (working logits and predictions)
-    ///     recurrent  + 4·N·(n + m + 1) per rerun + the transposed recurrent weights 4·dirs·H·G
+    ///     recurrent  + 4·N·(n + m + 1) per rerun + the transposed recurrent weights 4·L·dirs·H·G,
+    ///                and below the top layer 4·N·n (a layer's output) + 4·dirs·N·G (the next one's projections)
+    ///     CRF        + 2 cores × 4·N·m (token-major logits for Viterbi)
     public static func ablation(configuration c: TaggerConfiguration, tokens N: Int, mode: AblationMode) -> MemoryEstimate {
         let n = neurons(c), m = c.labelCount
         let perToken = MemoryEstimate.floats(n) + MemoryEstimate.floats(m) + (MemoryEstimate.floats(m) + MemoryEstimate.floats(1)) * 2
@@ -37,8 +39,12 @@ public enum AnalysisMemory {
         var total = perToken * N
         if mode == .recurrent {
             total += (MemoryEstimate.floats(n) + MemoryEstimate.floats(m) + MemoryEstimate.floats(1)) * N
-                + MemoryEstimate.floats(c.directionCount, c.hiddenSize, c.cell.gateCount, c.hiddenSize)
+                + MemoryEstimate.floats(max(1, c.layers), c.directionCount, c.hiddenSize, c.cell.gateCount, c.hiddenSize)
+            if c.layers > 1 {
+                total += MemoryEstimate.floats(N, n) + MemoryEstimate.floats(c.directionCount, N, c.cell.gateCount, c.hiddenSize)
+            }
         }
+        if c.crf { total += MemoryEstimate.floats(N, m) * 2 }
         return total
     }
 

@@ -3,18 +3,20 @@ import DissectCorpus
 import DissectModel
 
 /// One pass of a trained tagger over a corpus, cached for analysis: every
-/// token's hidden state h(t), logits and prediction, and (for recurrent
-/// ablation) the input projections, so later steps never rerun the char CNN
-/// or the input GEMM.
+/// token's hidden state h(t) in the analysed layer, logits and prediction
+/// (the Viterbi path with a CRF), and (for recurrent ablation) that layer's
+/// input projections, so later steps never rerun the char CNN or the input GEMM.
 public struct ModelRun: Sendable {
     public let checkpoint: Checkpoint
     public let labels: [String]
+    /// The analysed layer, 0-based (the top one, `configuration.layers − 1`, unless asked otherwise).
+    public let layer: Int
     /// n: width of h(t), H × directions, numbered [forward; backward].
     public let neuronCount: Int
     public let tokenCount: Int
     /// Token offset of each sentence, `sentences + 1` values.
     public let sentenceStarts: [Int]
-    /// `[N, n]`, token-major.
+    /// `[N, n]`, token-major: the analysed layer's output.
     public let hidden: [Float]
     /// `[N, m]`.
     public let logits: [Float]
@@ -22,24 +24,28 @@ public struct ModelRun: Sendable {
     /// Gold label index per token; −1 for a label the model does not know.
     public let gold: [Int32]
     public let goldLabels: [[String]]
-    /// Per direction `[N, G]` when asked for.
+    /// The analysed layer's input projections per direction, `[N, G]`, when asked for.
     public let projected: [[Float]]?
     public let dataPath: String
 
-    public init(checkpoint: Checkpoint, corpus: Corpus, keepProjections: Bool = false) {
+    /// - Parameter layer: the layer to analyse, 0-based, below `configuration.layers`; nil for the top one.
+    public init(checkpoint: Checkpoint, corpus: Corpus, layer: Int? = nil, keepProjections: Bool = false) {
         let encoder = SentenceEncoder(metadata: checkpoint.metadata)
         self.init(
             checkpoint: checkpoint, encoded: encoder.encode(corpus.sentences), goldLabels: corpus.sentences.map(\.labels),
-            dataPath: corpus.path, keepProjections: keepProjections)
+            dataPath: corpus.path, layer: layer, keepProjections: keepProjections)
     }
 
     /// From sentences already encoded with the checkpoint's vocabularies.
     public init(
         checkpoint: Checkpoint, encoded: [EncodedSentence], goldLabels: [[String]], dataPath: String,
-        keepProjections: Bool = false
+        layer: Int? = nil, keepProjections: Bool = false
     ) {
         self.checkpoint = checkpoint
         let configuration = checkpoint.model.configuration
+        let analysed = layer ?? configuration.layers - 1
+        precondition((0..<configuration.layers).contains(analysed), "layer \(analysed) outside the model's \(configuration.layers)")
+        self.layer = analysed
         labels = checkpoint.metadata.vocabulary.labels
         neuronCount = configuration.outputSize
         self.dataPath = dataPath
@@ -66,10 +72,10 @@ public struct ModelRun: Sendable {
                     // The shard holds sentences first ..< first + shard.sentenceCount, from token starts[first].
                     let offset = starts[first]
                     let count = shard.tokenCount
-                    (hiddenOut + offset * n).update(from: shard.hidden.pointer, count: count * n)
+                    (hiddenOut + offset * n).update(from: shard.hidden(layer: analysed), count: count * n)
                     (logitsOut + offset * m).update(from: shard.logits.pointer, count: count * m)
                     for (direction, out) in projectionOut.enumerated() {
-                        (out + offset * G).update(from: shard.projectedInput(direction: direction), count: count * G)
+                        (out + offset * G).update(from: shard.projectedInput(layer: analysed, direction: direction), count: count * G)
                     }
                 }
             }
@@ -81,6 +87,9 @@ public struct ModelRun: Sendable {
         gold = encoded.flatMap(\.labels)
         self.goldLabels = goldLabels
     }
+
+    /// Whether the analysed layer is the top one, the layer `hidden2tag` reads.
+    public var isTopLayer: Bool { layer == checkpoint.model.configuration.layers - 1 }
 
     /// `hidden2tag.weight` as stored, `[m, n]`.
     public var outputWeight: ArraySlice<Float> {

@@ -9,6 +9,14 @@ public enum Condition: String, Codable, Sendable, CaseIterable {
     case gold
 }
 
+/// What a sensitivity value measures.
+public enum SensitivityMeasure: String, Codable, Sendable, CaseIterable {
+    /// The paper's, on the top layer: the contribution u = W[i, j] · h_i(t) to label j's score.
+    case contribution
+    /// On a lower layer, which has no output weight: the activation itself, E[h_i | ŷ = j] − E[h_i | ŷ ≠ j].
+    case activationDifference = "activation_difference"
+}
+
 /// The paper's neuron–label sensitivity (Section 4.1).
 ///
 /// Contribution of neuron i to label j at token t: u = W[i, j] · h_i(t), with
@@ -18,11 +26,17 @@ public enum Condition: String, Codable, Sendable, CaseIterable {
 ///             = W[i, j] · (mean of h_i where z = j − mean of h_i where z ≠ j),
 ///
 /// over every token of the file. A label that no token (or every token) has
-/// gets `nil`: either mean is undefined.
+/// gets `nil`: either mean is undefined. On a layer below the top there is no
+/// output weight, and the value is the activation difference
+/// `mean(h_i | z = j) − mean(h_i | z ≠ j)` (`SensitivityMeasure.activationDifference`).
+/// With a CRF, W is the emission layer's and z the Viterbi path: the model's real output.
 public struct Sensitivity: Sendable {
     public let labels: [String]
     public let neuronCount: Int
     public let condition: Condition
+    public let measure: SensitivityMeasure
+    /// The analysed layer, 0-based.
+    public let layer: Int
     /// `[n][m]`, nil for an undefined column.
     public let values: [[Double?]]
     /// Tokens per label under the condition.
@@ -34,19 +48,22 @@ public struct Sensitivity: Sendable {
         let z = condition == .predicted ? run.predicted : run.gold
         self.init(
             labels: labels, neuronCount: n, tokenCount: N, hidden: run.hidden, assignments: z,
-            outputWeight: Array(run.outputWeight), condition: condition)
+            outputWeight: run.isTopLayer ? Array(run.outputWeight) : nil, condition: condition, layer: run.layer)
     }
 
     /// - Parameters:
     ///   - hidden: `[N, n]`; assignments: N label indices (−1: counted under no label).
-    ///   - outputWeight: `hidden2tag.weight`, `[m, n]`.
+    ///   - outputWeight: `hidden2tag.weight`, `[m, n]`; nil for a lower layer (the activation difference).
+    ///   - layer: the layer `hidden` comes from, 0-based (recorded in the document).
     public init(
         labels: [String], neuronCount n: Int, tokenCount N: Int, hidden: [Float], assignments: [Int32],
-        outputWeight: [Float], condition: Condition
+        outputWeight: [Float]?, condition: Condition, layer: Int = 0
     ) {
         self.labels = labels
+        self.layer = layer
         neuronCount = n
         self.condition = condition
+        measure = outputWeight == nil ? .activationDifference : .contribution
         let m = labels.count
         var sums = [Double](repeating: 0, count: m * n)
         var total = [Double](repeating: 0, count: n)
@@ -64,7 +81,8 @@ public struct Sensitivity: Sendable {
             for neuron in 0..<n {
                 let inside = sums[label * n + neuron] / Double(counts[label])
                 let outside = (total[neuron] - sums[label * n + neuron]) / Double(N - counts[label])
-                values[neuron][label] = Double(outputWeight[label * n + neuron]) * (inside - outside)
+                let weight = outputWeight.map { Double($0[label * n + neuron]) } ?? 1
+                values[neuron][label] = weight * (inside - outside)
             }
         }
         self.values = values
@@ -85,10 +103,15 @@ public struct Sensitivity: Sendable {
         labels.indices.filter { values.first?[$0] == nil }.map { labels[$0] }
     }
 
-    /// The file layout: `{"labels", "neurons", "condition", "data", "sensitivity", "rankings", "predicted_counts"}`.
+    /// The file layout: `{"labels", "neurons", "layer", "measure", "condition", "data", "sensitivity", "rankings",
+    /// "predicted_counts", "condition_counts"}`; `layer` is 1-based, `measure` says what a value is.
     public struct Document: Codable, Sendable {
         public var labels: [String]
         public var neurons: Int
+        /// 1-based; nil in files written before layers existed (the only layer).
+        public var layer: Int?
+        /// `contribution` or `activation_difference`; nil in older files (a contribution).
+        public var measure: String?
         public var condition: String
         public var data: String
         public var sensitivity: [[Double?]]
@@ -97,7 +120,7 @@ public struct Sensitivity: Sendable {
         public var conditionCounts: [String: Int]
 
         enum CodingKeys: String, CodingKey {
-            case labels, neurons, condition, data, sensitivity, rankings
+            case labels, neurons, layer, measure, condition, data, sensitivity, rankings
             case predictedCounts = "predicted_counts"
             case conditionCounts = "condition_counts"
         }
@@ -107,7 +130,8 @@ public struct Sensitivity: Sendable {
         var rankings: [String: [Int]] = [:]
         for (index, label) in labels.enumerated() { rankings[label] = ranking(label: index) }
         return Document(
-            labels: labels, neurons: neuronCount, condition: condition.rawValue, data: data, sensitivity: values,
+            labels: labels, neurons: neuronCount, layer: layer + 1, measure: measure.rawValue,
+            condition: condition.rawValue, data: data, sensitivity: values,
             rankings: rankings,
             // Checkpoints never repeat a label (Checkpoint.validate); should one, the first count wins instead of a trap.
             predictedCounts: Dictionary(zip(labels, predictedCounts), uniquingKeysWith: { first, _ in first }),

@@ -262,40 +262,4 @@ extension FloatKernels {
             out[row] = sum
         }
     }
-
-    /// The elementwise part of one LSTM backward step (see `LSTMRecurrence.backward`)
-    /// for units 0..<H, eight at a time, with the same formulas for the tail.
-    public static func lstmBackwardUnits(
-        H: Int, gates: UnsafePointer<Float>, tanhCell: UnsafePointer<Float>, upstream: UnsafePointer<Float>,
-        cellPrevious: UnsafePointer<Float>?, dhNext: UnsafeMutablePointer<Float>, dcNext: UnsafeMutablePointer<Float>,
-        dPre: UnsafeMutablePointer<Float>
-    ) {
-        var unit = 0
-        while unit + 8 <= H {
-            let i = load(gates, unit), f = load(gates, H + unit), g = load(gates, 2 * H + unit), o = load(gates, 3 * H + unit)
-            let tc = load(tanhCell, unit)
-            let dh = load(upstream, unit) + load(dhNext, unit)
-            let dc = load(dcNext, unit) + dh * o * (1 - tc * tc)
-            let cPrev = cellPrevious.map { load($0, unit) } ?? SIMD8<Float>()
-            store(dc * g * i * (1 - i), dPre, unit)
-            store(dc * cPrev * f * (1 - f), dPre, H + unit)
-            store(dc * i * (1 - g * g), dPre, 2 * H + unit)
-            store(dh * tc * o * (1 - o), dPre, 3 * H + unit)
-            store(dc * f, dcNext, unit)
-            unit += 8
-        }
-        while unit < H {
-            let i = gates[unit], f = gates[H + unit], g = gates[2 * H + unit], o = gates[3 * H + unit]
-            let tc = tanhCell[unit]
-            let dh = upstream[unit] + dhNext[unit]
-            let dc = dcNext[unit] + dh * o * (1 - tc * tc)
-            let cPrev = cellPrevious?[unit] ?? 0
-            dPre[unit] = dc * g * i * (1 - i)
-            dPre[H + unit] = dc * cPrev * f * (1 - f)
-            dPre[2 * H + unit] = dc * i * (1 - g * g)
-            dPre[3 * H + unit] = dh * tc * o * (1 - o)
-            dcNext[unit] = dc * f
-            unit += 1
-        }
-    }
 }

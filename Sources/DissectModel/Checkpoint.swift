@@ -84,7 +84,7 @@ public struct VocabularyLists: Codable, Sendable, Equatable {
     }
 }
 
-/// `model.json`, format version 1.
+/// `model.json`, format version 2 (version 1 still loads; see `Checkpoint.readableVersions`).
 public struct CheckpointMetadata: Codable, Sendable, Equatable {
     public var formatVersion: Int = Checkpoint.formatVersion
     public var configuration: TaggerConfiguration
@@ -120,7 +120,11 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
 /// layouts, float32) and `DIR/model.json` (configuration, vocabularies,
 /// lookup rule, training record). Both are written atomically.
 public struct Checkpoint: Sendable {
-    public static let formatVersion = 1
+    /// The format this dissect writes. Format 2 added `layers`, `layer_dropout`,
+    /// `crf`, `input_size` and `output_size` to the configuration and names a
+    /// cell's tensors after it (`gru.weight_ih_l0`); format 1 named every cell's `lstm.…`.
+    public static let formatVersion = 2
+    public static let readableVersions = 1...2
     public static let toolVersion = "0.1.0"
     public static let lookupRule =
         "word: if digits_to_zero, every digit becomes 0; then the word as written if it is in vocabulary.words, "
@@ -184,14 +188,15 @@ public struct Checkpoint: Sendable {
         let layout = ParameterLayout(configuration: metadata.configuration)
         var checked: [(ParameterEntry, SafeTensors.Tensor)] = []
         for entry in layout.entries {
-            guard let tensor = tensors[entry.name] else {
+            let stored = ParameterLayout.storedName(entry.name, cell: metadata.configuration.cell, formatVersion: metadata.formatVersion)
+            guard let tensor = tensors[stored] else {
                 throw DissectError(
-                    file: weightsFile, problem: "tensor \(entry.name) is missing",
+                    file: weightsFile, problem: "tensor \(stored) is missing",
                     fix: "the weights do not belong to this model.json; write the checkpoint again")
             }
             guard tensor.shape == entry.shape else {
                 throw DissectError(
-                    file: weightsFile, problem: "tensor \(entry.name) has shape \(tensor.shape) but model.json implies \(entry.shape)",
+                    file: weightsFile, problem: "tensor \(stored) has shape \(tensor.shape) but model.json implies \(entry.shape)",
                     fix: "the weights do not belong to this model.json; write the checkpoint again")
             }
             checked.append((entry, tensor))
@@ -200,7 +205,10 @@ public struct Checkpoint: Sendable {
         for (entry, tensor) in checked {
             for index in 0..<entry.count { model.parameters[entry.offset + index] = tensor.values[index] }
         }
-        return Checkpoint(metadata: metadata, model: model)
+        // In memory the model is in the current format, whatever the file's was; saving it writes that.
+        var current = metadata
+        current.formatVersion = formatVersion
+        return Checkpoint(metadata: current, model: model)
     }
 
     /// Decodes and validates the bytes of a `model.json`; `path` is only used
@@ -222,23 +230,23 @@ public struct Checkpoint: Sendable {
                 metadata = try JSONDecoder().decode(CheckpointMetadata.self, from: data)
             } catch {
                 if let probe = try? JSONDecoder().decode(VersionProbe.self, from: data),
-                   let version = probe.formatVersion, version != formatVersion {
+                   let version = probe.formatVersion, !readableVersions.contains(version) {
                     throw DissectError(
-                        file: path, problem: "the checkpoint has format_version \(version), this dissect reads \(formatVersion)",
+                        file: path, problem: "the checkpoint has format_version \(version), this dissect reads \(readableVersions.lowerBound) to \(readableVersions.upperBound)",
                         fix: "use the dissect version that wrote it, or retrain")
                 }
                 throw error
             }
-            guard metadata.formatVersion == formatVersion else {
+            guard readableVersions.contains(metadata.formatVersion) else {
                 throw DissectError(
-                    file: path, problem: "the checkpoint has format_version \(metadata.formatVersion), this dissect reads \(formatVersion)",
+                    file: path, problem: "the checkpoint has format_version \(metadata.formatVersion), this dissect reads \(readableVersions.lowerBound) to \(readableVersions.upperBound)",
                     fix: "use the dissect version that wrote it, or retrain")
             }
         } catch let error as DissectError {
             throw error
         } catch {
             throw DissectError(
-                file: path, problem: "model.json is not a valid format-1 checkpoint description (\(describe(error)))",
+                file: path, problem: "model.json is not a valid checkpoint description (\(describe(error)))",
                 fix: "write the checkpoint again with `dissect train`")
         }
         try validate(metadata, path: path)
@@ -247,6 +255,8 @@ public struct Checkpoint: Sendable {
 
     /// The largest hidden size, embedding width, filter count or window a checkpoint may declare.
     static let maximumSize = 1 << 20
+    /// The most recurrent layers a checkpoint may declare (`dissect train --layers` accepts the same).
+    public static let maximumLayers = 64
 
     /// Checks everything in `model.json` that sizes an allocation or indexes
     /// memory, before any weight is read: sizes positive and at most
@@ -284,6 +294,20 @@ public struct Checkpoint: Sendable {
             }
         }
         guard c.dropout >= 0, c.dropout < 1 else { throw bad("dropout \(c.dropout) is outside [0, 1)") }
+        guard (1...maximumLayers).contains(c.layers) else {
+            throw bad("the configuration's layers is \(c.layers), outside 1 to \(maximumLayers)")
+        }
+        guard c.layerDropout >= 0, c.layerDropout < 1 else { throw bad("layer_dropout \(c.layerDropout) is outside [0, 1)") }
+        guard metadata.formatVersion >= 2 || (c.layers == 1 && !c.crf && c.cell != .rnn) else {
+            throw bad("a format-1 checkpoint declares layers, a CRF or an RNN cell, which format 1 cannot hold",
+                      fix: "set format_version to 2, or \(rewrite)")
+        }
+        if let declared = c.declaredSizes.input, declared != c.inputSize {
+            throw bad("input_size is \(declared) but word_embedding_dim and char_filters give \(c.inputSize)")
+        }
+        if let declared = c.declaredSizes.output, declared != c.outputSize {
+            throw bad("output_size is \(declared) but hidden_size × directions gives \(c.outputSize)")
+        }
         guard vocabulary.words.count == c.wordCount else {
             throw bad("vocabulary.words has \(vocabulary.words.count) entries but word_count is \(c.wordCount)")
         }

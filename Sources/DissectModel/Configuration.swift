@@ -1,19 +1,50 @@
 import DissectCore
+import DissectKernels
 
-/// The recurrent cell. Gate order follows `torch.nn.LSTM` (i, f, g, o) and
-/// `torch.nn.GRU` (r, z, n).
+/// The recurrent cell. Gate order follows `torch.nn.LSTM` (i, f, g, o),
+/// `torch.nn.GRU` (r, z, n) and `torch.nn.RNN` (tanh, one block). Each cell's
+/// equations live in one file of DissectKernels (`LSTMCell`, `GRUCell`,
+/// `RNNCell`); every switch over the kind is exhaustive, so a new cell is a
+/// compile error until each place handles it.
 public enum CellKind: String, Codable, Sendable, CaseIterable {
     case lstm
     case gru
+    case rnn
 
-    /// Rows of `weight_ih` per hidden unit: 4 for an LSTM, 3 for a GRU.
-    public var gateCount: Int { self == .lstm ? 4 : 3 }
+    /// Rows of `weight_ih` per hidden unit: 4 for an LSTM, 3 for a GRU, 1 for a plain RNN.
+    public var gateCount: Int {
+        switch self {
+        case .lstm: LSTMCell.gateCount
+        case .gru: GRUCell.gateCount
+        case .rnn: RNNCell.gateCount
+        }
+    }
+
+    /// Whether b_hh is added to the input projection once, before the
+    /// recurrence (LSTM, RNN); a GRU keeps it inside the reset gate's product.
+    public var foldsHiddenBias: Bool {
+        switch self {
+        case .lstm, .rnn: true
+        case .gru: false
+        }
+    }
+
+    /// The module name of the cell's tensors, as PyTorch names them inside `self.lstm = nn.LSTM(…)` and the like.
+    public var tensorPrefix: String {
+        switch self {
+        case .lstm: "lstm"
+        case .gru: "gru"
+        case .rnn: "rnn"
+        }
+    }
 }
 
 /// Everything that fixes the shapes of a tagger. The defaults are the paper's
-/// model: GloVe + char CNN → dropout → uni-LSTM(50) → dropout → linear.
+/// model: GloVe + char CNN → dropout → uni-LSTM(50) → dropout → linear (softmax).
 public struct TaggerConfiguration: Codable, Sendable, Equatable {
     public var cell: CellKind = .lstm
+    /// Recurrent layers, ≥ 1; layer k ≥ 1 reads layer k − 1's output.
+    public var layers: Int = 1
     /// Hidden units per direction, ≥ 1.
     public var hiddenSize: Int = 50
     public var bidirectional: Bool = false
@@ -24,8 +55,12 @@ public struct TaggerConfiguration: Codable, Sendable, Equatable {
     public var charFilters: Int = 50
     /// Convolution window, odd, zero-padded by (window − 1) / 2 on each side.
     public var charWindow: Int = 3
-    /// Dropout probability in [0, 1): on char embeddings, the LSTM input and the LSTM output.
+    /// Dropout probability in [0, 1): on the char embeddings, the first layer's input and the top layer's output.
     public var dropout: Double = 0.5
+    /// Dropout probability in [0, 1) on each layer's output except the top one (`torch.nn.LSTM(dropout:)`).
+    public var layerDropout: Double = 0
+    /// A linear-chain CRF on the emission scores (`LinearChainCRF`) instead of a per-token softmax.
+    public var crf: Bool = false
     public var wordCount: Int = 0
     public var charCount: Int = 0
     public var labelCount: Int = 0
@@ -33,15 +68,18 @@ public struct TaggerConfiguration: Codable, Sendable, Equatable {
     public init() {}
 
     public var directionCount: Int { bidirectional ? 2 : 1 }
-    /// Width of the LSTM input: word vector followed by the char feature.
+    /// Width of the first layer's input: word vector followed by the char feature.
     public var inputSize: Int { wordEmbeddingDim + (charCNN ? charFilters : 0) }
-    /// Width of h(t): hiddenSize × directions, the neurons the analysis dissects.
+    /// Width of every layer's output h(t): hiddenSize × directions, the neurons the analysis dissects.
     public var outputSize: Int { hiddenSize * directionCount }
     public var gateSize: Int { cell.gateCount * hiddenSize }
+    /// Width of layer `layer`'s input (0-based): `inputSize` for the first, `outputSize` above it.
+    public func layerInputSize(_ layer: Int) -> Int { layer == 0 ? inputSize : outputSize }
 
     enum CodingKeys: String, CodingKey {
-        case cell, bidirectional, dropout
+        case cell, layers, bidirectional, dropout, crf
         case hiddenSize = "hidden_size"
+        case layerDropout = "layer_dropout"
         case wordEmbeddingDim = "word_embedding_dim"
         case charCNN = "char_cnn"
         case charEmbeddingDim = "char_embedding_dim"
@@ -50,6 +88,66 @@ public struct TaggerConfiguration: Codable, Sendable, Equatable {
         case wordCount = "word_count"
         case charCount = "char_count"
         case labelCount = "label_count"
+        case inputSize = "input_size"
+        case outputSize = "output_size"
+    }
+
+    /// Format 1 has no `layers`, `layer_dropout` or `crf` (1, 0 and false);
+    /// `input_size` and `output_size` are written for readers and checked by
+    /// `Checkpoint.validate` when present (`declaredSizes`).
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        cell = try container.decode(CellKind.self, forKey: .cell)
+        layers = try container.decodeIfPresent(Int.self, forKey: .layers) ?? 1
+        hiddenSize = try container.decode(Int.self, forKey: .hiddenSize)
+        bidirectional = try container.decode(Bool.self, forKey: .bidirectional)
+        wordEmbeddingDim = try container.decode(Int.self, forKey: .wordEmbeddingDim)
+        charCNN = try container.decode(Bool.self, forKey: .charCNN)
+        charEmbeddingDim = try container.decode(Int.self, forKey: .charEmbeddingDim)
+        charFilters = try container.decode(Int.self, forKey: .charFilters)
+        charWindow = try container.decode(Int.self, forKey: .charWindow)
+        dropout = try container.decode(Double.self, forKey: .dropout)
+        layerDropout = try container.decodeIfPresent(Double.self, forKey: .layerDropout) ?? 0
+        crf = try container.decodeIfPresent(Bool.self, forKey: .crf) ?? false
+        wordCount = try container.decode(Int.self, forKey: .wordCount)
+        charCount = try container.decode(Int.self, forKey: .charCount)
+        labelCount = try container.decode(Int.self, forKey: .labelCount)
+        declaredSizes = (
+            try container.decodeIfPresent(Int.self, forKey: .inputSize),
+            try container.decodeIfPresent(Int.self, forKey: .outputSize))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(cell, forKey: .cell)
+        try container.encode(layers, forKey: .layers)
+        try container.encode(hiddenSize, forKey: .hiddenSize)
+        try container.encode(bidirectional, forKey: .bidirectional)
+        try container.encode(wordEmbeddingDim, forKey: .wordEmbeddingDim)
+        try container.encode(charCNN, forKey: .charCNN)
+        try container.encode(charEmbeddingDim, forKey: .charEmbeddingDim)
+        try container.encode(charFilters, forKey: .charFilters)
+        try container.encode(charWindow, forKey: .charWindow)
+        try container.encode(dropout, forKey: .dropout)
+        try container.encode(layerDropout, forKey: .layerDropout)
+        try container.encode(crf, forKey: .crf)
+        try container.encode(wordCount, forKey: .wordCount)
+        try container.encode(charCount, forKey: .charCount)
+        try container.encode(labelCount, forKey: .labelCount)
+        // Derived; overflow-safe because `Checkpoint.validate` bounds every size.
+        try container.encode(MemoryEstimate.exactSum([wordEmbeddingDim, charCNN ? charFilters : 0]) ?? 0, forKey: .inputSize)
+        try container.encode(MemoryEstimate.exactProduct([hiddenSize, directionCount]) ?? 0, forKey: .outputSize)
+    }
+
+    /// `input_size` and `output_size` as read from a file (nil when absent or not decoded).
+    public var declaredSizes: (input: Int?, output: Int?) = (nil, nil)
+
+    public static func == (a: TaggerConfiguration, b: TaggerConfiguration) -> Bool {
+        a.cell == b.cell && a.layers == b.layers && a.hiddenSize == b.hiddenSize && a.bidirectional == b.bidirectional
+            && a.wordEmbeddingDim == b.wordEmbeddingDim && a.charCNN == b.charCNN
+            && a.charEmbeddingDim == b.charEmbeddingDim && a.charFilters == b.charFilters && a.charWindow == b.charWindow
+            && a.dropout == b.dropout && a.layerDropout == b.layerDropout && a.crf == b.crf
+            && a.wordCount == b.wordCount && a.charCount == b.charCount && a.labelCount == b.labelCount
     }
 }
 
@@ -74,15 +172,36 @@ public struct ParameterLayout: Sendable, Equatable {
             add("char_cnn.weight", [c.charFilters, c.charEmbeddingDim, c.charWindow])
             add("char_cnn.bias", [c.charFilters])
         }
-        for direction in 0..<c.directionCount {
-            let suffix = direction == 0 ? "" : "_reverse"
-            add("lstm.weight_ih_l0" + suffix, [c.gateSize, c.inputSize])
-            add("lstm.weight_hh_l0" + suffix, [c.gateSize, c.hiddenSize])
-            add("lstm.bias_ih_l0" + suffix, [c.gateSize])
-            add("lstm.bias_hh_l0" + suffix, [c.gateSize])
+        for layer in 0..<c.layers {
+            for direction in 0..<c.directionCount {
+                let names = ParameterLayout.recurrentNames(cell: c.cell, layer: layer, direction: direction)
+                add(names.inputWeight, [c.gateSize, c.layerInputSize(layer)])
+                add(names.hiddenWeight, [c.gateSize, c.hiddenSize])
+                add(names.inputBias, [c.gateSize])
+                add(names.hiddenBias, [c.gateSize])
+            }
         }
         add("hidden2tag.weight", [c.labelCount, c.outputSize])
         add("hidden2tag.bias", [c.labelCount])
+        if c.crf { add(LinearChainCRF.tensorName, [c.labelCount + 2, c.labelCount + 2]) }
+    }
+
+    /// PyTorch's names of one layer and direction's tensors, inside the
+    /// module the cell names: `lstm.weight_ih_l1_reverse` and so on.
+    public static func recurrentNames(
+        cell: CellKind, layer: Int, direction: Int
+    ) -> (inputWeight: String, hiddenWeight: String, inputBias: String, hiddenBias: String) {
+        let prefix = cell.tensorPrefix + "."
+        let suffix = "_l\(layer)" + (direction == 0 ? "" : "_reverse")
+        return (prefix + "weight_ih" + suffix, prefix + "weight_hh" + suffix, prefix + "bias_ih" + suffix, prefix + "bias_hh" + suffix)
+    }
+
+    /// The name a tensor has in a checkpoint of `formatVersion`: format 1
+    /// named every cell's tensors `lstm.…` (a GRU's too).
+    public static func storedName(_ name: String, cell: CellKind, formatVersion: Int) -> String {
+        let prefix = cell.tensorPrefix + "."
+        guard formatVersion == 1, name.hasPrefix(prefix) else { return name }
+        return "lstm." + name.dropFirst(prefix.count)
     }
 
     /// Sizes are validated before a layout is built (`Checkpoint.validate`,
@@ -120,9 +239,12 @@ public struct ParameterOffsets: Sendable {
     public var charEmbedding: Int
     public var charWeight: Int
     public var charBias: Int
-    public var directions: [Direction]
+    /// `recurrent[layer][direction]`, bottom layer first.
+    public var recurrent: [[Direction]]
     public var outputWeight: Int
     public var outputBias: Int
+    /// `crf.transitions` (`[m + 2, m + 2]`), nil without a CRF.
+    public var transitions: Int?
     /// Everything from here to the end is small and dense; the word embedding
     /// before it gets sparse, per-row gradients.
     public var denseStart: Int
@@ -132,16 +254,17 @@ public struct ParameterOffsets: Sendable {
         charEmbedding = c.charCNN ? layout.offset("char_embedding.weight") : 0
         charWeight = c.charCNN ? layout.offset("char_cnn.weight") : 0
         charBias = c.charCNN ? layout.offset("char_cnn.bias") : 0
-        directions = (0..<c.directionCount).map { direction in
-            let suffix = direction == 0 ? "" : "_reverse"
-            return Direction(
-                inputWeight: layout.offset("lstm.weight_ih_l0" + suffix),
-                hiddenWeight: layout.offset("lstm.weight_hh_l0" + suffix),
-                inputBias: layout.offset("lstm.bias_ih_l0" + suffix),
-                hiddenBias: layout.offset("lstm.bias_hh_l0" + suffix))
+        recurrent = (0..<c.layers).map { layer in
+            (0..<c.directionCount).map { direction in
+                let names = ParameterLayout.recurrentNames(cell: c.cell, layer: layer, direction: direction)
+                return Direction(
+                    inputWeight: layout.offset(names.inputWeight), hiddenWeight: layout.offset(names.hiddenWeight),
+                    inputBias: layout.offset(names.inputBias), hiddenBias: layout.offset(names.hiddenBias))
+            }
         }
         outputWeight = layout.offset("hidden2tag.weight")
         outputBias = layout.offset("hidden2tag.bias")
+        transitions = c.crf ? layout.offset(LinearChainCRF.tensorName) : nil
         denseStart = c.wordCount * c.wordEmbeddingDim
     }
 }

@@ -1,33 +1,44 @@
 import DissectCore
 import DissectKernels
 
-/// The recurrent layer run forward only, over many sentences at once, with
-/// chosen hidden units forced to zero after every step — both in the output
-/// and in the state carried to the next step (the LSTM cell state is not
-/// touched). This is "recurrent" ablation: zeroing h_i changes later steps.
+/// The recurrent layers run forward only, over many sentences at once, with
+/// chosen hidden units of one layer forced to zero after every step — both in
+/// that layer's output and in the state it carries to its next step (an LSTM's
+/// cell state is not touched). This is "recurrent" ablation: zeroing h_i
+/// changes every later step, and every layer above, which then runs normally.
 ///
-/// The input projections do not depend on the mask, so they are computed once
-/// (`projected`, from a normal forward pass) and only the recurrence reruns.
-/// Sentences are grouped by length and stepped together, so each step is one
-/// `[rows, H] × [H, G]` GEMM instead of `rows` matrix-vector products.
+/// The masked layer's input projections do not depend on the mask, so they
+/// are computed once (`projected`, from a normal forward pass) and only its
+/// recurrence reruns; each layer above gets its projection from one GEMM over
+/// all tokens. Sentences are grouped by length and stepped together, so each
+/// step is one `[rows, H] × [H, G]` GEMM instead of `rows` matrix-vector
+/// products; the pointwise part of each step is the cell's own
+/// (`LSTMCell.forwardPointwise` and the like), row by row.
 public final class MaskedRecurrence {
     public let configuration: TaggerConfiguration
+    /// The layer whose units are masked, 0-based.
+    public let layer: Int
     let parameters: [Float]
     let offsets: ParameterOffsets
-    /// Per direction, `[N, G]`.
+    /// The masked layer's projections, per direction `[N, G]`.
     let projected: [[Float]]
     /// Token offset of each sentence, `sentenceCount + 1` values.
     let sentenceStarts: [Int]
     /// Groups of sentence indices, each sorted by decreasing length.
     let groups: [[Int]]
     let groupShards: [Range<Int>]
-    let transposed: [[Float]]
+    /// W_hhᵀ `[H, G]` of every layer from `layer` up, `[layer − self.layer][direction]`.
+    let transposed: [[[Float]]]
 
     public static let groupSize = 32
 
-    public init(configuration: TaggerConfiguration, parameters: [Float], projected: [[Float]], sentenceStarts: [Int]) {
+    /// - Parameters:
+    ///   - layer: the masked layer, 0-based, below `configuration.layers`.
+    ///   - projected: that layer's input projections per direction (`TaggerShard.projectedInput`).
+    public init(configuration: TaggerConfiguration, parameters: [Float], layer: Int, projected: [[Float]], sentenceStarts: [Int]) {
         self.configuration = configuration
         self.parameters = parameters
+        self.layer = layer
         let layout = ParameterLayout(configuration: configuration)
         offsets = ParameterOffsets(layout: layout, configuration: configuration)
         self.projected = projected
@@ -51,10 +62,12 @@ public final class MaskedRecurrence {
         while split < groups.count && running + costs[split] <= total / 2 { running += costs[split]; split += 1 }
         groupShards = [0..<split, split..<groups.count]
         let H = configuration.hiddenSize, G = configuration.gateSize
-        transposed = offsets.directions.map { direction in
-            var result = [Float](repeating: 0, count: H * G)
-            for gate in 0..<G { for unit in 0..<H { result[unit * G + gate] = parameters[direction.hiddenWeight + gate * H + unit] } }
-            return result
+        transposed = offsets.recurrent[layer...].map { directions in
+            directions.map { direction in
+                var result = [Float](repeating: 0, count: H * G)
+                for gate in 0..<G { for unit in 0..<H { result[unit * G + gate] = parameters[direction.hiddenWeight + gate * H + unit] } }
+                return result
+            }
         }
     }
 
@@ -64,23 +77,72 @@ public final class MaskedRecurrence {
         let state = Buffer<Float>()
         let cell = Buffer<Float>()
         let recurrent = Buffer<Float>()
+        let auxiliary = Buffer<Float>()
     }
 
-    /// Fills `hidden [N, O]` (O = H · directions) with the masked hidden
-    /// states; `keep[i]` is 0 for an ablated neuron i (numbered [forward; backward]) and 1 otherwise.
+    /// Fills `hidden [N, O]` (O = H · directions) with the top layer's states
+    /// when the units of layer `layer` with `keep[i] = 0` are ablated (numbered
+    /// [forward; backward] within the layer); every other `keep[i]` is 1.
     public func run(keep: [Float], into hidden: UnsafeMutablePointer<Float>) {
+        let c = configuration
+        let N = sentenceStarts[sentenceStarts.count - 1], O = c.outputSize
         let workspaces = [Workspace(), Workspace()]
-        parallelFor(2) { shard in
-            let workspace = workspaces[shard]
-            for groupIndex in self.groupShards[shard] {
-                for direction in 0..<self.configuration.directionCount {
-                    self.runGroup(self.groups[groupIndex], direction: direction, keep: keep, hidden: hidden, workspace: workspace)
+        let top = c.layers - 1
+        // Layers below the top write into `below`; the top writes into `hidden`.
+        let below = UnsafeMutableBufferPointer<Float>.allocate(capacity: layer < top ? max(1, N * O) : 1)
+        defer { below.deallocate() }
+        var upperProjected = [[Float]](repeating: [], count: layer < top ? c.directionCount : 0)
+        keep.withUnsafeBufferPointer { keepAll in
+            for current in layer...top {
+                let output = current == top ? hidden : below.baseAddress!
+                if current > layer {
+                    // The layer below's output (now in `below`) projected by this layer's input weights.
+                    for direction in 0..<c.directionCount {
+                        upperProjected[direction] = project(UnsafePointer(below.baseAddress!), layer: current, direction: direction, tokens: N)
+                    }
+                }
+                let inputs = current == layer ? projected : upperProjected
+                let mask = current == layer ? keepAll.baseAddress : nil
+                parallelFor(2) { shard in
+                    for groupIndex in self.groupShards[shard] {
+                        for direction in 0..<c.directionCount {
+                            inputs[direction].withUnsafeBufferPointer { input in
+                                self.runGroup(
+                                    self.groups[groupIndex], layer: current, direction: direction,
+                                    input: input.baseAddress!, mask: mask.map { $0 + direction * c.hiddenSize },
+                                    output: output, workspace: workspaces[shard])
+                            }
+                        }
+                    }
                 }
             }
         }
     }
 
-    private func runGroup(_ group: [Int], direction: Int, keep: [Float], hidden: UnsafeMutablePointer<Float>, workspace: Workspace) {
+    /// `[N, G]`: `input [N, O]` · W_ihᵀ + b_ih (+ b_hh when the cell folds it) for one layer and direction.
+    private func project(_ input: UnsafePointer<Float>, layer: Int, direction: Int, tokens N: Int) -> [Float] {
+        let c = configuration
+        let G = c.gateSize, width = c.layerInputSize(layer)
+        let weights = offsets.recurrent[layer][direction]
+        var bias = [Float](repeating: 0, count: G)
+        for gate in 0..<G {
+            bias[gate] = parameters[weights.inputBias + gate] + (c.cell.foldsHiddenBias ? parameters[weights.hiddenBias + gate] : 0)
+        }
+        var result = [Float](repeating: 0, count: N * G)
+        for token in 0..<N { for gate in 0..<G { result[token * G + gate] = bias[gate] } }
+        parameters.withUnsafeBufferPointer { p in
+            BLAS.gemm(
+                transposeB: true, m: N, n: G, k: width, a: input, lda: width, b: p.baseAddress! + weights.inputWeight,
+                ldb: width, beta: 1, c: &result, ldc: G)
+        }
+        return result
+    }
+
+    /// One group of sentences through one layer and direction; `mask` (H values) multiplies h after every step.
+    private func runGroup(
+        _ group: [Int], layer: Int, direction: Int, input: UnsafePointer<Float>, mask: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, workspace: Workspace
+    ) {
         let c = configuration
         let H = c.hiddenSize, G = c.gateSize, O = c.outputSize
         let rows = group.count
@@ -89,62 +151,62 @@ public final class MaskedRecurrence {
         let gates = workspace.gates.reserve(rows * G)
         let state = workspace.state.zero(rows * H)
         let cells = workspace.cell.zero(rows * H)
+        let auxiliary = workspace.auxiliary.reserve(rows * H)
+        let recurrent = workspace.recurrent.reserve(rows * G)
         let reverse = direction == 1
-        let weights = offsets.directions[direction]
+        let weights = offsets.recurrent[layer][direction]
         parameters.withUnsafeBufferPointer { p in
-        projected[direction].withUnsafeBufferPointer { input in
-        transposed[direction].withUnsafeBufferPointer { transposedWeight in
-        keep.withUnsafeBufferPointer { keepAll in
-            let mask = keepAll.baseAddress! + direction * H
+        transposed[layer - self.layer][direction].withUnsafeBufferPointer { transposedWeight in
+            let hiddenWeightTransposed = transposedWeight.baseAddress!
             for step in 0..<longest {
                 // Rows are sorted by decreasing length, so the active ones are a prefix.
                 var active = rows
                 while active > 0 && lengths[active - 1] <= step { active -= 1 }
                 for row in 0..<active {
                     let token = sentenceStarts[group[row]] + (reverse ? lengths[row] - 1 - step : step)
-                    (gates + row * G).update(from: input.baseAddress! + token * G, count: G)
+                    (gates + row * G).update(from: input + token * G, count: G)
                 }
-                if c.cell == .gru {
-                    // GRU: the recurrent part (with b_hh) is kept apart for the reset gate.
-                    let recurrent = workspace.recurrent.reserve(rows * G)
+                switch c.cell {
+                case .lstm:
+                    if step > 0 {
+                        BLAS.gemm(m: active, n: G, k: H, a: state, lda: H, b: hiddenWeightTransposed, ldb: G, beta: 1, c: gates, ldc: G)
+                    }
+                    for row in 0..<active {
+                        LSTMCell.forwardPointwise(
+                            hiddenSize: H, gates: gates + row * G, cellPrevious: UnsafePointer(cells + row * H),
+                            cell: cells + row * H, tanhCell: auxiliary + row * H, hidden: state + row * H)
+                    }
+                case .gru:
+                    // The recurrent part (with b_hh) is kept apart for the reset gate.
                     for row in 0..<active { (recurrent + row * G).update(from: p.baseAddress! + weights.hiddenBias, count: G) }
                     if step > 0 {
-                        BLAS.gemm(m: active, n: G, k: H, a: state, lda: H, b: transposedWeight.baseAddress!, ldb: G,
-                                  beta: 1, c: recurrent, ldc: G)
+                        BLAS.gemm(m: active, n: G, k: H, a: state, lda: H, b: hiddenWeightTransposed, ldb: G, beta: 1, c: recurrent, ldc: G)
                     }
                     for row in 0..<active {
-                        let g = gates + row * G, r = recurrent + row * G, h = state + row * H
-                        for unit in 0..<H {
-                            let reset = Float.sigmoid(g[unit] + r[unit])
-                            let update = Float.sigmoid(g[H + unit] + r[H + unit])
-                            let newGate = Float.tanh(g[2 * H + unit] + reset * r[2 * H + unit])
-                            h[unit] = ((1 - update) * newGate + update * h[unit]) * mask[unit]
-                        }
+                        GRUCell.forwardPointwise(
+                            hiddenSize: H, input: gates + row * G, recurrent: recurrent + row * G,
+                            hiddenPrevious: state + row * H, gates: gates + row * G, candidate: auxiliary + row * H,
+                            hidden: state + row * H)
                     }
-                } else {
+                case .rnn:
                     if step > 0 {
-                        BLAS.gemm(m: active, n: G, k: H, a: state, lda: H, b: transposedWeight.baseAddress!, ldb: G,
-                                  beta: 1, c: gates, ldc: G)
+                        BLAS.gemm(m: active, n: G, k: H, a: state, lda: H, b: hiddenWeightTransposed, ldb: G, beta: 1, c: gates, ldc: G)
                     }
-                    // One sigmoid pass over every active row: tanh(x) = 2σ(2x) − 1 for the g gate.
-                    for row in 0..<active { for unit in 0..<H { gates[row * G + 2 * H + unit] *= 2 } }
-                    Kernels.sigmoidInPlace(gates, active * G)
                     for row in 0..<active {
-                        let g = gates + row * G, h = state + row * H, cell = cells + row * H
-                        for unit in 0..<H { g[2 * H + unit] = 2 * g[2 * H + unit] - 1 }
-                        for unit in 0..<H { cell[unit] = g[H + unit] * cell[unit] + g[unit] * g[2 * H + unit] }
-                        h.update(from: cell, count: H)
-                        Kernels.tanhInPlace(h, H)
-                        for unit in 0..<H { h[unit] = g[3 * H + unit] * h[unit] * mask[unit] }
+                        RNNCell.forwardPointwise(hiddenSize: H, gates: gates + row * G, hidden: state + row * H)
+                    }
+                }
+                if let mask {
+                    for row in 0..<active {
+                        let h = state + row * H
+                        for unit in 0..<H { h[unit] *= mask[unit] }
                     }
                 }
                 for row in 0..<active {
                     let token = sentenceStarts[group[row]] + (reverse ? lengths[row] - 1 - step : step)
-                    (hidden + token * O + direction * H).update(from: state + row * H, count: H)
+                    (output + token * O + direction * H).update(from: state + row * H, count: H)
                 }
             }
-        }
-        }
         }
         }
     }

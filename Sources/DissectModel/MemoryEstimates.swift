@@ -94,7 +94,7 @@ public struct CorpusSizes: Sendable {
 /// Memory estimates of a tagger, in the shapes of `ParameterLayout` and
 /// `TaggerShard` (see their documentation for the symbols): V words, Dw word
 /// dimension, Cn chars, C char dimension, F filters, W window, D = Dw + F,
-/// H hidden, G = gates·H, O = H·directions, m labels. Every product is taken
+/// H hidden, G = gates·H, O = H·directions, L layers, m labels. Every product is taken
 /// in floating point (`MemoryEstimate`), straight from the stored sizes, so a
 /// configuration with `hiddenSize = 3_000_000_000` gets an estimate instead of
 /// an overflow; check the estimate before building a `ParameterLayout`.
@@ -109,15 +109,17 @@ extension TaggerConfiguration {
     private var W: Double { charCNN ? Double(max(0, charWindow)) : 0 }
     private var D: Double { Dw + F }
     private var m: Double { Double(max(0, labelCount)) }
+    private var L: Double { Double(max(1, layers)) }
 
     /// The number of parameters (`ParameterLayout.totalCount`):
     ///
-    ///     V·Dw + [Cn·C + F·C·W + F] + dirs·(G·D + G·H + 2G) + m·O + m
+    ///     V·Dw + [Cn·C + F·C·W + F] + dirs·(G·D + G·H + 2G) + (L − 1)·dirs·(G·O + G·H + 2G) + m·O + m [+ (m + 2)²]
     public var parameterCountEstimate: Double {
         let words = Double(max(0, wordCount)) * Dw
         let chars = charCNN ? Double(max(0, charCount)) * C + F * C * W + F : 0
-        let recurrent = directions * (G * D + G * H + 2 * G)
-        return words + chars + recurrent + m * O + m
+        let recurrent = directions * (G * D + G * H + 2 * G) + (L - 1) * directions * (G * O + G * H + 2 * G)
+        let transitions = crf ? (m + 2) * (m + 2) : 0
+        return words + chars + recurrent + m * O + m + transitions
     }
 
     /// One copy of the parameters as Float: 4 bytes each.
@@ -131,21 +133,25 @@ extension TaggerConfiguration {
     ///     indices      S + 3N + Nc + N·F
     ///     char CNN     inference: Nc·F;  training: Nc·(2C + 2C·W + F)
     ///     input        N·D  (training: 3·N·D, with the mask and the gradient)
-    ///     recurrence   dirs·(2·N·G + 3·N·H)  (training: + dirs·2·N·G)
-    ///     output       N·O + N·m  (training: + 3·N·O + N·m)
+    ///     recurrence   L·dirs·(2·N·G + 3·N·H)  (training: + L·dirs·2·N·G)
+    ///     layers       L·N·O  (training: + 3·(L − 1)·N·O + L·N·O, masks, dropped copies and gradients)
+    ///     output       N·m  (training: + 2·N·O + N·m)
     ///
-    /// and the fixed ones are dirs·H·G (transposed recurrent weights), max(G, 3H),
-    /// Cn·W·F (the inference char table) and, training, the dense gradient
+    /// and the fixed ones are L·dirs·H·G (transposed recurrent weights), 4H (step scratch),
+    /// Cn·W·F (the inference char table), with a CRF (m + 2)² and the forward–backward
+    /// scratch in Double (4·N·m, as Float elements) and, training, the dense gradient
     /// (every parameter after the word embedding).
     public func forwardMemory(_ size: ForwardSize, training: Bool) -> MemoryEstimate {
         let N = Double(max(0, size.tokens)), Nc = Double(max(0, size.characters)), S = Double(max(0, size.sentences))
         var growing = S + 3 * N + Nc + N * F
         if charCNN { growing += training ? Nc * (2 * C + 2 * C * W + F) : Nc * F }
         growing += (training ? 3 : 1) * N * D
-        growing += directions * ((training ? 4 : 2) * N * G + 3 * N * H)
-        growing += N * O + N * m
-        if training { growing += 3 * N * O + N * m }
-        var fixed = directions * H * G + max(G, 3 * H)
+        growing += L * directions * ((training ? 4 : 2) * N * G + 3 * N * H)
+        growing += L * N * O + N * m
+        if training { growing += 3 * (L - 1) * N * O + L * N * O + 2 * N * O + N * m }
+        if crf { growing += 4 * N * m }
+        var fixed = L * directions * H * G + 4 * H
+        if crf { fixed += (m + 2) * (m + 2) }
         if charCNN && !training { fixed += Double(max(0, charCount)) * W * F }
         if training { fixed += parameterCountEstimate - Double(max(0, wordCount)) * Dw }
         return MemoryEstimate(bytes: 4 * (growing * 1.5 + fixed))

@@ -14,7 +14,7 @@ public final class Predictor<T: Scalar> {
         shards = (0..<max(1, shardCount)).map { _ in TaggerShard<T>(configuration: configuration) }
     }
 
-    /// Predicted label indices for every token of every sentence.
+    /// Predicted label indices for every token of every sentence (Viterbi paths when the model has a CRF).
     /// - Parameter hidden: called per shard chunk with (first sentence index,
     ///   the shard): lets analysis read `hidden` before it is overwritten.
     @_specialize(where T == Float)
@@ -36,9 +36,11 @@ public final class Predictor<T: Scalar> {
                         shard.forward(parameters: p, sentences: sentences, range: start..<end, dropoutRNG: nil, withLoss: false)
                         visit?(start, shard)
                         for (offset, index) in (start..<end).enumerated() {
-                            let first = shard.sentenceStart(offset)
-                            let count = sentences[index].count
-                            out[index] = (0..<count).map { Int32(shard.prediction(token: first + $0)) }
+                            var labels = [Int32](repeating: 0, count: sentences[index].count)
+                            labels.withUnsafeMutableBufferPointer { buffer in
+                                if let base = buffer.baseAddress { shard.decode(parameters: p, sentence: offset, into: base) }
+                            }
+                            out[index] = labels
                         }
                         start = end
                     }

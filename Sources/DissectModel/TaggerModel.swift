@@ -18,7 +18,7 @@ public struct TaggerModel<T: Scalar>: Sendable {
 
     /// PyTorch's default initialisation, as NCRF++ uses it: word vectors as
     /// given (`[wordCount, Dw]`), char embeddings uniform ±sqrt(3/C), Conv1d,
-    /// LSTM/GRU and Linear uniform ±1/sqrt(fan-in) (±1/sqrt(H) for recurrent cells).
+    /// LSTM/GRU/RNN and Linear uniform ±1/sqrt(fan-in) (±1/sqrt(H) for recurrent cells).
     public static func initialized(
         configuration: TaggerConfiguration, wordVectors: [Float], rng: inout SplitMix64
     ) -> TaggerModel {
@@ -39,15 +39,22 @@ public struct TaggerModel<T: Scalar>: Sendable {
             fill("char_cnn.bias", bound: 1 / fanIn.squareRoot())
         }
         let recurrentBound = 1 / Double(c.hiddenSize).squareRoot()
-        for direction in 0..<c.directionCount {
-            let suffix = direction == 0 ? "" : "_reverse"
-            for name in ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"] {
-                fill("lstm." + name + suffix, bound: recurrentBound)
+        for layer in 0..<c.layers {
+            for direction in 0..<c.directionCount {
+                let names = ParameterLayout.recurrentNames(cell: c.cell, layer: layer, direction: direction)
+                for name in [names.inputWeight, names.hiddenWeight, names.inputBias, names.hiddenBias] {
+                    fill(name, bound: recurrentBound)
+                }
             }
         }
         let outputBound = 1 / Double(c.outputSize).squareRoot()
         fill("hidden2tag.weight", bound: outputBound)
         fill("hidden2tag.bias", bound: outputBound)
+        if let transitions = model.offsets.transitions {
+            // NCRF++ starts every transition at 0, and the ones that enter no path at −10000.
+            let initial = LinearChainCRF.initialTransitions(labels: c.labelCount)
+            for (index, value) in initial.enumerated() { model.parameters[transitions + index] = T(value) }
+        }
         return model
     }
 

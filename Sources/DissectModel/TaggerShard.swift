@@ -6,9 +6,12 @@ import DissectKernels
 /// batch; evaluation gives each core a slice of the file.
 ///
 /// Shapes (N tokens, Nc characters in the shard, Dw word dim, C char dim,
-/// F filters, D = Dw + F, H hidden, G = gates·H, O = H·directions, m labels):
-/// word vectors and char features → `input [N, D]` → per direction
-/// `projected [N, G]` → recurrence → `hidden [N, O]` → `logits [N, m]`.
+/// F filters, D = Dw + F, H hidden per direction, G = gates·H, O = H·directions,
+/// L layers, m labels): word vectors and char features → `input [N, D]` →
+/// layer 0 → `[N, O]` → … → layer L−1 → `hidden [N, O]` → `logits [N, m]`
+/// (the emission scores when the model has a CRF). Each layer and direction
+/// projects its input with one GEMM, `projected [N, G]`, then runs its
+/// cell's recurrence sentence by sentence.
 public final class TaggerShard<T: Scalar> {
     public let configuration: TaggerConfiguration
     public let offsets: ParameterOffsets
@@ -17,7 +20,9 @@ public final class TaggerShard<T: Scalar> {
     public private(set) var tokenCount = 0
     public private(set) var charCount = 0
     public private(set) var sentenceCount = 0
-    private var training = false
+    /// Whether the last forward drew dropout masks on the input/output and between layers.
+    private var outputDropout = false
+    private var layerDropout = false
 
     // Indices of the current shard.
     let sentenceStarts = IndexBuffer()
@@ -35,20 +40,25 @@ public final class TaggerShard<T: Scalar> {
     let charTable = Buffer<T>()
     public let input = Buffer<T>()
     let inputMask = Buffer<T>()
+    /// Per layer and direction, at `layer * directionCount + direction`.
     let projected: [Buffer<T>]
     let activations: [Buffer<T>]
-    let cell: [Buffer<T>]
-    let tanhCell: [Buffer<T>]
+    let state: [Buffer<T>]
+    let auxiliary: [Buffer<T>]
     let previousHidden: [Buffer<T>]
     let hiddenWeightTransposed: [Buffer<T>]
-    public let hidden = Buffer<T>()
+    /// Per layer: its output `[N, O]`, and (below the top) the dropout mask and the dropped copy the next layer reads.
+    let layerOutput: [Buffer<T>]
+    let layerMask: [Buffer<T>]
+    let layerDropped: [Buffer<T>]
     let hiddenMask = Buffer<T>()
     let hiddenDropped = Buffer<T>()
     public let logits = Buffer<T>()
 
     // Backward values.
     let logitsGradient = Buffer<T>()
-    let hiddenGradient = Buffer<T>()
+    /// Per layer: dLoss/d output `[N, O]`.
+    let layerOutputGradient: [Buffer<T>]
     /// dLoss/d input `[N, D]`; its first Dw columns are the word-vector gradients.
     public let inputGradient = Buffer<T>()
     let inputPreGradient: [Buffer<T>]
@@ -56,6 +66,9 @@ public final class TaggerShard<T: Scalar> {
     let columnsGradient = Buffer<T>()
     let charEmbeddedGradient = Buffer<T>()
     let scratch = Buffer<T>()
+    /// The CRF: dLoss/d transitions of the last forward, and the forward–backward and Viterbi scratch.
+    let transitionGradient = Buffer<T>()
+    let crfScratch = Buffer<Double>()
     /// Gradients of every parameter after the word embedding, at `offset − offsets.denseStart`.
     public let denseGradient = Buffer<T>()
 
@@ -63,25 +76,37 @@ public final class TaggerShard<T: Scalar> {
         self.configuration = configuration
         layout = ParameterLayout(configuration: configuration)
         offsets = ParameterOffsets(layout: layout, configuration: configuration)
-        let directions = configuration.directionCount
-        projected = (0..<directions).map { _ in Buffer<T>() }
-        activations = (0..<directions).map { _ in Buffer<T>() }
-        cell = (0..<directions).map { _ in Buffer<T>() }
-        tanhCell = (0..<directions).map { _ in Buffer<T>() }
-        previousHidden = (0..<directions).map { _ in Buffer<T>() }
-        hiddenWeightTransposed = (0..<directions).map { _ in Buffer<T>() }
-        inputPreGradient = (0..<directions).map { _ in Buffer<T>() }
-        recurrentPreGradient = (0..<directions).map { _ in Buffer<T>() }
+        let streams = configuration.layers * configuration.directionCount
+        func buffers(_ count: Int) -> [Buffer<T>] { (0..<count).map { _ in Buffer<T>() } }
+        projected = buffers(streams)
+        activations = buffers(streams)
+        state = buffers(streams)
+        auxiliary = buffers(streams)
+        previousHidden = buffers(streams)
+        hiddenWeightTransposed = buffers(streams)
+        inputPreGradient = buffers(streams)
+        recurrentPreGradient = buffers(streams)
+        layerOutput = buffers(configuration.layers)
+        layerMask = buffers(configuration.layers)
+        layerDropped = buffers(configuration.layers)
+        layerOutputGradient = buffers(configuration.layers)
     }
 
     public var denseCount: Int { layout.totalCount - offsets.denseStart }
+
+    /// The top layer's output `[N, O]` from the last forward: the neurons the paper dissects.
+    public var hidden: Buffer<T> { layerOutput[configuration.layers - 1] }
+
+    /// Layer `layer`'s output (0-based, bottom first) from the last forward, `[N, O]`.
+    public func hidden(layer: Int) -> UnsafePointer<T> { UnsafePointer(layerOutput[layer].pointer) }
 
     /// Runs the model over `sentences[range]`.
     /// - Parameters:
     ///   - parameters: the flat buffer, `layout.totalCount` values.
     ///   - dropoutRNG: draws the dropout masks; `nil` runs in evaluation mode (no dropout).
     ///   - withLoss: also computes the summed loss and dLoss/dlogits (needs labels).
-    /// - Returns: the summed cross-entropy (0 when `withLoss` is false).
+    /// - Returns: the summed loss (0 when `withLoss` is false): token cross-entropy,
+    ///   or with a CRF each sentence's negative log-likelihood.
     @_specialize(where T == Float)
     @discardableResult
     public func forward(
@@ -89,10 +114,11 @@ public final class TaggerShard<T: Scalar> {
         dropoutRNG: UnsafeMutablePointer<SplitMix64>?, withLoss: Bool
     ) -> Double {
         let c = configuration
-        training = dropoutRNG != nil && c.dropout > 0
+        outputDropout = dropoutRNG != nil && c.dropout > 0
+        layerDropout = dropoutRNG != nil && c.layerDropout > 0 && c.layers > 1
         gather(sentences, range)
         let N = tokenCount, Nc = charCount
-        let Dw = c.wordEmbeddingDim, D = c.inputSize, H = c.hiddenSize, G = c.gateSize
+        let Dw = c.wordEmbeddingDim, D = c.inputSize
         let O = c.outputSize, m = c.labelCount
 
         let x = input.reserve(N * D)
@@ -111,7 +137,7 @@ public final class TaggerShard<T: Scalar> {
                     (embedded + position * C).update(
                         from: p + offsets.charEmbedding + Int(charIndices.pointer[position]) * C, count: C)
                 }
-                if training, let rng = dropoutRNG {
+                if outputDropout, let rng = dropoutRNG {
                     let mask = charMask.reserve(Nc * C)
                     Dropout.makeMask(mask, count: Nc * C, probability: c.dropout, rng: &rng.pointee)
                     Dropout.apply(embedded, mask: mask, count: Nc * C)
@@ -135,60 +161,36 @@ public final class TaggerShard<T: Scalar> {
                 wordStarts: wordCharStarts.pointer, wordCount: N,
                 output: x + Dw, outputStride: D, argmax: charArgmax.reserve(N * F))
         }
-        if training, let rng = dropoutRNG {
+        if outputDropout, let rng = dropoutRNG {
             let mask = inputMask.reserve(N * D)
             Dropout.makeMask(mask, count: N * D, probability: c.dropout, rng: &rng.pointee)
             Dropout.apply(x, mask: mask, count: N * D)
         }
 
-        // Recurrent layer, one direction at a time.
-        let h = hidden.reserve(N * O)
-        for direction in 0..<c.directionCount {
-            let weights = offsets.directions[direction]
-            let projection = projected[direction].reserve(N * G)
-            BLAS.gemm(
-                transposeB: true, m: N, n: G, k: D,
-                a: x, lda: D, b: p + weights.inputWeight, ldb: D, c: projection, ldc: G)
-            let bias = scratch.reserve(G)
-            for gate in 0..<G {
-                bias[gate] = p[weights.inputBias + gate] + (c.cell == .lstm ? p[weights.hiddenBias + gate] : 0)
+        // The recurrent layers, bottom first; each reads the one below (after layer dropout).
+        var layerInput = UnsafePointer(x)
+        for layer in 0..<c.layers {
+            let h = layerOutput[layer].reserve(N * O)
+            for direction in 0..<c.directionCount {
+                runRecurrence(parameters: p, layer: layer, direction: direction, input: layerInput, output: h)
             }
-            for token in 0..<N { Kernels.axpy(projection + token * G, 1, bias, G) }
-            let transposed = hiddenWeightTransposed[direction].reserve(H * G)
-            Kernels.transpose(p + weights.hiddenWeight, rows: G, columns: H, into: transposed)
-            let acts = activations[direction].reserve(N * G)
-            let cells = cell[direction].reserve(N * H)
-            let tanhCells = tanhCell[direction].reserve(N * H)
-            let previous = previousHidden[direction].reserve(N * H)
-            let stepScratch = scratch.reserve(G)
-            for sentence in 0..<sentenceCount {
-                let start = Int(sentenceStarts.pointer[sentence])
-                let steps = Int(sentenceStarts.pointer[sentence + 1]) - start
-                if steps == 0 { continue }
-                let reverse = direction == 1
-                switch c.cell {
-                case .lstm:
-                    LSTMRecurrence.forward(
-                        steps: steps, hiddenSize: H, reverse: reverse,
-                        projected: projection + start * G, hiddenWeightTransposed: transposed,
-                        activations: acts + start * G, cell: cells + start * H,
-                        tanhCell: tanhCells + start * H, previousHidden: previous + start * H,
-                        hidden: h + start * O + direction * H, hiddenStride: O)
-                case .gru:
-                    GRURecurrence.forward(
-                        steps: steps, hiddenSize: H, reverse: reverse,
-                        projected: projection + start * G, hiddenWeightTransposed: transposed,
-                        hiddenBias: p + weights.hiddenBias,
-                        activations: acts + start * G, hiddenCandidate: cells + start * H,
-                        previousHidden: previous + start * H,
-                        hidden: h + start * O + direction * H, hiddenStride: O, scratch: stepScratch)
+            if layer < c.layers - 1 {
+                layerInput = UnsafePointer(h)
+                if layerDropout, let rng = dropoutRNG {
+                    let mask = layerMask[layer].reserve(N * O)
+                    Dropout.makeMask(mask, count: N * O, probability: c.layerDropout, rng: &rng.pointee)
+                    let dropped = layerDropped[layer].reserve(N * O)
+                    dropped.update(from: h, count: N * O)
+                    Dropout.apply(dropped, mask: mask, count: N * O)
+                    layerInput = UnsafePointer(dropped)
                 }
             }
         }
 
         // Output dropout and the linear layer.
+        let h = layerOutput[c.layers - 1].pointer
         var readout = UnsafePointer(h)
-        if training, let rng = dropoutRNG {
+        if outputDropout, let rng = dropoutRNG {
             let mask = hiddenMask.reserve(N * O)
             Dropout.makeMask(mask, count: N * O, probability: c.dropout, rng: &rng.pointee)
             let dropped = hiddenDropped.reserve(N * O)
@@ -202,9 +204,79 @@ public final class TaggerShard<T: Scalar> {
             transposeB: true, m: N, n: m, k: O,
             a: readout, lda: O, b: p + offsets.outputWeight, ldb: O, beta: 1, c: out, ldc: m)
         guard withLoss else { return 0 }
-        return SoftmaxCrossEntropy.forwardBackward(
-            logits: out, labels: labelIndices.pointer, count: N, classes: m,
-            gradient: logitsGradient.reserve(N * m))
+        let dLogits = logitsGradient.reserve(N * m)
+        guard let transitions = offsets.transitions else {
+            return SoftmaxCrossEntropy.forwardBackward(
+                logits: out, labels: labelIndices.pointer, count: N, classes: m, gradient: dLogits)
+        }
+        let dTransitions = transitionGradient.zero((m + 2) * (m + 2))
+        var loss = 0.0
+        for sentence in 0..<sentenceCount {
+            let start = sentenceStart(sentence), steps = sentenceStart(sentence + 1) - start
+            if steps == 0 { continue }
+            loss += LinearChainCRF.negativeLogLikelihood(
+                emissions: out + start * m, steps: steps, labels: m, gold: labelIndices.pointer + start,
+                transitions: p + transitions, emissionGradient: dLogits + start * m,
+                transitionGradient: dTransitions,
+                scratch: crfScratch.reserve(LinearChainCRF.scratchCount(steps: steps, labels: m)))
+        }
+        return loss
+    }
+
+    /// The pointers of layer `layer`, direction `direction` over the whole shard.
+    private func recurrenceBuffers(
+        parameters p: UnsafePointer<T>, layer: Int, direction: Int, output: UnsafeMutablePointer<T>,
+        outputGradient: UnsafePointer<T>
+    ) -> RecurrenceBuffers<T> {
+        let stream = layer * configuration.directionCount + direction
+        let weights = offsets.recurrent[layer][direction]
+        return RecurrenceBuffers(
+            projected: UnsafePointer(projected[stream].pointer), hiddenWeight: p + weights.hiddenWeight,
+            hiddenWeightTransposed: UnsafePointer(hiddenWeightTransposed[stream].pointer),
+            hiddenBias: p + weights.hiddenBias, activations: activations[stream].pointer,
+            state: state[stream].pointer, auxiliary: auxiliary[stream].pointer,
+            previousHidden: previousHidden[stream].pointer, hidden: output, hiddenGradient: outputGradient,
+            hiddenStride: configuration.outputSize, inputPreGradient: inputPreGradient[stream].pointer,
+            recurrentPreGradient: configuration.cell.foldsHiddenBias ? inputPreGradient[stream].pointer : recurrentPreGradient[stream].pointer,
+            scratch: scratch.pointer)
+    }
+
+    /// One layer and direction forward: the input projection (one GEMM, biases
+    /// added), then the cell's recurrence sentence by sentence into its H columns of `output`.
+    @_specialize(where T == Float)
+    private func runRecurrence(
+        parameters p: UnsafePointer<T>, layer: Int, direction: Int, input: UnsafePointer<T>, output: UnsafeMutablePointer<T>
+    ) {
+        let c = configuration
+        let N = tokenCount, H = c.hiddenSize, G = c.gateSize, width = c.layerInputSize(layer)
+        let stream = layer * c.directionCount + direction
+        let weights = offsets.recurrent[layer][direction]
+        let projection = projected[stream].reserve(N * G)
+        BLAS.gemm(
+            transposeB: true, m: N, n: G, k: width,
+            a: input, lda: width, b: p + weights.inputWeight, ldb: width, c: projection, ldc: G)
+        let bias = scratch.reserve(RecurrenceBuffers<T>.scratchCount(hiddenSize: H))
+        for gate in 0..<G {
+            bias[gate] = p[weights.inputBias + gate] + (c.cell.foldsHiddenBias ? p[weights.hiddenBias + gate] : 0)
+        }
+        for token in 0..<N { Kernels.axpy(projection + token * G, 1, bias, G) }
+        Kernels.transpose(p + weights.hiddenWeight, rows: G, columns: H, into: hiddenWeightTransposed[stream].reserve(H * G))
+        activations[stream].reserve(N * G)
+        state[stream].reserve(N * H)
+        auxiliary[stream].reserve(N * H)
+        previousHidden[stream].reserve(N * H)
+        let all = recurrenceBuffers(parameters: p, layer: layer, direction: direction, output: output, outputGradient: output)
+        let reverse = direction == 1
+        for sentence in 0..<sentenceCount {
+            let start = sentenceStart(sentence), steps = sentenceStart(sentence + 1) - start
+            if steps == 0 { continue }
+            let b = all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H)
+            switch c.cell {
+            case .lstm: LSTMCell.forward(steps: steps, hiddenSize: H, reverse: reverse, b)
+            case .gru: GRUCell.forward(steps: steps, hiddenSize: H, reverse: reverse, b)
+            case .rnn: RNNCell.forward(steps: steps, hiddenSize: H, reverse: reverse, b)
+            }
+        }
     }
 
     /// Backpropagates the loss of the last `forward(withLoss: true)` into
@@ -219,66 +291,65 @@ public final class TaggerShard<T: Scalar> {
         let base = offsets.denseStart
         let g = denseGradient.zero(denseCount)
         let dLogits = UnsafePointer(logitsGradient.pointer)
-        let readout = UnsafePointer(training ? hiddenDropped.pointer : hidden.pointer)
+        let top = c.layers - 1
+        let readout = UnsafePointer(outputDropout ? hiddenDropped.pointer : layerOutput[top].pointer)
 
-        // Linear layer.
+        // Linear layer (and the CRF's transitions, whose gradient forward found).
         BLAS.gemm(
             transposeA: true, m: m, n: O, k: N,
             a: dLogits, lda: m, b: readout, ldb: O, beta: 1, c: g + (offsets.outputWeight - base), ldc: O)
         addColumnSums(dLogits, rows: N, columns: m, into: g + (offsets.outputBias - base))
-        let dHidden = hiddenGradient.reserve(N * O)
-        BLAS.gemm(m: N, n: O, k: m, a: dLogits, lda: m, b: p + offsets.outputWeight, ldb: O, c: dHidden, ldc: O)
-        if training { Dropout.apply(dHidden, mask: hiddenMask.pointer, count: N * O) }
-
-        // Recurrent layer.
-        let x = UnsafePointer(input.pointer)
-        let dx = inputGradient.reserve(N * D)
-        for direction in 0..<c.directionCount {
-            let weights = offsets.directions[direction]
-            let dInputPre = inputPreGradient[direction].reserve(N * G)
-            let dRecurrentPre = c.cell == .gru ? recurrentPreGradient[direction].reserve(N * G) : dInputPre
-            let stepScratch = scratch.reserve(3 * H)
-            for sentence in 0..<sentenceCount {
-                let start = Int(sentenceStarts.pointer[sentence])
-                let steps = Int(sentenceStarts.pointer[sentence + 1]) - start
-                if steps == 0 { continue }
-                let reverse = direction == 1
-                switch c.cell {
-                case .lstm:
-                    LSTMRecurrence.backward(
-                        steps: steps, hiddenSize: H, reverse: reverse,
-                        activations: activations[direction].pointer + start * G,
-                        cell: cell[direction].pointer + start * H,
-                        tanhCell: tanhCell[direction].pointer + start * H,
-                        hiddenWeightTransposed: hiddenWeightTransposed[direction].pointer,
-                        hiddenGradient: dHidden + start * O + direction * H, hiddenStride: O,
-                        preactivationGradient: dInputPre + start * G, scratch: stepScratch)
-                case .gru:
-                    GRURecurrence.backward(
-                        steps: steps, hiddenSize: H, reverse: reverse,
-                        activations: activations[direction].pointer + start * G,
-                        hiddenCandidate: cell[direction].pointer + start * H,
-                        previousHidden: previousHidden[direction].pointer + start * H,
-                        hiddenWeight: p + weights.hiddenWeight,
-                        hiddenGradient: dHidden + start * O + direction * H, hiddenStride: O,
-                        inputGradient: dInputPre + start * G, recurrentGradient: dRecurrentPre + start * G,
-                        scratch: stepScratch)
-                }
-            }
-            BLAS.gemm(
-                transposeA: true, m: G, n: D, k: N,
-                a: dInputPre, lda: G, b: x, ldb: D, beta: 1, c: g + (weights.inputWeight - base), ldc: D)
-            BLAS.gemm(
-                transposeA: true, m: G, n: H, k: N,
-                a: dRecurrentPre, lda: G, b: previousHidden[direction].pointer, ldb: H,
-                beta: 1, c: g + (weights.hiddenWeight - base), ldc: H)
-            addColumnSums(dInputPre, rows: N, columns: G, into: g + (weights.inputBias - base))
-            addColumnSums(dRecurrentPre, rows: N, columns: G, into: g + (weights.hiddenBias - base))
-            BLAS.gemm(
-                m: N, n: D, k: G, a: dInputPre, lda: G, b: p + weights.inputWeight, ldb: D,
-                beta: direction == 0 ? 0 : 1, c: dx, ldc: D)
+        if let transitions = offsets.transitions {
+            (g + (transitions - base)).update(from: transitionGradient.pointer, count: (m + 2) * (m + 2))
         }
-        if training { Dropout.apply(dx, mask: inputMask.pointer, count: N * D) }
+        let dTop = layerOutputGradient[top].reserve(N * O)
+        BLAS.gemm(m: N, n: O, k: m, a: dLogits, lda: m, b: p + offsets.outputWeight, ldb: O, c: dTop, ldc: O)
+        if outputDropout { Dropout.apply(dTop, mask: hiddenMask.pointer, count: N * O) }
+
+        // The recurrent layers, top first: each passes dLoss/d(its input) to the one below.
+        let dx = inputGradient.reserve(N * D)
+        for layer in stride(from: top, through: 0, by: -1) {
+            let width = c.layerInputSize(layer)
+            let layerInput: UnsafePointer<T> = layer == 0
+                ? UnsafePointer(input.pointer)
+                : UnsafePointer(layerDropout ? layerDropped[layer - 1].pointer : layerOutput[layer - 1].pointer)
+            let dInput = layer == 0 ? dx : layerOutputGradient[layer - 1].reserve(N * O)
+            for direction in 0..<c.directionCount {
+                let stream = layer * c.directionCount + direction
+                let weights = offsets.recurrent[layer][direction]
+                let dInputPre = inputPreGradient[stream].reserve(N * G)
+                let dRecurrentPre = c.cell.foldsHiddenBias ? dInputPre : recurrentPreGradient[stream].reserve(N * G)
+                scratch.reserve(RecurrenceBuffers<T>.scratchCount(hiddenSize: H))
+                let all = recurrenceBuffers(
+                    parameters: p, layer: layer, direction: direction, output: layerOutput[layer].pointer,
+                    outputGradient: UnsafePointer(layerOutputGradient[layer].pointer))
+                let reverse = direction == 1
+                for sentence in 0..<sentenceCount {
+                    let start = sentenceStart(sentence), steps = sentenceStart(sentence + 1) - start
+                    if steps == 0 { continue }
+                    let b = all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H)
+                    switch c.cell {
+                    case .lstm: LSTMCell.backward(steps: steps, hiddenSize: H, reverse: reverse, b)
+                    case .gru: GRUCell.backward(steps: steps, hiddenSize: H, reverse: reverse, b)
+                    case .rnn: RNNCell.backward(steps: steps, hiddenSize: H, reverse: reverse, b)
+                    }
+                }
+                BLAS.gemm(
+                    transposeA: true, m: G, n: width, k: N,
+                    a: dInputPre, lda: G, b: layerInput, ldb: width, beta: 1, c: g + (weights.inputWeight - base), ldc: width)
+                BLAS.gemm(
+                    transposeA: true, m: G, n: H, k: N,
+                    a: dRecurrentPre, lda: G, b: previousHidden[stream].pointer, ldb: H,
+                    beta: 1, c: g + (weights.hiddenWeight - base), ldc: H)
+                addColumnSums(dInputPre, rows: N, columns: G, into: g + (weights.inputBias - base))
+                addColumnSums(dRecurrentPre, rows: N, columns: G, into: g + (weights.hiddenBias - base))
+                BLAS.gemm(
+                    m: N, n: width, k: G, a: dInputPre, lda: G, b: p + weights.inputWeight, ldb: width,
+                    beta: direction == 0 ? 0 : 1, c: dInput, ldc: width)
+            }
+            if layer > 0 && layerDropout { Dropout.apply(dInput, mask: layerMask[layer - 1].pointer, count: N * O) }
+        }
+        if outputDropout { Dropout.apply(dx, mask: inputMask.pointer, count: N * D) }
 
         // Char CNN and char embeddings.
         if c.charCNN {
@@ -293,7 +364,7 @@ public final class TaggerShard<T: Scalar> {
             CharCNN.col2im(
                 columnsGradient: dColumns, dimension: C, window: c.charWindow,
                 wordStarts: wordCharStarts.pointer, wordCount: N, embeddedGradient: dEmbedded)
-            if training { Dropout.apply(dEmbedded, mask: charMask.pointer, count: Nc * C) }
+            if outputDropout { Dropout.apply(dEmbedded, mask: charMask.pointer, count: Nc * C) }
             let table = g + (offsets.charEmbedding - base)
             for position in 0..<Nc {
                 Kernels.axpy(table + Int(charIndices.pointer[position]) * C, 1, dEmbedded + position * C, C)
@@ -301,14 +372,22 @@ public final class TaggerShard<T: Scalar> {
         }
     }
 
-    /// Index of the largest logit of `token` (the first on ties, as torch.argmax).
+    /// The model's prediction for sentence `index` of the last forward, one
+    /// label index per token into `labels`: the arg-max of each token's
+    /// logits (the first on ties, as torch.argmax), or with a CRF the Viterbi path.
     @_specialize(where T == Float)
-    public func prediction(token: Int) -> Int {
+    public func decode(parameters p: UnsafePointer<T>, sentence index: Int, into labels: UnsafeMutablePointer<Int32>) {
         let m = configuration.labelCount
-        let row = logits.pointer + token * m
-        var best = 0
-        for j in 1..<m where row[j] > row[best] { best = j }
-        return best
+        let start = sentenceStart(index), steps = sentenceStart(index + 1) - start
+        guard steps > 0 else { return }
+        let emissions = UnsafePointer(logits.pointer + start * m)
+        if let transitions = offsets.transitions {
+            LinearChainCRF.viterbi(
+                emissions: emissions, steps: steps, labels: m, transitions: p + transitions, into: labels,
+                scratch: crfScratch.reserve(LinearChainCRF.scratchCount(steps: steps, labels: m)))
+            return
+        }
+        for token in 0..<steps { labels[token] = Int32(ArgMax.firstLargest(emissions + token * m, count: m)) }
     }
 
     /// Token offset of sentence `index` of the shard (0..<sentenceCount+1).
@@ -363,9 +442,9 @@ extension TaggerShard {
 }
 
 extension TaggerShard {
-    /// The input projection of direction `direction` from the last forward:
-    /// `[tokenCount, G]`, x·W_ihᵀ + b_ih (+ b_hh for an LSTM).
-    public func projectedInput(direction: Int) -> UnsafePointer<T> {
-        UnsafePointer(projected[direction].pointer)
+    /// The input projection of layer `layer`, direction `direction` from the last
+    /// forward: `[tokenCount, G]`, x·W_ihᵀ + b_ih (+ b_hh when the cell folds it).
+    public func projectedInput(layer: Int, direction: Int) -> UnsafePointer<T> {
+        UnsafePointer(projected[layer * configuration.directionCount + direction].pointer)
     }
 }

@@ -86,8 +86,11 @@ extension TrainingRequest {
 
         let built = metadata.configuration, wanted = configuration
         changed("--cell", built.cell, wanted.cell) { $0.rawValue }
+        changed("--layers", built.layers, wanted.layers) { "\($0)" }
         changed("--hidden", built.hiddenSize, wanted.hiddenSize) { "\($0)" }
         changed("--bidirectional", built.bidirectional, wanted.bidirectional, onOff)
+        changed("--layer-dropout", built.layerDropout, wanted.layerDropout, number)
+        changed("--crf", built.crf, wanted.crf, onOff)
         changed("the char CNN", built.charCNN, wanted.charCNN, onOff)
         if built.charCNN && wanted.charCNN {
             changed("char_embedding_dim", built.charEmbeddingDim, wanted.charEmbeddingDim) { "\($0)" }

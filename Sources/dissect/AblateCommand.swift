@@ -1,6 +1,7 @@
 import ArgumentParser
 import DissectAnalysis
 import DissectCore
+import DissectModel
 import DissectReport
 import Foundation
 
@@ -28,8 +29,8 @@ struct AblateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The largest number of ablated neurons K; curves run k = 0 … K.")
     var steps = 25
 
-    @Option(help: "'readout' zeroes h_i where it enters the linear layer; 'recurrent' also zeroes it in the state carried to the next step.")
-    var mode: String = AblationMode.readout.rawValue
+    @Option(help: "'readout' zeroes h_i where it enters the linear layer (top layer only; the default there); 'recurrent' also zeroes it in the state carried to the next step, and so in every layer above (the default below the top layer).")
+    var mode: AblationMode?
 
     @Option(parsing: .unconditional, help: "How many random ablation orders form the control band (0 turns it off).")
     var random = 20
@@ -48,9 +49,6 @@ struct AblateCommand: ParsableCommand {
     func validate() throws {
         guard steps >= 0 else { throw ValidationError("--steps must be 0 or more.") }
         guard random >= 0 else { throw ValidationError("--random must be 0 or more.") }
-        guard AblationMode(rawValue: mode) != nil else {
-            throw ValidationError("--mode must be 'readout' or 'recurrent', not '\(mode)'.")
-        }
         if let labels, labels.split(separator: ",").isEmpty { throw ValidationError("--labels names no label.") }
         // The smallest model (one neuron, one label) bounds --random before any checkpoint is read.
         do { try requireRandomMemory(neurons: 1, labels: 1) } catch let error as DissectError {
@@ -66,8 +64,25 @@ struct AblateCommand: ParsableCommand {
             fix: "choose a smaller --random")
     }
 
+    /// A lower layer's neuron has no readout to zero: there `--mode readout` is a
+    /// usage error and recurrent mode is the default; on the top layer readout is.
+    static func mode(requested: AblationMode?, layer: Int, layers: Int, model: String) throws -> AblationMode {
+        let top = layer == layers - 1
+        switch requested {
+        case nil: return top ? .readout : .recurrent
+        case .readout? where !top:
+            throw DissectError(
+                .usage, file: model,
+                problem: "--mode readout zeroes a neuron where the output layer reads it, but layer \(layer + 1) of \(layers) is not read by the output layer",
+                fix: "use --mode recurrent (the default below the top layer), or --layer \(layers)")
+        case let chosen?: return chosen
+        }
+    }
+
     func run() throws {
-        let ablationMode = AblationMode(rawValue: mode) ?? .readout
+        let layers = try Checkpoint.loadMetadata(from: model).configuration.layers
+        let layer = try analysis.layerIndex(model: model, layers: layers)
+        let ablationMode = try Self.mode(requested: mode, layer: layer, layers: layers, model: model)
         let rankRun = try analysis.run(model: model, data: rankOn)
         try requireRandomMemory(neurons: rankRun.neuronCount, labels: rankRun.labels.count)
         let dataRun = try analysis.run(
@@ -83,7 +98,7 @@ struct AblateCommand: ParsableCommand {
                 .usage, file: model, problem: "the model has no label '\(label)'",
                 fix: "pass --labels from: \(rankRun.labels.joined(separator: ","))")
         }
-        let sensitivity = Sensitivity(run: rankRun, condition: analysis.parsedCondition)
+        let sensitivity = Sensitivity(run: rankRun, condition: analysis.condition)
         var usable: [String] = []
         for label in requested {
             if let index = rankRun.labels.firstIndex(of: label), !sensitivity.ranking(label: index).isEmpty {
@@ -97,7 +112,7 @@ struct AblateCommand: ParsableCommand {
         }
         let document = AblationStudy.run(
             rankRun: rankRun, dataRun: dataRun, labels: usable, steps: steps, mode: ablationMode,
-            randomCount: random, seed: seed, condition: analysis.parsedCondition, reverse: !noReverse)
+            randomCount: random, seed: seed, condition: analysis.condition, reverse: !noReverse)
         let files = try AnalysisArtifacts.ablationFiles(document)
         try writeArtifacts(files, to: out)
         let K = min(steps, dataRun.neuronCount)

@@ -8,31 +8,43 @@ import Foundation
 
 /// Options shared by the analysis commands.
 struct AnalysisOptions: ParsableArguments {
-    @Option(help: "Count a token under its predicted label ('predicted', as the paper) or its gold label ('gold').")
-    var condition: String = Condition.predicted.rawValue
+    @Option(help: "Count a token under its predicted label ('predicted', as the paper; the Viterbi path with a CRF) or its gold label ('gold').")
+    var condition: Condition = .predicted
+
+    @Option(help: "The recurrent layer to analyse, counted from 1 at the bottom (default: the top layer, the one the output reads).")
+    var layer: Int?
 
     @Option(help: "The 1-based column that holds the gold label (default: the column the model was trained on, else the last).")
     var tagColumn: Int?
 
     func validate() throws {
-        guard Condition(rawValue: condition) != nil else {
-            throw ValidationError("--condition must be 'predicted' or 'gold', not '\(condition)'.")
-        }
+        if let layer, layer < 1 { throw ValidationError("--layer must be 1 or more (layers are counted from 1 at the bottom).") }
         if let tagColumn, tagColumn < 1 { throw ValidationError("--tag-column must be 1 or more (columns are counted from 1).") }
     }
 
-    var parsedCondition: Condition { Condition(rawValue: condition) ?? .predicted }
+    /// The analysed layer of a model with `layers` layers, 0-based.
+    /// - Throws: `DissectError` (.usage, naming the model) when --layer is above the top one.
+    func layerIndex(model: String, layers: Int) throws -> Int {
+        guard let layer else { return layers - 1 }
+        guard layer <= layers else {
+            throw DissectError(
+                .usage, file: model, problem: "--layer \(layer) asks for a layer this model does not have (it has \(layers))",
+                fix: "pass --layer 1 to \(layers), or leave it out for the top layer")
+        }
+        return layer - 1
+    }
 
     /// Loads a checkpoint and runs it over a CoNLL file, with a warning for CR LF line ends, gold labels and characters the model never saw.
     /// The run (and the ablation of `ablationMode`, when given) must fit in memory before it starts.
     func run(model: String, data: String, keepProjections: Bool = false, ablationMode: AblationMode? = nil) throws -> ModelRun {
         let checkpoint = try Checkpoint.load(from: model)
+        let analysedLayer = try layerIndex(model: model, layers: checkpoint.model.configuration.layers)
         let column = tagColumn ?? checkpoint.metadata.training?.tagColumn
         let corpus = try CoNLLReader.read(path: data, tagColumn: column)
         try AnalysisMemory.requireModelRun(
             checkpoint: checkpoint, corpus: corpus, path: data, keepProjections: keepProjections, ablation: ablationMode)
         for warning in SentenceEncoder(metadata: checkpoint.metadata).warnings(for: corpus) { Terminal.warn(warning) }
-        return ModelRun(checkpoint: checkpoint, corpus: corpus, keepProjections: keepProjections)
+        return ModelRun(checkpoint: checkpoint, corpus: corpus, layer: analysedLayer, keepProjections: keepProjections)
     }
 }
 

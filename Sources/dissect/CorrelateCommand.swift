@@ -60,11 +60,11 @@ struct CorrelateCommand: ParsableCommand {
         var agreements: [RankingAgreement] = []
         for model in models {
             let run = try analysis.run(model: model, data: data)
-            let sensitivity = Sensitivity(run: run, condition: analysis.parsedCondition)
+            let sensitivity = Sensitivity(run: run, condition: analysis.condition)
             for label in sensitivity.undefinedLabels { Terminal.warn("\(model): label \(label) has undefined sensitivity on \(data) (null)") }
             sensitivities.append((model, run.labels, sensitivity.values))
             if let agreementData {
-                let other = Sensitivity(run: try analysis.run(model: model, data: agreementData), condition: analysis.parsedCondition)
+                let other = Sensitivity(run: try analysis.run(model: model, data: agreementData), condition: analysis.condition)
                 for (index, label) in run.labels.enumerated() {
                     let a = sensitivity.values.map { $0[index] }, b = other.values.map { $0[index] }
                     let defined = !a.contains { $0 == nil } && !b.contains { $0 == nil }

@@ -27,9 +27,9 @@ struct SensitivityCommand: ParsableCommand {
 
     func run() throws {
         let run = try analysis.run(model: model, data: data)
-        let sensitivity = Sensitivity(run: run, condition: analysis.parsedCondition)
+        let sensitivity = Sensitivity(run: run, condition: analysis.condition)
         for label in sensitivity.undefinedLabels {
-            Terminal.warn("\(data): label \(label) is \(analysis.parsedCondition == .predicted ? "never predicted" : "never the gold label") (or is every token's), so its sensitivity is undefined (null)")
+            Terminal.warn("\(data): label \(label) is \(analysis.condition == .predicted ? "never predicted" : "never the gold label") (or is every token's), so its sensitivity is undefined (null)")
         }
         let files = try AnalysisArtifacts.sensitivityFiles(sensitivity, run: run, data: data)
         try writeArtifacts(files, to: out)

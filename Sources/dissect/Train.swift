@@ -19,28 +19,37 @@ struct Train: ParsableCommand {
     var wordDim = 50
 
     @Option(help: "Which words get a vector: 'train+embeddings' (training words plus every word of the embeddings file) or 'train'.")
-    var vocabulary: String = VocabularyRule.trainAndEmbeddings.rawValue
+    var vocabulary: VocabularyRule = .trainAndEmbeddings
 
     @Flag(help: "Keep digits as written instead of replacing each by 0 before lookup.")
     var noDigitNormalization = false
 
-    @Option(help: "The recurrent cell: 'lstm' or 'gru'.")
-    var cell: String = "lstm"
+    @Option(help: "The recurrent cell: 'lstm', 'gru' or 'rnn' (a plain tanh RNN, as torch.nn.RNN).")
+    var cell: CellKind = .lstm
 
-    @Option(help: "Hidden units per direction.")
+    @Option(help: "Recurrent layers stacked on each other; each reads the output of the one below.")
+    var layers = 1
+
+    @Option(help: "Hidden units per direction, in every layer.")
     var hidden = 50
 
-    @Flag(help: "Run a second recurrent layer right to left and concatenate both directions.")
+    @Flag(help: "Run every layer in both directions and concatenate them (hidden units per direction stay --hidden).")
     var bidirectional = false
+
+    @Option(help: "Dropout probability on each layer's output except the top one's, in [0, 1) (as torch.nn.LSTM's dropout; NCRF++ uses 0).")
+    var layerDropout = 0.0
+
+    @Flag(help: "Decode with a linear-chain CRF (trained by the forward algorithm, decoded by Viterbi) instead of a per-token softmax.")
+    var crf = false
 
     @Flag(help: "Leave out the character CNN.")
     var noCharCnn = false
 
-    @Option(help: "Dropout probability on the char embeddings, the LSTM input and the LSTM output, in [0, 1).")
+    @Option(help: "Dropout probability on the char embeddings, the first layer's input and the top layer's output, in [0, 1).")
     var dropout = 0.5
 
     @Option(help: "The optimizer: 'sgd' (NCRF++'s default) or 'adam'.")
-    var optimizer: String = "sgd"
+    var optimizer: OptimizerKind = .sgd
 
     @Option(help: "The learning rate (default 0.015 for sgd, 0.001 for adam).")
     var lr: Double?
@@ -79,12 +88,12 @@ struct Train: ParsableCommand {
         guard lrDecay >= 0 && lrDecay.isFinite else { throw ValidationError("--lr-decay must be 0 or more.") }
         guard l2 >= 0 && l2.isFinite else { throw ValidationError("--l2 must be 0 or more.") }
         if let clip, !(clip > 0 && clip.isFinite) { throw ValidationError("--clip must be a positive number.") }
-        guard CellKind(rawValue: cell) != nil else { throw ValidationError("--cell must be 'lstm' or 'gru', not '\(cell)'.") }
-        guard OptimizerKind(rawValue: optimizer) != nil else {
-            throw ValidationError("--optimizer must be 'sgd' or 'adam', not '\(optimizer)'.")
+        guard (1...Checkpoint.maximumLayers).contains(layers) else {
+            throw ValidationError("--layers must be between 1 and \(Checkpoint.maximumLayers).")
         }
-        guard VocabularyRule(rawValue: vocabulary) != nil else {
-            throw ValidationError("--vocabulary must be 'train+embeddings' or 'train', not '\(vocabulary)'.")
+        guard layerDropout >= 0 && layerDropout < 1 else { throw ValidationError("--layer-dropout must be in [0, 1).") }
+        if layerDropout > 0 && layers == 1 {
+            throw ValidationError("--layer-dropout acts between layers; add --layers 2 or more, or leave it out.")
         }
         if noEmbeddings && embeddings != nil { throw ValidationError("--embeddings and --no-embeddings cannot be used together.") }
         // --word-dim counts only without an embeddings file; run() checks it again once that is known.
@@ -97,18 +106,28 @@ struct Train: ParsableCommand {
     /// one-token batches) must fit in memory; the data can only make it larger,
     /// which `TrainingSession` checks once the vocabulary is known.
     func requireFlagMemory(includingWordDim: Bool) throws {
-        var configuration = TaggerConfiguration()
-        configuration.cell = CellKind(rawValue: cell) ?? .lstm
-        configuration.hiddenSize = hidden
-        configuration.bidirectional = bidirectional
-        configuration.charCNN = !noCharCnn
+        var configuration = flagConfiguration
         configuration.wordEmbeddingDim = includingWordDim ? wordDim : 1
         let one = ForwardSize(sentences: 1, tokens: 1, characters: 1)
-        let estimate = configuration.withSmallestVocabulary.trainingMemory(
-            optimizer: OptimizerKind(rawValue: optimizer) ?? .sgd, batch: one, evaluation: one)
+        let estimate = configuration.withSmallestVocabulary.trainingMemory(optimizer: optimizer, batch: one, evaluation: one)
         try MemoryBudget.require(
             estimate, for: "training with --hidden \(hidden)" + (includingWordDim ? " and --word-dim \(wordDim)" : ""), kind: .usage,
             fix: "choose a smaller --hidden" + (includingWordDim ? " or --word-dim" : ""))
+    }
+
+    /// The model the flags describe (the vocabulary sizes come from the data).
+    var flagConfiguration: TaggerConfiguration {
+        var configuration = TaggerConfiguration()
+        configuration.cell = cell
+        configuration.layers = layers
+        configuration.hiddenSize = hidden
+        configuration.bidirectional = bidirectional
+        configuration.layerDropout = layerDropout
+        configuration.crf = crf
+        configuration.charCNN = !noCharCnn
+        configuration.dropout = dropout
+        configuration.wordEmbeddingDim = wordDim
+        return configuration
     }
 
     func run() throws {
@@ -123,18 +142,11 @@ struct Train: ParsableCommand {
             Terminal.warn("no embeddings file found; word vectors start at random (pass --embeddings FILE)")
             try requireFlagMemory(includingWordDim: true)
         }
-        request.vocabularyRule = VocabularyRule(rawValue: vocabulary) ?? .trainAndEmbeddings
+        request.vocabularyRule = vocabulary
         request.digitsToZero = !noDigitNormalization
-        var configuration = TaggerConfiguration()
-        configuration.cell = CellKind(rawValue: cell) ?? .lstm
-        configuration.hiddenSize = hidden
-        configuration.bidirectional = bidirectional
-        configuration.charCNN = !noCharCnn
-        configuration.dropout = dropout
-        configuration.wordEmbeddingDim = wordDim
-        request.configuration = configuration
+        request.configuration = flagConfiguration
         var options = TrainingOptions()
-        options.optimizer = OptimizerKind(rawValue: optimizer) ?? .sgd
+        options.optimizer = optimizer
         options.learningRate = lr ?? (options.optimizer == .adam ? 0.001 : 0.015)
         options.learningRateDecay = lrDecay
         options.l2 = l2

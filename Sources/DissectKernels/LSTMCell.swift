@@ -1,0 +1,254 @@
+import DissectCore
+
+/// The LSTM cell, as `torch.nn.LSTM` (gate order i, f, g, o; G = 4H):
+///
+///     [i f g o] = x·W_ihᵀ + b_ih + h(t−1)·W_hhᵀ + b_hh
+///     i, f, o = σ(·),  g = tanh(·)
+///     c(t) = f ⊙ c(t−1) + i ⊙ g,   h(t) = o ⊙ tanh(c(t))
+///
+/// This file is the only place these equations are written: the pointwise
+/// step (fast path and the naive reference it is tested against), the
+/// pointwise backward step, and the recurrence over one sentence that
+/// training, prediction and hidden-state caching run. Recurrent ablation
+/// (`MaskedRecurrence`) calls the same pointwise step row by row.
+///
+/// Buffers in `RecurrenceBuffers`: `state` holds c(t), `auxiliary` tanh c(t).
+/// The caller folds b_hh into the projection (`CellKind.foldsHiddenBias`).
+public enum LSTMCell {
+    public static let gateCount = 4
+
+    /// One step's pointwise part for one row (H units).
+    /// - Parameters:
+    ///   - gates: in the pre-activations `[4H]`, out the activations i, f, g, o.
+    ///   - cellPrevious: c(t−1) `[H]`, nil for zeros (the first step); may alias `cell`.
+    ///   - cell, tanhCell, hidden: out `[H]`: c(t), tanh c(t), h(t).
+    @_specialize(where T == Float)
+    @inline(__always)
+    public static func forwardPointwise<T: Scalar>(
+        hiddenSize H: Int, gates: UnsafeMutablePointer<T>, cellPrevious: UnsafePointer<T>?,
+        cell: UnsafeMutablePointer<T>, tanhCell: UnsafeMutablePointer<T>, hidden: UnsafeMutablePointer<T>
+    ) {
+        // One sigmoid pass over all 4H values (8 lanes at a time on the Float
+        // path), with tanh(x) = 2σ(2x) − 1 for the candidate g.
+        for unit in 0..<H { gates[2 * H + unit] *= 2 }
+        Kernels.sigmoidInPlace(gates, 4 * H)
+        for unit in 0..<H { gates[2 * H + unit] = 2 * gates[2 * H + unit] - 1 }
+        if let cellPrevious {
+            for unit in 0..<H { cell[unit] = gates[H + unit] * cellPrevious[unit] + gates[unit] * gates[2 * H + unit] }
+        } else {
+            for unit in 0..<H { cell[unit] = gates[unit] * gates[2 * H + unit] }
+        }
+        tanhCell.update(from: cell, count: H)
+        Kernels.tanhInPlace(tanhCell, H)
+        for unit in 0..<H { hidden[unit] = gates[3 * H + unit] * tanhCell[unit] }
+    }
+
+    /// The same step written plainly with the scalar σ and tanh: the reference the fast path is tested against.
+    public static func referenceForwardPointwise<T: Scalar>(
+        hiddenSize H: Int, gates: UnsafeMutablePointer<T>, cellPrevious: UnsafePointer<T>?,
+        cell: UnsafeMutablePointer<T>, tanhCell: UnsafeMutablePointer<T>, hidden: UnsafeMutablePointer<T>
+    ) {
+        for unit in 0..<H {
+            let i = T.sigmoid(gates[unit]), f = T.sigmoid(gates[H + unit])
+            let g = T.tanh(gates[2 * H + unit]), o = T.sigmoid(gates[3 * H + unit])
+            gates[unit] = i; gates[H + unit] = f; gates[2 * H + unit] = g; gates[3 * H + unit] = o
+            cell[unit] = f * (cellPrevious?[unit] ?? 0) + i * g
+            tanhCell[unit] = T.tanh(cell[unit])
+            hidden[unit] = o * tanhCell[unit]
+        }
+    }
+
+    /// One step of backpropagation, pointwise, for one row:
+    ///
+    ///     dh = upstream + dhNext,   dc = dcNext + dh ⊙ o ⊙ (1 − tanh²c)
+    ///     d[i f g o] = [dc⊙g⊙i(1−i), dc⊙c(t−1)⊙f(1−f), dc⊙i⊙(1−g²), dh⊙tanh c⊙o(1−o)]
+    ///     dcNext ← dc ⊙ f
+    ///
+    /// - Parameters: gates `[4H]` activations, tanhCell `[H]`, upstream `[H]`
+    ///   (dLoss/dh(t) from above), cellPrevious `[H]` (nil: zeros), dhNext `[H]`
+    ///   (dLoss/dh(t) through h(t+1)), dcNext `[H]` in/out, dPre out `[4H]`.
+    @inline(__always)
+    public static func backwardPointwise<T: Scalar>(
+        hiddenSize H: Int, gates: UnsafePointer<T>, tanhCell: UnsafePointer<T>, upstream: UnsafePointer<T>,
+        cellPrevious: UnsafePointer<T>?, dhNext: UnsafePointer<T>, dcNext: UnsafeMutablePointer<T>,
+        dPre: UnsafeMutablePointer<T>
+    ) {
+        if T.self == Float.self {
+            floatBackwardPointwise(
+                hiddenSize: H, gates: Kernels.float(gates), tanhCell: Kernels.float(tanhCell), upstream: Kernels.float(upstream),
+                cellPrevious: cellPrevious.map { Kernels.float($0) }, dhNext: Kernels.float(dhNext),
+                dcNext: Kernels.float(dcNext), dPre: Kernels.float(dPre))
+            return
+        }
+        referenceBackwardPointwise(
+            hiddenSize: H, gates: gates, tanhCell: tanhCell, upstream: upstream, cellPrevious: cellPrevious,
+            dhNext: dhNext, dcNext: dcNext, dPre: dPre)
+    }
+
+    /// The plain loop over `units` (all H by default; the fast path's tail passes the last few).
+    public static func referenceBackwardPointwise<T: Scalar>(
+        hiddenSize H: Int, gates: UnsafePointer<T>, tanhCell: UnsafePointer<T>, upstream: UnsafePointer<T>,
+        cellPrevious: UnsafePointer<T>?, dhNext: UnsafePointer<T>, dcNext: UnsafeMutablePointer<T>,
+        dPre: UnsafeMutablePointer<T>, units: Range<Int>? = nil
+    ) {
+        for unit in units ?? 0..<H {
+            let i = gates[unit], f = gates[H + unit], g = gates[2 * H + unit], o = gates[3 * H + unit]
+            let tc = tanhCell[unit]
+            let dh = upstream[unit] + dhNext[unit]
+            let dc = dcNext[unit] + dh * o * (1 - tc * tc)
+            let cPrev: T = cellPrevious?[unit] ?? 0
+            dPre[unit] = dc * g * i * (1 - i)
+            dPre[H + unit] = dc * cPrev * f * (1 - f)
+            dPre[2 * H + unit] = dc * i * (1 - g * g)
+            dPre[3 * H + unit] = dh * tc * o * (1 - o)
+            dcNext[unit] = dc * f
+        }
+    }
+
+    /// `referenceBackwardPointwise` eight units at a time, with the same formulas for the tail.
+    static func floatBackwardPointwise(
+        hiddenSize H: Int, gates: UnsafePointer<Float>, tanhCell: UnsafePointer<Float>, upstream: UnsafePointer<Float>,
+        cellPrevious: UnsafePointer<Float>?, dhNext: UnsafePointer<Float>, dcNext: UnsafeMutablePointer<Float>,
+        dPre: UnsafeMutablePointer<Float>
+    ) {
+        typealias K = FloatKernels
+        var unit = 0
+        while unit + 8 <= H {
+            let i = K.load(gates, unit), f = K.load(gates, H + unit), g = K.load(gates, 2 * H + unit), o = K.load(gates, 3 * H + unit)
+            let tc = K.load(tanhCell, unit)
+            let dh = K.load(upstream, unit) + K.load(dhNext, unit)
+            let dc = K.load(dcNext, unit) + dh * o * (1 - tc * tc)
+            let cPrev = cellPrevious.map { K.load($0, unit) } ?? SIMD8<Float>()
+            K.store(dc * g * i * (1 - i), dPre, unit)
+            K.store(dc * cPrev * f * (1 - f), dPre, H + unit)
+            K.store(dc * i * (1 - g * g), dPre, 2 * H + unit)
+            K.store(dh * tc * o * (1 - o), dPre, 3 * H + unit)
+            K.store(dc * f, dcNext, unit)
+            unit += 8
+        }
+        referenceBackwardPointwise(
+            hiddenSize: H, gates: gates, tanhCell: tanhCell, upstream: upstream, cellPrevious: cellPrevious,
+            dhNext: dhNext, dcNext: dcNext, dPre: dPre, units: unit..<H)
+    }
+
+    /// The recurrence over one sentence of `steps` ≥ 1 tokens, t = 0 … T−1
+    /// (T−1 … 0 when `reverse`), h and c starting at 0. Uses `projected`,
+    /// `hiddenWeightTransposed`; writes `activations`, `state` (c), `auxiliary`
+    /// (tanh c), `previousHidden` and `hidden`.
+    @_specialize(where T == Float)
+    public static func forward<T: Scalar>(steps: Int, hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>) {
+        let G = 4 * H
+        for s in 0..<steps {
+            let t = reverse ? steps - 1 - s : s
+            let previous = s == 0 ? -1 : (reverse ? t + 1 : t - 1)
+            let gates = b.activations + t * G
+            gates.update(from: b.projected + t * G, count: G)
+            let hPrev = b.previousHidden + t * H
+            if previous >= 0 {
+                hPrev.update(from: b.hidden + previous * b.hiddenStride, count: H)
+                Kernels.addVectorTimesMatrix(gates, hPrev, b.hiddenWeightTransposed, k: H, n: G)
+            } else {
+                hPrev.update(repeating: 0, count: H)
+            }
+            forwardPointwise(
+                hiddenSize: H, gates: gates, cellPrevious: previous >= 0 ? UnsafePointer(b.state + previous * H) : nil,
+                cell: b.state + t * H, tanhCell: b.auxiliary + t * H, hidden: b.hidden + t * b.hiddenStride)
+        }
+    }
+
+    /// Backpropagation through time over one sentence: fills `inputPreGradient`
+    /// `[T, G]` with dLoss/d(gate pre-activations) from `hiddenGradient`; the
+    /// caller turns it into dW_ih, dW_hh (with `previousHidden`), both biases
+    /// and dx. `recurrentPreGradient` is the same array for an LSTM. Scratch: 2H values.
+    @_specialize(where T == Float)
+    public static func backward<T: Scalar>(steps: Int, hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>) {
+        let G = 4 * H
+        let dhNext = b.scratch
+        let dcNext = b.scratch + H
+        dhNext.update(repeating: 0, count: H)
+        dcNext.update(repeating: 0, count: H)
+        for s in stride(from: steps - 1, through: 0, by: -1) {
+            let t = reverse ? steps - 1 - s : s
+            let previous = s == 0 ? -1 : (reverse ? t + 1 : t - 1)
+            let dPre = b.inputPreGradient + t * G
+            backwardPointwise(
+                hiddenSize: H, gates: b.activations + t * G, tanhCell: b.auxiliary + t * H,
+                upstream: b.hiddenGradient + t * b.hiddenStride,
+                cellPrevious: previous >= 0 ? UnsafePointer(b.state + previous * H) : nil,
+                dhNext: dhNext, dcNext: dcNext, dPre: dPre)
+            if s > 0 {
+                // dh(t−1) = W_hhᵀ · dPre, as H dot products with the rows of W_hhᵀ.
+                Kernels.setMatrixTimesVector(dhNext, b.hiddenWeightTransposed, UnsafePointer(dPre), rows: H, columns: G)
+            }
+        }
+    }
+}
+
+/// The pointers one direction's recurrence over one sentence uses
+/// (H hidden units, G = gates · H, T steps). Which of `state` and `auxiliary`
+/// a cell uses, and for what, its file says.
+public struct RecurrenceBuffers<T: Scalar> {
+    /// `[T, G]`: x·W_ihᵀ + b_ih, plus b_hh for cells that fold it (`CellKind.foldsHiddenBias`).
+    public var projected: UnsafePointer<T>
+    /// `[G, H]` W_hh as stored, and `[H, G]` its transpose.
+    public var hiddenWeight: UnsafePointer<T>
+    public var hiddenWeightTransposed: UnsafePointer<T>
+    /// `[G]` b_hh (read by cells that keep it apart).
+    public var hiddenBias: UnsafePointer<T>
+    /// `[T, G]` post-activation gates; `[T, H]` state and auxiliary values; `[T, H]` h(t−1).
+    public var activations: UnsafeMutablePointer<T>
+    public var state: UnsafeMutablePointer<T>
+    public var auxiliary: UnsafeMutablePointer<T>
+    public var previousHidden: UnsafeMutablePointer<T>
+    /// Row t of h at `hidden + t * hiddenStride`; dLoss/dh(t) likewise in `hiddenGradient`.
+    public var hidden: UnsafeMutablePointer<T>
+    public var hiddenGradient: UnsafePointer<T>
+    public var hiddenStride: Int
+    /// `[T, G]` out: dLoss/d(input pre-activations) and dLoss/d(recurrent pre-activations, with b_hh).
+    public var inputPreGradient: UnsafeMutablePointer<T>
+    public var recurrentPreGradient: UnsafeMutablePointer<T>
+    /// `RecurrenceBuffers.scratchCount(hiddenSize:)` values.
+    public var scratch: UnsafeMutablePointer<T>
+
+    public init(
+        projected: UnsafePointer<T>, hiddenWeight: UnsafePointer<T>, hiddenWeightTransposed: UnsafePointer<T>,
+        hiddenBias: UnsafePointer<T>, activations: UnsafeMutablePointer<T>, state: UnsafeMutablePointer<T>,
+        auxiliary: UnsafeMutablePointer<T>, previousHidden: UnsafeMutablePointer<T>,
+        hidden: UnsafeMutablePointer<T>, hiddenGradient: UnsafePointer<T>, hiddenStride: Int,
+        inputPreGradient: UnsafeMutablePointer<T>, recurrentPreGradient: UnsafeMutablePointer<T>,
+        scratch: UnsafeMutablePointer<T>
+    ) {
+        self.projected = projected
+        self.hiddenWeight = hiddenWeight
+        self.hiddenWeightTransposed = hiddenWeightTransposed
+        self.hiddenBias = hiddenBias
+        self.activations = activations
+        self.state = state
+        self.auxiliary = auxiliary
+        self.previousHidden = previousHidden
+        self.hidden = hidden
+        self.hiddenGradient = hiddenGradient
+        self.hiddenStride = hiddenStride
+        self.inputPreGradient = inputPreGradient
+        self.recurrentPreGradient = recurrentPreGradient
+        self.scratch = scratch
+    }
+
+    /// Scratch values any cell's forward or backward needs: 4H (a GRU's recurrent part is 3H, an LSTM's backward 2H).
+    public static func scratchCount(hiddenSize: Int) -> Int { 4 * hiddenSize }
+
+    /// The same buffers moved to the sentence starting at token `start` (G = gates · H).
+    public func offset(by start: Int, hiddenSize H: Int, gateSize G: Int, hiddenColumn: Int) -> RecurrenceBuffers {
+        var moved = self
+        moved.projected = projected + start * G
+        moved.activations = activations + start * G
+        moved.state = state + start * H
+        moved.auxiliary = auxiliary + start * H
+        moved.previousHidden = previousHidden + start * H
+        moved.hidden = hidden + start * hiddenStride + hiddenColumn
+        moved.hiddenGradient = hiddenGradient + start * hiddenStride + hiddenColumn
+        moved.inputPreGradient = inputPreGradient + start * G
+        moved.recurrentPreGradient = recurrentPreGradient + start * G
+        return moved
+    }
+}

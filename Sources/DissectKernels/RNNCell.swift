@@ -1,0 +1,77 @@
+import DissectCore
+
+/// The plain (Elman) cell, as `torch.nn.RNN(nonlinearity: "tanh")` (G = H):
+///
+///     h(t) = tanh(x·W_ihᵀ + b_ih + h(t−1)·W_hhᵀ + b_hh)
+///
+/// The only place this equation is written (see `LSTMCell` for the plan). The
+/// caller folds b_hh into the projection. `activations` holds h(t) itself;
+/// `state` and `auxiliary` are unused.
+public enum RNNCell {
+    public static let gateCount = 1
+
+    /// One step's pointwise part for one row: `gates` `[H]` in the pre-activation, out tanh of it; `hidden` out h(t).
+    @_specialize(where T == Float)
+    @inline(__always)
+    public static func forwardPointwise<T: Scalar>(hiddenSize H: Int, gates: UnsafeMutablePointer<T>, hidden: UnsafeMutablePointer<T>) {
+        Kernels.tanhInPlace(gates, H)
+        hidden.update(from: gates, count: H)
+    }
+
+    /// The same with the scalar tanh: the reference the fast path is tested against.
+    public static func referenceForwardPointwise<T: Scalar>(hiddenSize H: Int, gates: UnsafeMutablePointer<T>, hidden: UnsafeMutablePointer<T>) {
+        for unit in 0..<H {
+            gates[unit] = T.tanh(gates[unit])
+            hidden[unit] = gates[unit]
+        }
+    }
+
+    /// One step of backpropagation: dh = upstream + dhNext, dPre = dh ⊙ (1 − h²).
+    public static func backwardPointwise<T: Scalar>(
+        hiddenSize H: Int, activations: UnsafePointer<T>, upstream: UnsafePointer<T>, dhNext: UnsafePointer<T>,
+        dPre: UnsafeMutablePointer<T>
+    ) {
+        for unit in 0..<H {
+            let h = activations[unit]
+            dPre[unit] = (upstream[unit] + dhNext[unit]) * (1 - h * h)
+        }
+    }
+
+    /// The recurrence over one sentence (see `LSTMCell.forward`). Uses
+    /// `projected` (with b_hh), `hiddenWeightTransposed`; writes `activations`, `previousHidden`, `hidden`.
+    @_specialize(where T == Float)
+    public static func forward<T: Scalar>(steps: Int, hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>) {
+        for s in 0..<steps {
+            let t = reverse ? steps - 1 - s : s
+            let previous = s == 0 ? -1 : (reverse ? t + 1 : t - 1)
+            let gates = b.activations + t * H
+            gates.update(from: b.projected + t * H, count: H)
+            let hPrev = b.previousHidden + t * H
+            if previous >= 0 {
+                hPrev.update(from: b.hidden + previous * b.hiddenStride, count: H)
+                Kernels.addVectorTimesMatrix(gates, hPrev, b.hiddenWeightTransposed, k: H, n: H)
+            } else {
+                hPrev.update(repeating: 0, count: H)
+            }
+            forwardPointwise(hiddenSize: H, gates: gates, hidden: b.hidden + t * b.hiddenStride)
+        }
+    }
+
+    /// Backpropagation through time over one sentence into `inputPreGradient` `[T, H]`
+    /// (`recurrentPreGradient` is the same array). Scratch: H.
+    @_specialize(where T == Float)
+    public static func backward<T: Scalar>(steps: Int, hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>) {
+        let dhNext = b.scratch
+        dhNext.update(repeating: 0, count: H)
+        for s in stride(from: steps - 1, through: 0, by: -1) {
+            let t = reverse ? steps - 1 - s : s
+            let dPre = b.inputPreGradient + t * H
+            backwardPointwise(
+                hiddenSize: H, activations: b.activations + t * H, upstream: b.hiddenGradient + t * b.hiddenStride,
+                dhNext: dhNext, dPre: dPre)
+            if s > 0 {
+                Kernels.setMatrixTimesVector(dhNext, b.hiddenWeightTransposed, UnsafePointer(dPre), rows: H, columns: H)
+            }
+        }
+    }
+}
