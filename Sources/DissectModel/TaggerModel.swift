@@ -52,8 +52,9 @@ public struct TaggerModel<T: Scalar>: Sendable {
         fill("hidden2tag.bias", bound: outputBound)
         if let transitions = model.offsets.transitions {
             // NCRF++ starts every transition at 0, and the ones that enter no path at −10000.
-            let initial = LinearChainCRF.initialTransitions(labels: c.labelCount)
-            for (index, value) in initial.enumerated() { model.parameters[transitions + index] = T(value) }
+            model.parameters.withUnsafeMutableBufferPointer { buffer in
+                LinearChainCRF.writeInitialTransitions(into: buffer.baseAddress! + transitions, labels: c.labelCount)
+            }
         }
         return model
     }
