@@ -10,7 +10,7 @@ import DissectModel
     @Test(arguments: ["lstm", "bilstm", "gru"])
     func hiddenStatesAndSensitivityMatchPyTorch(variant: String) throws {
         let fixture = try AnalysisFixture.load(variant)
-        let run = fixture.run()
+        let run = try fixture.run()
         #expect(fixture.hidden.shape == [run.tokenCount, run.neuronCount])
         for index in run.hidden.indices { #expect(abs(Double(run.hidden[index]) - fixture.hidden.data[index]) < 1e-5) }
         #expect(run.predicted == fixture.predicted)
@@ -30,7 +30,7 @@ import DissectModel
     @Test(arguments: ["lstm", "bilstm", "gru"], AblationMode.allCases)
     func ablationPredictionsMatchPyTorch(variant: String, mode: AblationMode) throws {
         let fixture = try AnalysisFixture.load(variant)
-        let run = fixture.run()
+        let run = try fixture.run()
         let engine = AblationEngine(run: run, focusLabels: ["L0"], steps: fixture.order.count)
         let expected = mode == .readout ? fixture.ablation_readout : fixture.ablation_recurrent
         #expect(expected.count == fixture.order.count + 1)

@@ -40,7 +40,7 @@ import DissectModel
     @Test(arguments: AblationMode.allCases)
     func zeroWeightNeuronIsInert(mode: AblationMode) throws {
         let fixture = try AnalysisFixture.load("lstm")
-        var checkpoint = fixture.checkpoint()
+        var checkpoint = try fixture.checkpoint()
         let entry = try #require(checkpoint.model.layout.entry("hidden2tag.weight"))
         let n = checkpoint.model.configuration.outputSize
         for label in 0..<checkpoint.model.configuration.labelCount { checkpoint.model.parameters[entry.offset + label * n] = 0 }
@@ -50,7 +50,7 @@ import DissectModel
             let hh = try #require(checkpoint.model.layout.entry("lstm.weight_hh_l0"))
             for gate in 0..<checkpoint.model.configuration.gateSize { checkpoint.model.parameters[hh.offset + gate * n] = 0 }
         }
-        let base = fixture.run()
+        let base = try fixture.run()
         let run = ModelRun(
             checkpoint: checkpoint, encoded: fixture.sentences.map { EncodedSentence(words: $0.words, characters: $0.chars, labels: $0.labels) },
             goldLabels: base.goldLabels, dataPath: "fixture", keepProjections: true)
@@ -70,11 +70,11 @@ import DissectModel
     @Test(arguments: ["lstm", "gru", "bilstm"])
     func modesAgreeWithoutRecurrentWeights(variant: String) throws {
         let fixture = try AnalysisFixture.load(variant)
-        var checkpoint = fixture.checkpoint()
-        for entry in checkpoint.model.layout.entries where entry.name.hasPrefix("lstm.weight_hh") {
+        var checkpoint = try fixture.checkpoint()
+        for entry in checkpoint.model.layout.entries where entry.name.contains(".weight_hh_") {
             for index in 0..<entry.count { checkpoint.model.parameters[entry.offset + index] = 0 }
         }
-        let base = fixture.run()
+        let base = try fixture.run()
         let run = ModelRun(
             checkpoint: checkpoint, encoded: fixture.sentences.map { EncodedSentence(words: $0.words, characters: $0.chars, labels: $0.labels) },
             goldLabels: base.goldLabels, dataPath: "fixture", keepProjections: true)
@@ -89,7 +89,7 @@ import DissectModel
     /// k = 0 is the model as `dissect evaluate` sees it: same accuracy, same F1.
     @Test func noAblationEqualsEvaluation() throws {
         let fixture = try AnalysisFixture.load("bilstm")
-        let run = fixture.run()
+        let run = try fixture.run()
         let engine = AblationEngine(run: run, focusLabels: ["L1", "L2"], steps: 3)
         let predicted = run.predicted.map { run.labels[Int($0)] }
         var offset = 0

@@ -46,13 +46,17 @@ struct AnalysisFixture: Decodable {
 
     var labelNames: [String] { (0..<config.labels).map { "L\($0)" } }
 
-    func checkpoint() -> Checkpoint {
+    /// The fixture's weights in a checkpoint. The fixtures keep format 1's
+    /// names (`lstm.…` for a GRU too); every tensor of the layout must be there.
+    func checkpoint() throws -> Checkpoint {
         let c = configuration
         var model = TaggerModel<Float>(configuration: c)
         for entry in model.layout.entries {
-            if let tensor = parameters[entry.name] {
-                for index in 0..<entry.count { model.parameters[entry.offset + index] = Float(tensor.data[index]) }
+            let stored = ParameterLayout.storedName(entry.name, cell: c.cell, formatVersion: 1)
+            guard let tensor = parameters[stored], tensor.data.count == entry.count else {
+                throw DissectError(problem: "fixture tensor \(stored) missing or of the wrong size", fix: "run tools/make_analysis_fixtures.py")
             }
+            for index in 0..<entry.count { model.parameters[entry.offset + index] = Float(tensor.data[index]) }
         }
         let metadata = CheckpointMetadata(
             configuration: c,
@@ -63,11 +67,11 @@ struct AnalysisFixture: Decodable {
         return Checkpoint(metadata: metadata, model: model)
     }
 
-    func run(keepProjections: Bool = true) -> ModelRun {
+    func run(keepProjections: Bool = true) throws -> ModelRun {
         let encoded = sentences.map { EncodedSentence(words: $0.words, characters: $0.chars, labels: $0.labels) }
         let names = labelNames
         return ModelRun(
-            checkpoint: checkpoint(), encoded: encoded, goldLabels: sentences.map { $0.labels.map { names[Int($0)] } },
+            checkpoint: try checkpoint(), encoded: encoded, goldLabels: sentences.map { $0.labels.map { names[Int($0)] } },
             dataPath: "fixture", keepProjections: keepProjections)
     }
 }

@@ -123,17 +123,17 @@ struct ErrorTests {
         #expect(!Files.exists(predictions), "no predictions from a broken model")
     }
 
-    @Test("model.json with format_version 2: exit 1, names model.json and the version")
+    @Test("model.json with format_version 3: exit 1, names model.json and the version")
     func newerFormat() async throws {
         let trained = try await SharedModel.shared.get()
         let sandbox = try Sandbox()
-        let model = sandbox.path("v2")
+        let model = sandbox.path("v3")
         try Files.copyDirectory(trained.out, to: model)
         var object = try Files.json(model + "/model.json")
-        object["format_version"] = 2
+        object["format_version"] = 3
         try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: model + "/model.json"))
         let result = try await sandbox.run(["evaluate", "--model", model, "--data", trained.files.test])
-        Self.expectFailure(result, status: 1, mentions: ["error: \(model)/model.json: ", "format_version 2"])
+        Self.expectFailure(result, status: 1, mentions: ["error: \(model)/model.json: ", "format_version 3", "reads 1 to 2"])
     }
 
     @Test("model.json that is not JSON: exit 1, names model.json")

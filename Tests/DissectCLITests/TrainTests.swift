@@ -37,7 +37,7 @@ struct TrainTests {
 
         // model.json's training record.
         let model = try Files.json(trained.out + "/model.json")
-        #expect(model["format_version"] as? Int == 1)
+        #expect(model["format_version"] as? Int == 2)
         let record = try #require(model["training"] as? [String: Any])
         #expect(record["selection_metric"] as? String == "f1")
         #expect(record["seed"] as? Int == 1)

@@ -69,11 +69,20 @@ import DissectCorpus
         try editJSON(directory) { object in
             var configuration = object["configuration"] as? [String: Any] ?? [:]
             configuration["hidden_size"] = 4
+            configuration["output_size"] = nil
             object["configuration"] = configuration
         }
         let message = loadError(directory)
         #expect(message.hasPrefix(directory + "/model.safetensors: tensor lstm.weight_ih_l0 has shape"), "\(message)")
         #expect(message.contains("do not belong to this model.json"), "\(message)")
+        // With output_size left in, model.json contradicts itself before any weight is read.
+        try editJSON(directory) { object in
+            var configuration = object["configuration"] as? [String: Any] ?? [:]
+            configuration["output_size"] = 99
+            object["configuration"] = configuration
+        }
+        let declared = loadError(directory)
+        #expect(declared.hasPrefix(directory + "/model.json: output_size is 99 but hidden_size × directions gives"), "\(declared)")
     }
 
     @Test func missingFieldsAndOtherVersionsAreRejected() throws {
@@ -86,7 +95,7 @@ import DissectCorpus
         try editJSON(directory) { $0["format_version"] = 7 }
         #expect(loadError(directory).contains("format_version 7"))
         try "{".write(toFile: directory + "/model.json", atomically: true, encoding: .utf8)
-        #expect(loadError(directory).contains("not a valid format-1 checkpoint"))
+        #expect(loadError(directory).contains("not a valid checkpoint description"))
     }
 
     /// A single 5,000-token sentence (and unknown characters in it) trains and predicts.

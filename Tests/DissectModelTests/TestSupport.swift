@@ -39,9 +39,11 @@ struct GradientChecker {
 }
 
 /// A tiny random tagger and corpus for tests.
-func tinyConfiguration(cell: CellKind, bidirectional: Bool, charCNN: Bool) -> TaggerConfiguration {
+func tinyConfiguration(cell: CellKind, bidirectional: Bool, charCNN: Bool, layers: Int = 1, crf: Bool = false) -> TaggerConfiguration {
     var c = TaggerConfiguration()
     c.cell = cell
+    c.layers = layers
+    c.crf = crf
     c.bidirectional = bidirectional
     c.charCNN = charCNN
     c.hiddenSize = 3
