@@ -380,9 +380,9 @@ class Tagger(nn.Module):
     def configuration(self) -> dict:
         """The ``configuration`` object of dissect's ``model.json`` (format 2) for this model.
 
-        ``input_size`` and ``output_size`` are derived and informational.  The char fields are
-        written even without the char CNN (with ``char_count`` 0), since dissect's decoder
-        expects every field.
+        ``input_size`` and ``output_size`` are derived and informational.  Without the char
+        CNN the char fields are left out here; ``build_meta``/``save_checkpoint`` add them
+        (dissect's decoder expects every field), as dissect writes them.
         """
         cfg = {
             "cell": self.cell,
