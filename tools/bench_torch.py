@@ -8,6 +8,13 @@ char embeddings, on the LSTM input and on the LSTM output, loss summed over the 
 tokens, SGD lr 0.015 (decayed per epoch as NCRF++: lr / (1 + 0.05 * epoch)) with
 weight_decay 1e-8, batches of 10 shuffled sentences, packed sequences.
 
+Other models: --cell gru|rnn, --bidirectional, --hidden H (per direction), --layers N with
+--layer-dropout P between the layers (torch's num_layers/dropout), and --crf for a
+linear-chain CRF on the emissions (NCRF++'s transitions [m+2, m+2] with START/STOP, loss
+the sum over sentences of log Z - gold score, Viterbi decoding for --eval); e.g. NCRF++'s
+BiLSTM-CRF is --bidirectional --crf.  The CRF's fixed column START / row STOP are set back
+to -10000 after every step (weight decay would otherwise move them; they enter no score).
+
 Vocabulary: every training word (digits -> 0) then every embeddings word not already in
 it; index 0 is the unknown word.  A word's vector is the embedding of the word as written,
 else of its lower case, else uniform(-sqrt(3/dim), sqrt(3/dim)).  Chars: those of the
@@ -15,12 +22,14 @@ normalised training words (index 0 unknown); char embeddings uniform(+-sqrt(3/Dc
 
 Only the training loop is timed (not loading).  With --json one line is printed:
 {"framework":"pytorch","threads":N,"sentences":K,"seconds":s,"sentences_per_second":r,
- "torch_version":...,"cpus":...,"load_average_before":...,"load_average_after":...}
+ "torch_version":...,"cpus":...,"load_average_before":...,"load_average_after":...,
+ "model":{"cell":...,"bidirectional":...,"hidden":...,"layers":...,"layer_dropout":...,"crf":...}}
 (the 1-minute load averages show whether other work shared the CPUs during the run).
 
 Examples:
     python3 tools/bench_torch.py --threads 1 --sentences 3000 --json
     python3 tools/bench_torch.py --epochs 5 --eval ../shared/data/conll2003/valid.txt --save runs/torch5
+    python3 tools/bench_torch.py --threads 1 --sentences 1000 --bidirectional --crf --json
 """
 
 from __future__ import annotations
@@ -128,12 +137,22 @@ def main(argv=None) -> int:
     ap.add_argument("--lr-decay", type=float, default=0.05,
                     help="per-epoch decay: lr / (1 + decay * epoch) (default 0.05)")
     ap.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    ap.add_argument("--cell", choices=("lstm", "gru"), default="lstm")
+    ap.add_argument("--cell", choices=tuple(dt.CELLS), default="lstm",
+                    help="recurrent cell (default lstm; rnn is tanh)")
     ap.add_argument("--bidirectional", action="store_true")
+    ap.add_argument("--hidden", type=int, default=50, help="hidden units per direction (default 50)")
+    ap.add_argument("--layers", type=int, default=1, help="recurrent layers (default 1)")
+    ap.add_argument("--layer-dropout", type=float, default=0.0,
+                    help="dropout between recurrent layers, in [0, 1) (default 0)")
+    ap.add_argument("--crf", action="store_true", help="a CRF on the emissions (NCRF++'s layout)")
     ap.add_argument("--eval", metavar="FILE", help="after training, score this CoNLL file")
     ap.add_argument("--save", metavar="DIR", help="write a dissect checkpoint to DIR")
     ap.add_argument("--json", action="store_true", help="print one JSON line with the timing")
     args = ap.parse_args(argv)
+    if args.hidden < 1 or args.layers < 1:
+        ap.error("--hidden and --layers must be at least 1")
+    if not 0 <= args.layer_dropout < 1:
+        ap.error("--layer-dropout must be in [0, 1)")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -143,10 +162,11 @@ def main(argv=None) -> int:
     train = dt.read_conll(args.train)
     vectors, dim = load_embeddings(args.embeddings)
     words, chars, labels = build_vocabulary(train, vectors)
-    model = dt.Tagger(words=len(words), labels=len(labels), word_dim=dim, hidden_size=50,
-                      cell=args.cell, bidirectional=args.bidirectional, use_chars=True,
-                      chars=len(chars), char_dim=30, char_filters=50, char_window=3,
-                      dropout=0.5)
+    model = dt.Tagger(words=len(words), labels=len(labels), word_dim=dim,
+                      hidden_size=args.hidden, cell=args.cell, bidirectional=args.bidirectional,
+                      use_chars=True, chars=len(chars), char_dim=30, char_filters=50,
+                      char_window=3, dropout=0.5, layers=args.layers,
+                      layer_dropout=args.layer_dropout, crf=args.crf)
     with torch.no_grad():
         emb, found = embedding_matrix(words, vectors, dim, gen)
         model.word_embedding.weight.copy_(emb)
@@ -185,6 +205,8 @@ def main(argv=None) -> int:
             loss = model.loss([x[0] for x in batch], [x[1] for x in batch], [x[2] for x in batch])
             loss.backward()
             optimizer.step()
+            if model.crf is not None:
+                model.crf.reset_fixed_()
             total += loss.item()
         if not args.json:
             print(f"epoch {epoch + 1}: loss {total:.1f}, {time.perf_counter() - epoch_start:.1f} s",
@@ -197,7 +219,10 @@ def main(argv=None) -> int:
               "sentences_per_second": round(trained / seconds, 1),
               "torch_version": torch.__version__, "cpus": os.cpu_count(),
               "load_average_before": round(load_before, 2),
-              "load_average_after": round(os.getloadavg()[0], 2)}
+              "load_average_after": round(os.getloadavg()[0], 2),
+              "model": {"cell": args.cell, "bidirectional": args.bidirectional,
+                        "hidden": args.hidden, "layers": args.layers,
+                        "layer_dropout": args.layer_dropout, "crf": args.crf}}
     if args.eval:
         test = dt.read_conll(args.eval)
         pred = dt.predict(model, meta, [w for w, _ in test])

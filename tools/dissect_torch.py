@@ -13,18 +13,30 @@ The model (Xin, Lin & Yu, EMNLP 2019, trained NCRF++-style), per sentence:
   over the ``L`` positions, giving ``[F]``.  A word's feature never depends on
   its batch (words are stacked, but positions past a word's end are exact zeros
   and are masked out of the max).  No nonlinearity;
-* ``x[t] = cat(x_w[t], charfeat[t])`` -> dropout -> ``lstm`` (``nn.LSTM`` or
-  ``nn.GRU``, one layer, ``batch_first``, optionally bidirectional; the module
-  is named ``lstm`` for both cells) -> ``h[t]`` -> dropout -> ``hidden2tag``
-  (``nn.Linear``) -> logits;
-* the loss is the cross-entropy summed over every token of the batch.
+* ``x[t] = cat(x_w[t], charfeat[t])`` -> dropout -> the recurrent stack
+  (``nn.LSTM``, ``nn.GRU`` or ``nn.RNN`` with tanh; ``layers`` layers with
+  ``layer_dropout`` between them, torch's ``num_layers``/``dropout`` semantics;
+  ``batch_first``, optionally bidirectional; ``hidden_size`` per direction).  The
+  module attribute is named after the cell (``self.lstm``, ``self.gru``,
+  ``self.rnn``), so the state-dict names are ``lstm.weight_ih_l0``,
+  ``gru.weight_hh_l1_reverse``, ... -> top layer's ``h[t]`` -> dropout ->
+  ``hidden2tag`` (``nn.Linear``) -> emissions (logits) ``[T, m]``;
+* the loss is the cross-entropy summed over every token of the batch, or with
+  ``crf`` a linear-chain CRF (``crf.transitions`` ``[m+2, m+2]``, NCRF++'s layout,
+  index ``m`` = START, ``m+1`` = STOP) whose loss is the sum over sentences of
+  ``log Z - score(gold)``; prediction is then Viterbi decoding.
+
+Checkpoints (``model.json`` format version 2) name the recurrent tensors after the
+cell; format 1 (single layer, no CRF, tensors always ``lstm.*_l0``) still loads.
 
 Public API
 ----------
 ``Tagger``                  the ``nn.Module`` (parameter names as in dissect's checkpoints)
+``CRF``                     the linear-chain CRF (forward algorithm, gold score, Viterbi)
+``layer_outputs``           every recurrent layer's output, optionally with recurrent ablation
 ``read_conll``              read a CoNLL file into ``[(words, labels), ...]``
 ``Lookup``/``encode_words`` the prediction-time word and char lookup rules
-``predict``                 label lists for raw word lists
+``predict``                 label lists for raw word lists (Viterbi with a CRF)
 ``load_checkpoint``         ``DIR/model.safetensors`` + ``DIR/model.json`` -> ``(model, meta)``
 ``save_checkpoint``         the inverse (float32 safetensors, written without the ``safetensors`` package)
 ``read_safetensors``/``write_safetensors``  the minimal safetensors codec
@@ -34,13 +46,14 @@ Public API
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
 import re
 import struct
 import tempfile
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -48,12 +61,21 @@ import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
 
 __all__ = [
-    "Tagger", "read_conll", "Lookup", "encode_words", "predict",
+    "Tagger", "CRF", "layer_outputs", "read_conll", "Lookup", "encode_words", "predict",
     "load_checkpoint", "save_checkpoint", "read_safetensors", "write_safetensors",
     "conlleval", "ncrfpp_fmeasure", "token_accuracy", "build_meta",
 ]
 
-FORMAT_VERSION = 1
+# model.json format written by save_checkpoint; READABLE_FORMATS are those load_checkpoint reads.
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
+
+CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+# Rows of weight_ih per hidden unit (the gates stacked in torch's order).
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+
+# NCRF++ initialises the transitions into START and out of STOP to this value; they enter no score.
+CRF_IMPOSSIBLE = -10000.0
 
 LOOKUP_TEXT = (
     "word: if digits_to_zero, replace every Unicode decimal digit (Python re \\d) by '0'; "
@@ -65,40 +87,166 @@ LOOKUP_TEXT = (
 
 
 # --------------------------------------------------------------------------------------------
+# CRF
+# --------------------------------------------------------------------------------------------
+
+class CRF(nn.Module):
+    """Linear-chain CRF over ``m`` labels in NCRF++'s layout.
+
+    ``transitions[i, j]`` (``[m+2, m+2]``) is the score of moving from label ``i`` to label
+    ``j``; index ``m`` is START and ``m+1`` STOP.  A path ``y_1..y_T`` over emissions
+    ``E [T, m]`` scores ``trans[START, y_1] + sum_t E[t, y_t] + sum_{t>=2} trans[y_{t-1}, y_t]
+    + trans[y_T, STOP]``.  ``log Z`` sums over paths of the ``m`` real labels only, so column
+    START and row STOP enter no score: they keep NCRF++'s -10000 and get an exact zero
+    gradient (``reset_fixed_`` restores them after an optimiser's weight decay).
+    """
+
+    def __init__(self, labels: int):
+        super().__init__()
+        self.labels = labels
+        self.start = labels
+        self.stop = labels + 1
+        transitions = torch.zeros(labels + 2, labels + 2)
+        transitions[:, self.start] = CRF_IMPOSSIBLE
+        transitions[self.stop, :] = CRF_IMPOSSIBLE
+        self.transitions = nn.Parameter(transitions)
+
+    @torch.no_grad()
+    def reset_fixed_(self) -> None:
+        """Set column START and row STOP back to -10000 (they are never trained)."""
+        self.transitions[:, self.start] = CRF_IMPOSSIBLE
+        self.transitions[self.stop, :] = CRF_IMPOSSIBLE
+
+    def _parts(self) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(between [m, m], from_start [m], to_stop [m])`` slices of ``transitions``."""
+        m = self.labels
+        return (self.transitions[:m, :m], self.transitions[self.start, :m],
+                self.transitions[:m, self.stop])
+
+    @staticmethod
+    def _pad(emissions: torch.Tensor, lengths: Sequence[int]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Flat emissions ``[N, m]`` -> ``(padded [B, T, m], valid mask [B, T])``."""
+        padded = pad_sequence(list(torch.split(emissions, list(lengths))), batch_first=True)
+        steps = torch.arange(padded.size(1), device=emissions.device)
+        mask = steps.unsqueeze(0) < torch.tensor(list(lengths), device=emissions.device).unsqueeze(1)
+        return padded, mask
+
+    def log_partition(self, emissions: torch.Tensor, lengths: Sequence[int]) -> torch.Tensor:
+        """``log Z`` per sentence ``[B]`` by the forward algorithm.
+
+        ``emissions`` ``[N, m]`` are the sentences' emissions concatenated, ``lengths`` their
+        ``T_i >= 1``.  ``alpha[j] = logsumexp_i(alpha[i] + trans[i, j]) + E[t, j]``, started at
+        ``trans[START, :] + E[0]`` and closed with ``+ trans[:, STOP]``.
+        """
+        between, from_start, to_stop = self._parts()
+        padded, mask = self._pad(emissions, lengths)                          # [B, T, m], [B, T]
+        alpha = from_start.unsqueeze(0) + padded[:, 0]                         # [B, m]
+        for t in range(1, padded.size(1)):
+            step = torch.logsumexp(alpha.unsqueeze(2) + between.unsqueeze(0), dim=1) + padded[:, t]
+            alpha = torch.where(mask[:, t].unsqueeze(1), step, alpha)         # [B, m]
+        return torch.logsumexp(alpha + to_stop.unsqueeze(0), dim=1)            # [B]
+
+    def path_score(self, emissions: torch.Tensor, lengths: Sequence[int],
+                   labels: torch.Tensor) -> torch.Tensor:
+        """Score of the label paths ``labels`` ``[N]`` (flat like ``emissions [N, m]``): ``[B]``."""
+        between, from_start, to_stop = self._parts()
+        lengths = list(lengths)
+        emitted = emissions.gather(1, labels.unsqueeze(1)).squeeze(1)          # [N]
+        sentence = torch.repeat_interleave(
+            torch.arange(len(lengths), device=emissions.device),
+            torch.tensor(lengths, device=emissions.device))                    # [N]
+        score = emissions.new_zeros(len(lengths)).index_add(0, sentence, emitted)
+        ends = torch.cumsum(torch.tensor(lengths, device=emissions.device), 0)  # [B]
+        starts = ends - torch.tensor(lengths, device=emissions.device)
+        score = score + from_start[labels[starts]] + to_stop[labels[ends - 1]]
+        # transitions between consecutive tokens of the same sentence
+        same = torch.ones(labels.numel(), dtype=torch.bool, device=emissions.device)
+        same[starts] = False                                                   # [N]
+        later = same.nonzero().squeeze(1)
+        moves = between[labels[later - 1], labels[later]]
+        return score.index_add(0, sentence[later], moves)                     # [B]
+
+    def neg_log_likelihood(self, emissions: torch.Tensor, lengths: Sequence[int],
+                           labels: torch.Tensor) -> torch.Tensor:
+        """``sum over sentences of (log Z - score(gold))``, a scalar."""
+        return (self.log_partition(emissions, lengths)
+                - self.path_score(emissions, lengths, labels)).sum()
+
+    @torch.no_grad()
+    def viterbi(self, emissions: torch.Tensor, lengths: Sequence[int]) -> List[List[int]]:
+        """Best label path per sentence (emissions ``[N, m]`` flat, as ``log_partition``).
+
+        Ties go to the lowest label index at every maximum: ``bp[t][j]`` is the first
+        ``argmax_i (delta[t-1][i] + trans[i, j])`` and the last label the first
+        ``argmax_j (delta[T-1][j] + trans[j, STOP])`` (``torch.max`` returns the first maximal
+        index).
+        """
+        between, from_start, to_stop = self._parts()
+        padded, mask = self._pad(emissions, lengths)                          # [B, T, m]
+        delta = from_start.unsqueeze(0) + padded[:, 0]                         # [B, m]
+        backpointers = []                                                      # T-1 x [B, m]
+        for t in range(1, padded.size(1)):
+            best, arg = (delta.unsqueeze(2) + between.unsqueeze(0)).max(dim=1)  # [B, m]
+            delta = torch.where(mask[:, t].unsqueeze(1), best + padded[:, t], delta)
+            backpointers.append(arg)
+        last = (delta + to_stop.unsqueeze(0)).argmax(dim=1).tolist()           # [B]
+        pointers = [bp.tolist() for bp in backpointers]
+        paths = []
+        for b, length in enumerate(lengths):
+            path = [last[b]]
+            for t in range(length - 1, 0, -1):
+                path.append(pointers[t - 1][b][path[-1]])
+            paths.append(path[::-1])
+        return paths
+
+
+# --------------------------------------------------------------------------------------------
 # Model
 # --------------------------------------------------------------------------------------------
 
 class Tagger(nn.Module):
-    """The word(+char CNN) -> (Bi)LSTM/GRU -> linear tagger.
+    """The word(+char CNN) -> stacked (Bi)LSTM/GRU/RNN -> linear (-> CRF) tagger.
 
     Args:
         words: vocabulary size ``V``.
         labels: number of labels ``m``.
         word_dim: ``Dw``.
         hidden_size: ``H`` (per direction).
-        cell: ``"lstm"`` or ``"gru"``.
-        bidirectional: use a bidirectional recurrent layer (output ``[forward; backward]``).
+        cell: ``"lstm"``, ``"gru"`` or ``"rnn"`` (tanh).
+        bidirectional: use bidirectional recurrent layers (output ``[forward; backward]``).
         use_chars: use the char CNN (otherwise there are no ``char_*`` parameters).
         chars: char vocabulary size ``C``.
         char_dim: ``Dc``.
         char_filters: ``F``.
         char_window: the convolution width (odd; padding ``window // 2``; dissect uses 3).
-        dropout: the dropout probability used at the three dropout sites.
+        dropout: the dropout probability used at the three dropout sites (char embeddings,
+            the first layer's input, the top layer's output).
+        layers: recurrent layers ``N >= 1``; layer ``k >= 1`` reads ``H * directions``.
+        layer_dropout: dropout on every layer's output except the top one (torch's
+            ``dropout`` argument of ``nn.LSTM``), in ``[0, 1)``.
+        crf: put a linear-chain CRF (``crf.transitions``) on the emissions.
     """
 
     def __init__(self, words: int, labels: int, word_dim: int, hidden_size: int,
                  cell: str = "lstm", bidirectional: bool = False, use_chars: bool = True,
                  chars: int = 0, char_dim: int = 30, char_filters: int = 50,
-                 char_window: int = 3, dropout: float = 0.5):
+                 char_window: int = 3, dropout: float = 0.5, layers: int = 1,
+                 layer_dropout: float = 0.0, crf: bool = False):
         super().__init__()
-        if cell not in ("lstm", "gru"):
-            raise ValueError(f"cell must be 'lstm' or 'gru', not {cell!r}")
+        if cell not in CELLS:
+            raise ValueError(f"cell must be one of {sorted(CELLS)}, not {cell!r}")
         if use_chars and char_window % 2 != 1:
             raise ValueError(f"char_window must be odd, not {char_window}")
+        if int(layers) != layers or layers < 1:
+            raise ValueError(f"layers must be an integer >= 1, not {layers!r}")
+        if not 0.0 <= layer_dropout < 1.0:
+            raise ValueError(f"layer_dropout must be in [0, 1), not {layer_dropout!r}")
         self.cell = cell
         self.bidirectional = bool(bidirectional)
         self.use_chars = bool(use_chars)
         self.hidden_size = hidden_size
+        self.layers = int(layers)
+        self.layer_dropout = float(layer_dropout)
         self.word_embedding = nn.Embedding(words, word_dim)
         input_dim = word_dim
         if self.use_chars:
@@ -106,12 +254,30 @@ class Tagger(nn.Module):
             self.char_cnn = nn.Conv1d(char_dim, char_filters, kernel_size=char_window,
                                       padding=char_window // 2)
             input_dim += char_filters
-        rnn = nn.LSTM if cell == "lstm" else nn.GRU
-        self.lstm = rnn(input_dim, hidden_size, num_layers=1, batch_first=True,
-                        bidirectional=self.bidirectional)
-        out_dim = hidden_size * (2 if self.bidirectional else 1)
+        self.input_size = input_dim
+        kwargs = dict(num_layers=self.layers, batch_first=True, bidirectional=self.bidirectional,
+                      # torch warns about dropout with one layer, where it has no effect anyway
+                      dropout=self.layer_dropout if self.layers > 1 else 0.0)
+        if cell == "rnn":
+            kwargs["nonlinearity"] = "tanh"
+        # Registered under the cell's name: the state-dict prefix is lstm./gru./rnn.
+        self.add_module(cell, CELLS[cell](input_dim, hidden_size, **kwargs))
+        self.output_size = hidden_size * (2 if self.bidirectional else 1)
         self.dropout = nn.Dropout(dropout)
-        self.hidden2tag = nn.Linear(out_dim, labels)
+        self.hidden2tag = nn.Linear(self.output_size, labels)
+        if crf:
+            self.crf = CRF(labels)
+        else:
+            self.crf = None
+
+    @property
+    def recurrent(self) -> nn.RNNBase:
+        """The recurrent module (``self.lstm``, ``self.gru`` or ``self.rnn``)."""
+        return getattr(self, self.cell)
+
+    @property
+    def directions(self) -> int:
+        return 2 if self.bidirectional else 1
 
     # ---- pieces -------------------------------------------------------------------------
 
@@ -146,6 +312,17 @@ class Tagger(nn.Module):
             out = out.masked_fill(~mask.unsqueeze(1), float("-inf"))
         return out.max(dim=2).values                                          # [n, F]
 
+    def inputs(self, words: Sequence[torch.Tensor],
+               chars: Optional[Sequence[Sequence[Sequence[int]]]] = None) -> torch.Tensor:
+        """The first recurrent layer's input ``[N, D]`` (``[word; char]``, before its dropout)."""
+        x = self.word_embedding(torch.cat(list(words)))                       # [N, Dw]
+        if self.use_chars:
+            if chars is None:
+                raise ValueError("this model needs chars")
+            flat = [c for sentence in chars for c in sentence]
+            x = torch.cat([x, self.char_features(flat)], dim=1)               # [N, Dw + F]
+        return x
+
     def forward(self, words: Sequence[torch.Tensor],
                 chars: Optional[Sequence[Sequence[Sequence[int]]]] = None
                 ) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -156,53 +333,157 @@ class Tagger(nn.Module):
             chars: per sentence, per word, its list of char indices (``None`` without chars).
 
         Returns:
-            ``(logits [N, m], hidden [N, H or 2H])`` for all ``N`` tokens, the sentences
-            concatenated in order.  ``hidden`` is the recurrent output before the output dropout.
+            ``(logits [N, m], hidden [N, H * directions])`` for all ``N`` tokens, the
+            sentences concatenated in order.  ``logits`` are the emissions (hidden2tag's
+            output, also with a CRF); ``hidden`` is the top layer's output before the output
+            dropout.
         """
         lengths = [int(w.numel()) for w in words]
-        x = self.word_embedding(torch.cat(list(words)))
-        if self.use_chars:
-            if chars is None:
-                raise ValueError("this model needs chars")
-            flat = [c for sentence in chars for c in sentence]
-            x = torch.cat([x, self.char_features(flat)], dim=1)
-        x = self.dropout(x)
+        x = self.dropout(self.inputs(words, chars))                            # [N, D]
         padded = pad_sequence(list(torch.split(x, lengths)), batch_first=True)   # [B, T, D]
         packed = pack_padded_sequence(padded, torch.tensor(lengths), batch_first=True,
                                       enforce_sorted=False)
-        out, _ = self.lstm(packed)
+        out, _ = self.recurrent(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=padded.size(1))
-        T = out.size(1)
+        T = out.size(1)                                                        # out [B, T, n]
         index = torch.cat([torch.arange(l) + b * T for b, l in enumerate(lengths)])
-        hidden = out.reshape(-1, out.size(2)).index_select(0, index.to(out.device))
-        logits = self.hidden2tag(self.dropout(hidden))
+        hidden = out.reshape(-1, out.size(2)).index_select(0, index.to(out.device))   # [N, n]
+        logits = self.hidden2tag(self.dropout(hidden))                         # [N, m]
         return logits, hidden
 
     def loss(self, words, chars, labels: Sequence[torch.Tensor]) -> torch.Tensor:
-        """Cross-entropy summed over every token of the batch (``reduction='sum'``)."""
+        """The batch's loss, a scalar.
+
+        Without a CRF the cross-entropy summed over every token (``reduction='sum'``); with
+        one the sum over sentences of ``log Z - score(gold)``.
+        """
         logits, _ = self.forward(words, chars)
-        return F.cross_entropy(logits, torch.cat(list(labels)).to(logits.device), reduction="sum")
+        gold = torch.cat(list(labels)).to(logits.device)                       # [N]
+        if self.crf is None:
+            return F.cross_entropy(logits, gold, reduction="sum")
+        return self.crf.neg_log_likelihood(logits, [int(w.numel()) for w in words], gold)
+
+    def decode(self, logits: torch.Tensor, lengths: Sequence[int]) -> List[List[int]]:
+        """Label indices per sentence from the emissions ``[N, m]``: Viterbi with a CRF,
+        else the arg-max of every token (first maximal index on ties)."""
+        if self.crf is not None:
+            return self.crf.viterbi(logits, lengths)
+        best = logits.argmax(dim=1).tolist()
+        paths, position = [], 0
+        for length in lengths:
+            paths.append(best[position:position + length])
+            position += length
+        return paths
 
     # ---- configuration as written in model.json -----------------------------------------------
 
     def configuration(self) -> dict:
-        """The ``configuration`` object of dissect's ``model.json`` for this model."""
+        """The ``configuration`` object of dissect's ``model.json`` (format 2) for this model.
+
+        ``input_size`` and ``output_size`` are derived and informational.  Without the char
+        CNN the char fields are left out here; ``build_meta``/``save_checkpoint`` add them
+        (dissect's decoder expects every field), as dissect writes them.
+        """
         cfg = {
             "cell": self.cell,
             "bidirectional": self.bidirectional,
             "hidden_size": self.hidden_size,
+            "layers": self.layers,
+            "layer_dropout": self.layer_dropout,
+            "crf": self.crf is not None,
             "word_embedding_dim": self.word_embedding.embedding_dim,
             "char_cnn": self.use_chars,
             "dropout": self.dropout.p,
             "word_count": self.word_embedding.num_embeddings,
             "label_count": self.hidden2tag.out_features,
+            "input_size": self.input_size,
+            "output_size": self.output_size,
         }
         if self.use_chars:
             cfg.update(char_count=self.char_embedding.num_embeddings,
-                   char_embedding_dim=self.char_embedding.embedding_dim,
+                       char_embedding_dim=self.char_embedding.embedding_dim,
                        char_filters=self.char_cnn.out_channels,
                        char_window=self.char_cnn.kernel_size[0])
         return cfg
+
+
+# --------------------------------------------------------------------------------------------
+# Layer-by-layer, step-by-step recurrence (recurrent ablation)
+# --------------------------------------------------------------------------------------------
+
+def _cell_step(cell: str, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor,
+               w_ih: torch.Tensor, w_hh: torch.Tensor, b_ih: torch.Tensor,
+               b_hh: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """One step of torch's cell equations: ``x [D]``, ``h, c [H]`` -> ``(h, c)`` ``[H]``.
+
+    LSTM gates i,f,g,o; GRU r,z,n with ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``;
+    RNN ``h = tanh(W_ih x + b_ih + W_hh h + b_hh)``.  ``c`` is only used by the LSTM.
+    """
+    H = h.numel()
+    gi = w_ih @ x + b_ih                                                       # [gates * H]
+    gh = w_hh @ h + b_hh
+    if cell == "lstm":
+        g = gi + gh
+        i = torch.sigmoid(g[0:H])
+        f = torch.sigmoid(g[H:2 * H])
+        candidate = torch.tanh(g[2 * H:3 * H])
+        o = torch.sigmoid(g[3 * H:4 * H])
+        c = f * c + i * candidate
+        return o * torch.tanh(c), c
+    if cell == "gru":
+        r = torch.sigmoid(gi[0:H] + gh[0:H])
+        z = torch.sigmoid(gi[H:2 * H] + gh[H:2 * H])
+        candidate = torch.tanh(gi[2 * H:3 * H] + r * gh[2 * H:3 * H])
+        return (1 - z) * candidate + z * h, c
+    return torch.tanh(gi + gh), c
+
+
+def layer_outputs(model: Tagger, x: torch.Tensor,
+                  ablate: Optional[Mapping[int, Sequence[int]]] = None) -> List[torch.Tensor]:
+    """Every recurrent layer's output for ONE sentence, bottom layer first, with dropout off.
+
+    ``x`` ``[T, D]`` is the first layer's input (``model.inputs``); the result is a list of
+    ``layers`` tensors ``[T, H * directions]`` (``[forward; backward]``).  Written out step
+    by step with torch's equations (no ``layer_dropout``: this is the evaluation-time run).
+
+    ``ablate`` maps a 1-based layer ``K`` to neurons of that layer (``0..H-1`` forward units,
+    ``H..2H-1`` backward units ``n - H``): after every step of layer ``K`` those units of
+    ``h(t)`` are multiplied by 0, in that step's output and in the state carried to the next
+    step (an LSTM's cell state ``c`` is not touched).  Layers above read the ablated outputs.
+    """
+    rnn = model.recurrent
+    H = model.hidden_size
+    ablate = dict(ablate or {})
+    for layer, neurons in ablate.items():
+        if not 1 <= layer <= model.layers:
+            raise ValueError(f"layer {layer} outside 1..{model.layers}")
+        for n in neurons:
+            if not 0 <= n < model.output_size:
+                raise ValueError(f"neuron {n} outside 0..{model.output_size - 1}")
+    outputs = []
+    below = x                                                                  # [T, D or n]
+    T = x.size(0)
+    for layer in range(model.layers):
+        keep = x.new_ones(model.output_size)                                   # [n]
+        for n in ablate.get(layer + 1, ()):
+            keep[n] = 0.0
+        directions = []
+        for direction in range(model.directions):
+            suffix = f"_l{layer}" + ("_reverse" if direction else "")
+            weights = [getattr(rnn, name + suffix)
+                       for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+            unit_keep = keep[direction * H:(direction + 1) * H]                # [H]
+            h = x.new_zeros(H)
+            c = x.new_zeros(H)
+            steps = [None] * T
+            for t in (range(T - 1, -1, -1) if direction else range(T)):
+                h, c = _cell_step(model.cell, below[t], h, c, *weights)
+                h = h * unit_keep
+                steps[t] = h
+            directions.append(torch.stack(steps))                              # [T, H]
+        below = torch.cat(directions, dim=1)                                   # [T, n]
+        outputs.append(below)
+    return outputs
 
 
 # --------------------------------------------------------------------------------------------
@@ -285,9 +566,10 @@ def encode_words(lookup: Lookup, words: Sequence[str]) -> Tuple[torch.Tensor, Li
 @torch.no_grad()
 def predict(model: Tagger, meta: dict, sentences: Sequence[Sequence[str]],
             batch_size: int = 64) -> List[List[str]]:
-    """Label lists (arg-max of the logits) for raw word lists, with dropout off.
+    """Label lists for raw word lists, with dropout off.
 
-    Empty sentences get empty label lists.
+    The labels are the Viterbi path when the model has a CRF, else the arg-max of every
+    token's logits.  Empty sentences get empty label lists.
     """
     lookup = Lookup.from_meta(meta)
     labels = meta["vocabulary"]["labels"]
@@ -302,12 +584,9 @@ def predict(model: Tagger, meta: dict, sentences: Sequence[Sequence[str]],
             enc = [encode_words(lookup, sentences[i]) for i in chunk]
             logits, _ = model([w.to(device) for w, _ in enc],
                               [c for _, c in enc] if model.use_chars else None)
-            best = logits.argmax(dim=1).tolist()
-            pos = 0
-            for i in chunk:
-                n = len(sentences[i])
-                result[i] = [labels[k] for k in best[pos:pos + n]]
-                pos += n
+            paths = model.decode(logits, [len(sentences[i]) for i in chunk])
+            for i, path in zip(chunk, paths):
+                result[i] = [labels[k] for k in path]
     finally:
         model.train(was_training)
     return result
@@ -409,14 +688,14 @@ def _atomic_write(path: str, payload: bytes) -> None:
 def build_meta(model: Tagger, words: Sequence[str], chars: Sequence[str], labels: Sequence[str],
                unknown_word_index: int = 0, unknown_char_index: int = 0,
                digits_to_zero: bool = True, training: Optional[dict] = None) -> dict:
-    """The ``model.json`` object for ``model`` and its vocabularies.
+    """The ``model.json`` object (format 2) for ``model`` and its vocabularies.
 
     ``training`` is omitted unless given: dissect reads it as its own ``TrainingRecord``
     (see ``tools/bench_torch.py --save`` for a record with those field names).
     """
     return {
         "format_version": FORMAT_VERSION,
-        "configuration": model.configuration(),
+        "configuration": _configuration_for(model, len(chars)),
         "vocabulary": {"words": list(words), "chars": list(chars), "labels": list(labels)},
         "unknown_word_index": unknown_word_index,
         "unknown_char_index": unknown_char_index,
@@ -426,17 +705,47 @@ def build_meta(model: Tagger, words: Sequence[str], chars: Sequence[str], labels
     }
 
 
-def save_checkpoint(model: Tagger, meta: dict, directory: str) -> None:
+def _configuration_for(model: Tagger, char_count: int) -> dict:
+    """``model.configuration()`` with the char fields filled in for a model without chars.
+
+    dissect decodes every configuration field, so a model without the char CNN still
+    writes ``char_count`` (the char vocabulary's length) and dissect's default char sizes.
+    """
+    cfg = model.configuration()
+    if not model.use_chars:
+        cfg.update(char_count=char_count, char_embedding_dim=30, char_filters=50, char_window=3)
+    return cfg
+
+
+V1_NAMES = "lstm."   # format 1 named the recurrent tensors lstm.* whatever the cell
+
+
+def save_checkpoint(model: Tagger, meta: dict, directory: str,
+                    format_version: int = FORMAT_VERSION) -> None:
     """Write ``directory/model.safetensors`` (float32) and ``directory/model.json``.
 
     ``meta`` is a ``model.json`` object (e.g. from ``build_meta``); its ``configuration`` is
-    replaced by the model's own so the two files always agree.
+    replaced by the model's own so the two files always agree.  ``format_version=1`` writes
+    the old format (one layer, no CRF; tensors ``lstm.*`` also for a GRU, no ``layers``,
+    ``layer_dropout``, ``crf``, ``input_size`` or ``output_size`` fields), which dissect
+    before issue 14 reads; it exists to test the format-1 reader.
     """
+    if format_version not in READABLE_FORMATS:
+        raise ValueError(f"cannot write format_version {format_version}")
     os.makedirs(directory, exist_ok=True)
     tensors = {k: v.detach().to(torch.float32) for k, v in model.state_dict().items()}
     meta = dict(meta)
-    meta.setdefault("format_version", FORMAT_VERSION)
-    meta["configuration"] = model.configuration()
+    meta["format_version"] = format_version
+    cfg = _configuration_for(model, len(meta.get("vocabulary", {}).get("chars", [])))
+    if format_version == 1:
+        if model.layers != 1 or model.crf is not None or model.cell == "rnn":
+            raise ValueError("format 1 holds only one-layer LSTM/GRU taggers without a CRF")
+        for key in ("layers", "layer_dropout", "crf", "input_size", "output_size"):
+            del cfg[key]
+        prefix = model.cell + "."
+        tensors = {(V1_NAMES + k[len(prefix):] if k.startswith(prefix) else k): v
+                   for k, v in tensors.items()}
+    meta["configuration"] = cfg
     meta.setdefault("lookup", LOOKUP_TEXT)
     write_safetensors(os.path.join(directory, "model.safetensors"), tensors,
                       {"format": "pt", "producer": "dissect tools/dissect_torch.py"})
@@ -444,35 +753,84 @@ def save_checkpoint(model: Tagger, meta: dict, directory: str) -> None:
                   (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
+def _structure(cfg: dict, version: int, where: str) -> Tuple[int, float, bool]:
+    """``(layers, layer_dropout, crf)`` of a configuration, checked.
+
+    Format 1 has none of the three fields (one layer, no layer dropout, no CRF); format 2
+    must have all three, and its informational ``input_size``/``output_size``, when present,
+    must equal the values the other fields imply.
+    """
+    if version == 1:
+        extra = sorted(k for k in ("layers", "layer_dropout", "crf") if k in cfg)
+        if extra:
+            raise ValueError(f"{where}: format_version 1 has no {', '.join(extra)}")
+        return 1, 0.0, False
+    missing = [k for k in ("layers", "layer_dropout", "crf") if k not in cfg]
+    if missing:
+        raise ValueError(f"{where}: configuration lacks {', '.join(missing)}")
+    layers, layer_dropout, crf = cfg["layers"], cfg["layer_dropout"], cfg["crf"]
+    if isinstance(layers, bool) or not isinstance(layers, int) or layers < 1:
+        raise ValueError(f"{where}: configuration.layers must be an integer >= 1, not {layers!r}")
+    if (isinstance(layer_dropout, bool) or not isinstance(layer_dropout, (int, float))
+            or not 0 <= layer_dropout < 1):
+        raise ValueError(f"{where}: configuration.layer_dropout must be in [0, 1), "
+                         f"not {layer_dropout!r}")
+    if not isinstance(crf, bool):
+        raise ValueError(f"{where}: configuration.crf must be true or false, not {crf!r}")
+    directions = 2 if cfg.get("bidirectional", False) else 1
+    input_size = int(cfg["word_embedding_dim"]) + (
+        int(cfg.get("char_filters", 50)) if cfg.get("char_cnn", False) else 0)
+    for key, value in (("input_size", input_size),
+                       ("output_size", int(cfg["hidden_size"]) * directions)):
+        if key in cfg and cfg[key] != value:
+            raise ValueError(f"{where}: configuration.{key} is {cfg[key]!r} but the other "
+                             f"fields imply {value}")
+    return layers, float(layer_dropout), crf
+
+
 def load_checkpoint(directory: str, dtype: torch.dtype = torch.float32) -> Tuple[Tagger, dict]:
     """Load a dissect checkpoint directory into a ``Tagger`` (eval mode) and its ``model.json``.
 
-    The tensor names and shapes must be exactly those of the model the configuration
-    describes (``load_state_dict(strict=True)``).
+    Reads format 2 and format 1.  In format 1 the recurrent tensors are named ``lstm.*`` for
+    either cell; they are renamed to the cell's prefix (``gru.*``).  The tensor names and
+    shapes must then be exactly those of the model the configuration describes
+    (``load_state_dict(strict=True)``).
     """
     with open(os.path.join(directory, "model.json"), encoding="utf-8") as f:
         meta = json.load(f)
     version = meta.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ValueError(f"{directory}: unsupported format_version {version!r}")
+    if isinstance(version, bool) or version not in READABLE_FORMATS:
+        raise ValueError(f"{directory}: unsupported format_version {version!r} "
+                         f"(this reads {', '.join(map(str, READABLE_FORMATS))})")
     cfg = meta["configuration"]
     vocab = meta["vocabulary"]
     use_chars = bool(cfg.get("char_cnn", False))
+    cell = cfg.get("cell", "lstm")
+    if cell not in CELLS or (version == 1 and cell == "rnn"):
+        raise ValueError(f"{directory}: unknown cell {cell!r} for format_version {version}")
+    layers, layer_dropout, crf = _structure(cfg, version, directory)
     for key, listed in (("word_count", "words"), ("char_count", "chars"), ("label_count", "labels")):
+        if key == "char_count" and not use_chars:
+            continue
         if key in cfg and int(cfg[key]) != len(vocab.get(listed, [])):
             raise ValueError(f"{directory}: configuration.{key} is {cfg[key]} but "
                              f"vocabulary.{listed} has {len(vocab.get(listed, []))} entries")
     model = Tagger(
         words=len(vocab["words"]), labels=len(vocab["labels"]),
         word_dim=int(cfg["word_embedding_dim"]), hidden_size=int(cfg["hidden_size"]),
-        cell=cfg.get("cell", "lstm"), bidirectional=bool(cfg.get("bidirectional", False)),
+        cell=cell, bidirectional=bool(cfg.get("bidirectional", False)),
         use_chars=use_chars, chars=len(vocab.get("chars", [])) if use_chars else 0,
         char_dim=int(cfg.get("char_embedding_dim", 30)),
         char_filters=int(cfg.get("char_filters", 50)),
         char_window=int(cfg.get("char_window", 3)),
         dropout=float(cfg.get("dropout", 0.5)),
+        layers=layers, layer_dropout=layer_dropout, crf=crf,
     )
     tensors, _ = read_safetensors(os.path.join(directory, "model.safetensors"))
+    if version == 1 and cell != "lstm":
+        prefix = cell + "."
+        tensors = {(prefix + k[len(V1_NAMES):] if k.startswith(V1_NAMES) else k): v
+                   for k, v in tensors.items()}
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
@@ -669,26 +1027,131 @@ def ncrfpp_fmeasure(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
 # Self-test (python3 tools/dissect_torch.py --selftest)
 # --------------------------------------------------------------------------------------------
 
+@torch.no_grad()
+def _brute_force_crf(crf: CRF, emissions: torch.Tensor) -> Tuple[float, List[int], float]:
+    """``(log Z, best path, margin to the second-best path)`` of one sentence ``[T, m]``
+    by enumerating all ``m ** T`` paths with the path-score formula written out."""
+    T, m = emissions.shape
+    trans = crf.transitions
+    scores = []
+    for path in itertools.product(range(m), repeat=T):
+        s = trans[crf.start, path[0]] + trans[path[-1], crf.stop]
+        s = s + sum(emissions[t, path[t]] for t in range(T))
+        s = s + sum(trans[path[t - 1], path[t]] for t in range(1, T))
+        scores.append((float(s), list(path)))
+    values = torch.tensor([s for s, _ in scores], dtype=torch.float64)
+    order = sorted(range(len(scores)), key=lambda k: -scores[k][0])   # stable: first path on ties
+    margin = scores[order[0]][0] - scores[order[1]][0] if len(order) > 1 else math.inf
+    return float(torch.logsumexp(values, 0)), scores[order[0]][1], margin
+
+
+def _selftest_crf() -> None:
+    """The CRF's forward algorithm, gold score and Viterbi against brute force, in float64."""
+    gen = torch.Generator().manual_seed(3)
+    m = 3
+    crf = CRF(m).double()
+    with torch.no_grad():
+        crf.transitions.copy_(torch.rand(m + 2, m + 2, generator=gen, dtype=torch.float64) - 0.5)
+        crf.reset_fixed_()
+    lengths = [3, 1, 4]
+    emissions = torch.randn(sum(lengths), m, generator=gen, dtype=torch.float64)
+    labels = torch.randint(0, m, (sum(lengths),), generator=gen)
+    with torch.no_grad():
+        log_z = crf.log_partition(emissions, lengths)                         # [B]
+        gold = crf.path_score(emissions, lengths, labels)                     # [B]
+    paths = crf.viterbi(emissions, lengths)
+    position = 0
+    for b, length in enumerate(lengths):
+        e = emissions[position:position + length]
+        y = labels[position:position + length].tolist()
+        brute_z, brute_path, margin = _brute_force_crf(crf, e)
+        assert abs(brute_z - float(log_z[b])) < 1e-12, (brute_z, float(log_z[b]))
+        assert margin > 1e-9 and paths[b] == brute_path, (paths[b], brute_path, margin)
+        trans = crf.transitions.detach()
+        s = trans[crf.start, y[0]] + trans[y[-1], crf.stop]
+        s = s + sum(e[t, y[t]] for t in range(length)) + sum(
+            trans[y[t - 1], y[t]] for t in range(1, length))
+        assert abs(float(s) - float(gold[b])) < 1e-12
+        position += length
+    # the fixed column START / row STOP get an exact zero gradient
+    crf.neg_log_likelihood(emissions, lengths, labels).backward()
+    grad = crf.transitions.grad
+    assert torch.all(grad[:, crf.start] == 0) and torch.all(grad[crf.stop, :] == 0)
+    # ties go to the lowest index: all-equal scores decode to label 0 everywhere
+    flat_crf = CRF(m).double()
+    assert flat_crf.viterbi(torch.zeros(5, m, dtype=torch.float64), [3, 2]) == [[0] * 3, [0] * 2]
+    # a tie at the last step only: emissions prefer labels 1 and 2 equally
+    tie = torch.tensor([[0.0, 1.0, 1.0]], dtype=torch.float64)
+    assert flat_crf.viterbi(tie, [1]) == [[1]]
+
+
+def _selftest_layers() -> None:
+    """``layer_outputs`` (step by step) against torch's stacked modules, and what an
+    ablation may and may not change."""
+    gen = torch.Generator().manual_seed(5)
+    for cell, bi in [("lstm", True), ("gru", False), ("rnn", True)]:
+        model = Tagger(7, 4, 3, 2, cell=cell, bidirectional=bi, use_chars=False,
+                       layers=3, dropout=0.0).double().eval()
+        with torch.no_grad():
+            for p in model.parameters():
+                p.copy_(torch.rand(p.shape, generator=gen, dtype=torch.float64) - 0.5)
+        words = torch.tensor([1, 5, 2, 6])
+        _, hidden = model([words])
+        x = model.inputs([words])
+        outputs = layer_outputs(model, x)
+        assert len(outputs) == 3 and (outputs[-1] - hidden).abs().max() < 1e-12, cell
+        # ablating a unit of the top layer zeroes its column and changes nothing below
+        ablated = layer_outputs(model, x, {3: [1]})
+        assert torch.all(ablated[2][:, 1] == 0) and torch.equal(ablated[1], outputs[1])
+        if bi:   # ... nor the other direction of that layer
+            assert torch.equal(ablated[2][:, 2:], outputs[2][:, 2:])
+        assert not torch.equal(ablated[2][:, 0], outputs[2][:, 0])   # it feeds the recurrence
+
+
 def _selftest() -> None:
-    """Round-trip a random checkpoint and check the scorers on hand-made cases."""
+    """Round-trip random checkpoints (both formats) and check the CRF and the scorers."""
     torch.manual_seed(0)
     words = ["</unk>", "EU", "rejects", "german", "0.0", "call"]
     chars = ["</unk>"] + sorted(set("".join(words[1:])))
     labels = ["O", "B-ORG", "I-ORG", "B-MISC"]
-    for cell, bi, use_chars in [("lstm", False, True), ("gru", True, True), ("lstm", True, False)]:
-        model = Tagger(len(words), len(labels), 4, 3, cell=cell, bidirectional=bi,
-                       use_chars=use_chars, chars=len(chars), char_dim=3, char_filters=5)
+    kinds = [
+        dict(cell="lstm", bidirectional=False, use_chars=True),
+        dict(cell="gru", bidirectional=True, use_chars=True),
+        dict(cell="lstm", bidirectional=True, use_chars=False),
+        dict(cell="rnn", bidirectional=True, use_chars=True, layers=2, layer_dropout=0.3),
+        dict(cell="gru", bidirectional=False, use_chars=True, layers=3),
+        dict(cell="lstm", bidirectional=True, use_chars=True, crf=True),
+        dict(cell="lstm", bidirectional=True, use_chars=True, layers=2, crf=True),
+    ]
+    sentence = ["EU", "Rejects", "German", "9.5", "calls", "Call"]
+    for kind in kinds:
+        model = Tagger(len(words), len(labels), 4, 3, chars=len(chars), char_dim=3,
+                       char_filters=5, **kind)
+        if model.crf is not None:
+            with torch.no_grad():
+                model.crf.transitions.uniform_(-1, 1)
+                model.crf.reset_fixed_()
         meta = build_meta(model, words, chars, labels)
-        with tempfile.TemporaryDirectory() as d:
-            save_checkpoint(model, meta, d)
-            loaded, meta2 = load_checkpoint(d)
-        for k, v in model.state_dict().items():
-            assert torch.equal(v, loaded.state_dict()[k]), k
-        assert meta2["configuration"] == model.configuration()
-        sentence = ["EU", "Rejects", "German", "9.5", "calls", "Call"]
-        lookup = Lookup.from_meta(meta2)
-        assert [lookup.word(w) for w in sentence] == [1, 2, 3, 4, 0, 5]
-        assert predict(model, meta, [sentence, []]) == predict(loaded, meta2, [sentence, []])
+        versions = [2] + ([1] if model.layers == 1 and model.crf is None and kind["cell"] != "rnn"
+                          else [])
+        for version in versions:
+            with tempfile.TemporaryDirectory() as d:
+                save_checkpoint(model, meta, d, format_version=version)
+                tensor_names = set(read_safetensors(os.path.join(d, "model.safetensors"))[0])
+                loaded, meta2 = load_checkpoint(d)
+            prefix = "lstm." if version == 1 else kind["cell"] + "."
+            assert any(n.startswith(prefix + "weight_ih_l0") for n in tensor_names), tensor_names
+            assert (f"{prefix}weight_hh_l{model.layers - 1}" in tensor_names), tensor_names
+            for k, v in model.state_dict().items():
+                assert torch.equal(v, loaded.state_dict()[k]), k
+            assert meta2["format_version"] == version
+            if version == 2:
+                assert meta2["configuration"] == _configuration_for(model, len(chars))
+            lookup = Lookup.from_meta(meta2)
+            assert [lookup.word(w) for w in sentence] == [1, 2, 3, 4, 0, 5]
+            assert predict(model, meta, [sentence, []]) == predict(loaded, meta2, [sentence, []])
+    _selftest_crf()
+    _selftest_layers()
     gold = [["B-PER", "I-PER", "O", "B-LOC", "I-LOC", "O"]]
     pred = [["B-PER", "I-PER", "O", "I-LOC", "I-LOC", "O"]]
     ce, nc = conlleval(gold, pred), ncrfpp_fmeasure(gold, pred)
@@ -706,9 +1169,11 @@ if __name__ == "__main__":
 
     _ap = argparse.ArgumentParser(
         description="PyTorch reference of dissect's tagger (a module: import it from tools/). "
-                    "Run with --selftest to round-trip checkpoints and check the scorers.")
+                    "Run with --selftest to round-trip checkpoints (formats 1 and 2), check the "
+                    "CRF against brute force and the scorers.")
     _ap.add_argument("--selftest", action="store_true", help="run the self-test")
     if _ap.parse_args().selftest:
+        torch.set_num_threads(1)
         _selftest()
     else:
         _ap.print_help()

@@ -128,7 +128,7 @@ def run_direction(model: Tagger, x: torch.Tensor, suffix: str, keep: torch.Tenso
     ``keep`` [H] is 1.0 for kept units and 0.0 for ablated ones: h(t) is multiplied by it
     right after each step (output and carried state; the LSTM cell state is untouched).
     """
-    rnn = model.lstm
+    rnn = model.recurrent
     w_ih = getattr(rnn, "weight_ih_l0" + suffix)
     w_hh = getattr(rnn, "weight_hh_l0" + suffix)
     b_ih = getattr(rnn, "bias_ih_l0" + suffix)
@@ -162,7 +162,7 @@ def run_direction(model: Tagger, x: torch.Tensor, suffix: str, keep: torch.Tenso
 
 def recurrent_hidden(model: Tagger, xs, ablated) -> torch.Tensor:
     """Hidden states [N, n] of all tokens with the neurons in ``ablated`` zeroed recurrently."""
-    H = model.lstm.hidden_size
+    H = model.recurrent.hidden_size
     n = H * (2 if model.bidirectional else 1)
     keep = torch.ones(n, dtype=torch.float64)
     for i in ablated:

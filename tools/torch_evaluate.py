@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Evaluate a dissect checkpoint with PyTorch on a CoNLL file.
 
-Loads DIR/model.safetensors + DIR/model.json (see tools/dissect_torch.py), tags every
-sentence of FILE (arg-max of the logits, dropout off, the checkpoint's lookup rules) and
-prints the token accuracy, conlleval's precision/recall/F1 (the chunk rules of
+Loads DIR/model.safetensors + DIR/model.json (see tools/dissect_torch.py; checkpoint
+formats 1 and 2: LSTM, GRU or tanh-RNN cells, uni- or bidirectional, any number of layers,
+with or without a CRF), tags every sentence of FILE (the Viterbi path for a CRF model, else
+the arg-max of the logits; dropout off; the checkpoint's lookup rules) and prints the token accuracy, conlleval's precision/recall/F1 (the chunk rules of
 conlleval.pl, per type too) and NCRF++'s F1 (BIO reader of NCRF++'s get_ner_fmeasure).
 
 With --predictions OUT it writes one "word gold predicted" line per token and a blank line
@@ -26,6 +27,13 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dissect_torch as dt  # noqa: E402
+
+
+def describe(model: dt.Tagger) -> str:
+    """One line naming the checkpoint's model, e.g. '2-layer bidirectional gru (H=50) + CRF'."""
+    return (f"{model.layers}-layer {'bidirectional ' if model.bidirectional else ''}{model.cell} "
+            f"(H={model.hidden_size}{', char CNN' if model.use_chars else ''})"
+            f"{' + CRF (Viterbi)' if model.crf is not None else ''}")
 
 
 def main(argv=None) -> int:
@@ -69,6 +77,7 @@ def main(argv=None) -> int:
     ce = dt.conlleval(gold, pred)
     nc = dt.ncrfpp_fmeasure(gold, pred)
     tokens = sum(len(s) for s in words)
+    print(f"{args.model}: format {meta['format_version']}, {describe(model)}")
     print(f"{args.data}: {len(words)} sentences, {tokens} tokens, tagged in {seconds:.2f} s")
     print(f"token accuracy: {100 * acc:.2f}%")
     print(f"conlleval: {ce['gold_chunks']} phrases; found: {ce['found_chunks']}; "
