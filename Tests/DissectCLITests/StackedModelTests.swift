@@ -1,0 +1,202 @@
+import Foundation
+import Testing
+
+/// The taggers people train: stacked layers, GRU/RNN cells and a CRF output,
+/// end to end through the built binary — training, model.json format 2, the
+/// tensor names, evaluation by Viterbi, and `--layer` in every analysis.
+@Suite("stacked, RNN and CRF models")
+struct StackedModelTests {
+    /// A 2-layer bidirectional model with a CRF, trained once for the tests that read it.
+    actor Shared {
+        static let shared = Shared()
+        struct Trained {
+            var sandbox: Sandbox
+            var files: (train: String, dev: String, test: String)
+            var out: String
+            var result: RunResult
+        }
+        private var task: Task<Trained, Error>?
+
+        func get() async throws -> Trained {
+            if let task { return try await task.value }
+            let task = Task { () throws -> Trained in
+                let sandbox = try Sandbox()
+                let files = try sandbox.writeCorpus()
+                let out = sandbox.path("stacked-crf")
+                let result = try await sandbox.run(
+                    ["train", "--train", files.train, "--dev", files.dev, "--test", files.test] + fastTrainingFlags
+                        + ["--layers", "2", "--bidirectional", "--crf", "--layer-dropout", "0.2", "--epochs", "4", "--out", out])
+                guard result.status == 0 else { throw CLITestError("the stacked CRF training run failed: \(result)") }
+                return Trained(sandbox: sandbox, files: files, out: out, result: result)
+            }
+            self.task = task
+            return try await task.value
+        }
+    }
+
+    @Test("a 2-layer BiLSTM-CRF trains, learns the task, and model.json (format 2) records every size")
+    func stackedCRFTrains() async throws {
+        let trained = try await Shared.shared.get()
+        let model = try Files.json(trained.out + "/model.json")
+        #expect(model["format_version"] as? Int == 2)
+        let configuration = try #require(model["configuration"] as? [String: Any])
+        #expect(configuration["layers"] as? Int == 2)
+        #expect(configuration["crf"] as? Bool == true)
+        #expect(configuration["layer_dropout"] as? Double == 0.2)
+        #expect(configuration["hidden_size"] as? Int == 8, "--hidden is per direction")
+        #expect(configuration["output_size"] as? Int == 16)
+        #expect(configuration["input_size"] as? Int == 100, "50 word dimensions + 50 char filters")
+        let record = try #require(model["training"] as? [String: Any])
+        let devF1 = try #require(record["dev_f1"] as? Double)
+        #expect(devF1 >= TrainTests.requiredDevF1, "dev F1 \(devF1)")
+
+        let header = try safetensorsNames(trained.out + "/model.safetensors")
+        for name in ["lstm.weight_ih_l0", "lstm.weight_hh_l1", "lstm.bias_ih_l1_reverse", "lstm.bias_hh_l0_reverse", "crf.transitions"] {
+            #expect(header.contains(name), "\(name) in \(header.sorted())")
+        }
+        #expect(!header.contains { $0.hasSuffix("_l2") })
+    }
+
+    @Test("evaluate decodes a CRF with Viterbi: with every transition into B-PER forbidden, no token is tagged B-PER")
+    func evaluateUsesViterbi() async throws {
+        let trained = try await Shared.shared.get()
+        let sandbox = trained.sandbox
+        let predictions = sandbox.path("crf-predictions.txt")
+        let plain = try await sandbox.run(["evaluate", "--model", trained.out, "--data", trained.files.test, "--predictions", predictions])
+        #expect(plain.status == 0, "\(plain)")
+        #expect(try Files.text(predictions).contains(" B-PER\n"), "the trained model tags persons")
+
+        // The same weights with trans[i, B-PER] = −10000 for every i (START included):
+        // the emissions still favour B-PER on person names, so only Viterbi avoids it.
+        let edited = sandbox.path("no-b-per")
+        try Files.copyDirectory(trained.out, to: edited)
+        let model = try Files.json(edited + "/model.json")
+        let labels = try #require((model["vocabulary"] as? [String: Any])?["labels"] as? [String])
+        let target = try #require(labels.firstIndex(of: "B-PER"))
+        let width = labels.count + 2
+        try patchTensor(edited + "/model.safetensors", name: "crf.transitions") { values in
+            for from in 0..<width { values[from * width + target] = -10000 }
+        }
+        let forbidden = sandbox.path("no-b-per-predictions.txt")
+        let result = try await sandbox.run(["evaluate", "--model", edited, "--data", trained.files.test, "--predictions", forbidden])
+        #expect(result.status == 0, "\(result)")
+        let text = try Files.text(forbidden)
+        #expect(!text.contains(" B-PER\n"), "a forbidden label was predicted")
+        #expect(text.split(separator: "\n").count == (try Files.text(predictions)).split(separator: "\n").count)
+    }
+
+    @Test("--layer: the lower layer's sensitivity is the activation difference, named as such; --layer 3 of 2 is a usage error")
+    func layerOption() async throws {
+        let trained = try await Shared.shared.get()
+        let sandbox = trained.sandbox
+        let lower = sandbox.path("sensitivity-layer1"), top = sandbox.path("sensitivity-top")
+        let lowerRun = try await sandbox.run(["sensitivity", "--model", trained.out, "--data", trained.files.dev, "--layer", "1", "--out", lower])
+        #expect(lowerRun.status == 0, "\(lowerRun)")
+        let topRun = try await sandbox.run(["sensitivity", "--model", trained.out, "--data", trained.files.dev, "--out", top])
+        #expect(topRun.status == 0, "\(topRun)")
+        let lowerDocument = try Files.json(lower + "/sensitivity.json"), topDocument = try Files.json(top + "/sensitivity.json")
+        #expect(lowerDocument["layer"] as? Int == 1)
+        #expect(lowerDocument["measure"] as? String == "activation_difference")
+        #expect(topDocument["layer"] as? Int == 2)
+        #expect(topDocument["measure"] as? String == "contribution")
+        #expect(lowerDocument["neurons"] as? Int == 16 && topDocument["neurons"] as? Int == 16)
+        let lowerValues = try #require(lowerDocument["sensitivity"] as? [[Any]])
+        let topValues = try #require(topDocument["sensitivity"] as? [[Any]])
+        #expect("\(lowerValues)" != "\(topValues)", "the two layers give different matrices")
+
+        let tooHigh = try await sandbox.run(["sensitivity", "--model", trained.out, "--data", trained.files.dev, "--layer", "3", "--out", sandbox.path("x")])
+        #expect(tooHigh.status == 2, "\(tooHigh)")
+        #expect(tooHigh.stderr.contains("--layer 3") && tooHigh.stderr.contains("it has 2"), "\(tooHigh.stderr)")
+        #expect(!Files.exists(sandbox.path("x")), "nothing written")
+        let zero = try await sandbox.run(["sensitivity", "--model", trained.out, "--data", trained.files.dev, "--layer", "0", "--out", sandbox.path("y")])
+        #expect(zero.status == 2 && zero.stderr.contains("--layer"), "\(zero)")
+    }
+
+    @Test("ablate --layer 1: recurrent by default (it reaches the top layer), and --mode readout there is a usage error")
+    func lowerLayerAblation() async throws {
+        let trained = try await Shared.shared.get()
+        let sandbox = trained.sandbox
+        let out = sandbox.path("ablate-layer1")
+        let result = try await sandbox.run(
+            ["ablate", "--model", trained.out, "--rank-on", trained.files.dev, "--data", trained.files.test, "--layer", "1",
+             "--labels", "B-PER", "--steps", "16", "--random", "2", "--out", out])
+        #expect(result.status == 0, "\(result)")
+        let document = try Files.json(out + "/ablation.json")
+        #expect(document["mode"] as? String == "recurrent")
+        #expect(document["layer"] as? Int == 1)
+        #expect(document["measure"] as? String == "activation_difference")
+        let curves = try #require(document["curves"] as? [String: Any])
+        let curve = try #require(curves["B-PER"] as? [String: Any])
+        let accuracy = try #require((curve["accuracy"] as? [String: Any])?["all"] as? [Double])
+        #expect(accuracy.count == 17)
+        #expect(accuracy.first != accuracy.last, "zeroing every lower-layer neuron changes the top layer's predictions")
+
+        let readout = try await sandbox.run(
+            ["ablate", "--model", trained.out, "--rank-on", trained.files.dev, "--data", trained.files.test, "--layer", "1",
+             "--mode", "readout", "--out", sandbox.path("readout")])
+        #expect(readout.status == 2, "\(readout)")
+        #expect(readout.stderr.contains("--mode readout") && readout.stderr.contains("layer 1 of 2"), "\(readout.stderr)")
+        #expect(!Files.exists(sandbox.path("readout")))
+    }
+
+    @Test("--cell rnn and --cell gru name their tensors after the cell; a bad --cell lists the three")
+    func cellsNameTheirTensors() async throws {
+        let sandbox = try Sandbox()
+        let files = try sandbox.writeCorpus()
+        for cell in ["rnn", "gru"] {
+            let out = sandbox.path(cell)
+            let result = try await sandbox.run(
+                ["train", "--train", files.train, "--dev", files.dev] + fastTrainingFlags + ["--cell", cell, "--epochs", "1", "--out", out])
+            #expect(result.status == 0, "\(result)")
+            let names = try safetensorsNames(out + "/model.safetensors")
+            #expect(names.contains("\(cell).weight_ih_l0") && !names.contains { $0.hasPrefix("lstm.") }, "\(names.sorted())")
+            let evaluated = try await sandbox.run(["evaluate", "--model", out, "--data", files.dev])
+            #expect(evaluated.status == 0, "\(evaluated)")
+        }
+        let bad = try await sandbox.run(["train", "--train", files.train, "--dev", files.dev, "--cell", "transformer"])
+        #expect(bad.status == 2, "\(bad)")
+        #expect(bad.stderr.contains("lstm") && bad.stderr.contains("gru") && bad.stderr.contains("rnn"), "\(bad.stderr)")
+    }
+
+    @Test("--layer-dropout without a second layer, and --layers 0, are usage errors before anything is read")
+    func layerFlagsAreValidated() async throws {
+        let sandbox = try Sandbox()
+        for (flags, mention) in [(["--layer-dropout", "0.3"], "--layer-dropout"), (["--layers", "0"], "--layers"),
+                                 (["--layers", "2", "--layer-dropout", "1"], "--layer-dropout")] {
+            let result = try await sandbox.run(["train", "--train", "missing.txt", "--dev", "missing.txt", "--out", sandbox.path("m")] + flags)
+            #expect(result.status == 2, "\(flags): \(result)")
+            #expect(result.stderr.contains(mention) && !result.stderr.contains("missing.txt"), "\(flags): \(result.stderr)")
+        }
+    }
+}
+
+/// The tensor names in a safetensors header.
+func safetensorsNames(_ path: String) throws -> Set<String> {
+    let data = try Files.bytes(path)
+    guard data.count >= 8 else { throw CLITestError("\(path) is too short") }
+    var length = 0
+    for index in 0..<8 { length |= Int(data[index]) << (8 * index) }
+    guard 8 + length <= data.count,
+          let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length))) as? [String: Any]
+    else { throw CLITestError("\(path) has no readable header") }
+    return Set(header.keys.filter { $0 != "__metadata__" })
+}
+
+/// Rewrites one float32 tensor of a safetensors file in place.
+func patchTensor(_ path: String, name: String, _ edit: (inout [Float]) -> Void) throws {
+    var data = try Files.bytes(path)
+    var length = 0
+    for index in 0..<8 { length |= Int(data[index]) << (8 * index) }
+    guard let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length))) as? [String: Any],
+          let entry = header[name] as? [String: Any], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+    else { throw CLITestError("\(path) has no tensor \(name)") }
+    let start = 8 + length + offsets[0], count = (offsets[1] - offsets[0]) / 4
+    var values = (0..<count).map { index in
+        Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(data[start + 4 * index + $1]) << (8 * UInt32($1)) })
+    }
+    edit(&values)
+    for (index, value) in values.enumerated() {
+        for byte in 0..<4 { data[start + 4 * index + byte] = UInt8((value.bitPattern >> (8 * UInt32(byte))) & 0xFF) }
+    }
+    try data.write(to: URL(fileURLWithPath: path))
+}
