@@ -28,7 +28,7 @@ let package = Package(
     name: "dissect",
     products: [
         .executable(name: "dissect", targets: ["dissect"]),
-        .library(name: "DissectKit", targets: ["DissectCore", "DissectKernels", "DissectCorpus", "DissectModel", "DissectAnalysis", "DissectReport"]),
+        .library(name: "DissectKit", targets: ["DissectCore", "DissectKernels", "DissectCorpus", "DissectModel", "DissectAnalysis", "DissectStudy", "DissectReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,12 +44,14 @@ let package = Package(
         .target(name: "DissectCorpus", dependencies: ["DissectCore"], swiftSettings: checkedSettings),
         .target(name: "DissectModel", dependencies: ["DissectCore", "DissectKernels", "DissectCorpus"], swiftSettings: checkedSettings),
         .target(name: "DissectAnalysis", dependencies: ["DissectModel", "DissectKernels", "DissectCorpus"], swiftSettings: checkedSettings),
-        .target(name: "DissectReport", dependencies: ["DissectCore", "DissectAnalysis"], swiftSettings: checkedSettings),
+        .target(name: "DissectStudy", dependencies: ["DissectCore", "DissectCorpus", "DissectModel", "DissectAnalysis"], swiftSettings: checkedSettings),
+        .target(name: "DissectReport", dependencies: ["DissectCore", "DissectAnalysis", "DissectStudy"], swiftSettings: checkedSettings),
         .executableTarget(
             name: "dissect",
             dependencies: [
                 "DissectModel",
                 "DissectAnalysis",
+                "DissectStudy",
                 "DissectReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -66,6 +68,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "DissectCLITests", dependencies: ["DissectModel"]),
+        .testTarget(name: "DissectStudyTests", dependencies: ["DissectStudy"]),
         .testTarget(name: "DissectReportTests", dependencies: ["DissectReport"]),
         .testTarget(
             name: "DissectAnalysisTests",

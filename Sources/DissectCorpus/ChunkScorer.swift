@@ -1,10 +1,10 @@
 /// conlleval's chunk counts on integer-coded labels, for scoring thousands of
 /// ablated predictions of one file quickly. It follows the same rules as
-/// `Evaluator` (conlleval.pl's startOfChunk / endOfChunk, every sentence
-/// followed by a boundary), and a predicted chunk is correct when a gold
+/// `Evaluator`, through the same `ConllevalRules` (conlleval.pl's
+/// startOfChunk / endOfChunk, every sentence followed by a boundary), and a predicted chunk is correct when a gold
 /// chunk has the same start, end and type; the tests check it against `Evaluator`.
 public struct ChunkScorer: Sendable {
-    enum Prefix: UInt8 { case outside, begin, inside, end, single, dot, open, close, other }
+    typealias Prefix = ConllevalRules.Prefix
 
     /// Per label code: prefix and interned type (0 = no type).
     let prefixes: [Prefix]
@@ -25,7 +25,8 @@ public struct ChunkScorer: Sendable {
         var codes: [String: Int32] = [:]
         func intern(_ label: String) -> Int32 {
             if let code = codes[label] { return code }
-            let (prefix, type) = ChunkScorer.split(label)
+            let tag = ConllevalRules.Tag(label)
+            let prefix = tag.kind, type = tag.type
             let typeID: Int32
             if let known = typeIDs[type] { typeID = known } else { typeID = Int32(typeIDs.count); typeIDs[type] = typeID }
             prefixes.append(prefix)
@@ -59,76 +60,19 @@ public struct ChunkScorer: Sendable {
         goldChunkCount = count
     }
 
-    /// conlleval's split: prefix before the first "-", type after it ("0" counts as no type).
-    static func split(_ label: String) -> (Prefix, String) {
-        var prefixText = label
-        var type = ""
-        if let hyphen = label.firstIndex(of: "-") {
-            prefixText = String(label[..<hyphen])
-            type = String(label[label.index(after: hyphen)...])
-            if type == "0" { type = "" }
-        }
-        let prefix: Prefix
-        switch prefixText {
-        case "O": prefix = .outside
-        case "B": prefix = .begin
-        case "I": prefix = .inside
-        case "E": prefix = .end
-        case "S": prefix = .single
-        case ".": prefix = .dot
-        case "[": prefix = .open
-        case "]": prefix = .close
-        default: prefix = .other
-        }
-        return (prefix, type)
-    }
-
-    @inline(__always)
-    static func endOfChunk(_ before: Prefix, _ beforeType: Int32, _ now: Prefix, _ nowType: Int32) -> Bool {
-        if before == .begin && (now == .begin || now == .outside) { return true }
-        if before == .inside && (now == .begin || now == .outside) { return true }
-        if before == .end && (now == .end || now == .inside || now == .outside) { return true }
-        if before != .outside && before != .dot && beforeType != nowType { return true }
-        if before == .close || before == .open { return true }
-        return false
-    }
-
-    @inline(__always)
-    static func startOfChunk(_ before: Prefix, _ beforeType: Int32, _ now: Prefix, _ nowType: Int32) -> Bool {
-        if now == .begin && (before == .begin || before == .inside || before == .outside) { return true }
-        if before == .outside && now == .inside { return true }
-        if before == .end && (now == .end || now == .inside) { return true }
-        if before == .outside && now == .end { return true }
-        if now != .outside && now != .dot && beforeType != nowType { return true }
-        if now == .open || now == .close { return true }
-        return false
-    }
-
     @inline(__always)
     static func forEachChunk(
         _ codes: UnsafePointer<Int32>, _ sentenceStarts: [Int], _ prefixes: [Prefix], _ types: [Int32],
         _ body: (Int, Int, Int32) -> Void
     ) {
         for sentence in 0..<(sentenceStarts.count - 1) {
-            var before = Prefix.outside, beforeType: Int32 = 0
-            var openStart = -1, openType: Int32 = 0
-            let end = sentenceStarts[sentence + 1]
-            for position in sentenceStarts[sentence]..<end {
-                let code = Int(codes[position])
-                let now = prefixes[code], nowType = types[code]
-                if openStart >= 0 && endOfChunk(before, beforeType, now, nowType) {
-                    body(openStart, position, openType)
-                    openStart = -1
-                }
-                if startOfChunk(before, beforeType, now, nowType) {
-                    if openStart >= 0 { body(openStart, position, openType) }
-                    openStart = position
-                    openType = nowType
-                }
-                before = now
-                beforeType = nowType
-            }
-            if openStart >= 0 { body(openStart, end, openType) }
+            // Type 0 is the interned "", the type of O.
+            ConllevalRules.forEachChunk(
+                in: sentenceStarts[sentence]..<sentenceStarts[sentence + 1], outsideType: Int32(0),
+                tagAt: { position in
+                    let code = Int(codes[position])
+                    return (prefixes[code], types[code])
+                }, body)
         }
     }
 

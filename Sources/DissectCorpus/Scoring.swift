@@ -42,26 +42,21 @@ public enum Chunker {
         }
     }
 
+    /// Whether `label` is "O" or `B-`, `I-`, `E-` or `S-` followed by a
+    /// non-empty type: the labels of a chunked (NER-like) task rather than,
+    /// say, POS tags.
+    public static func isChunkLabel(_ label: String) -> Bool {
+        if label == "O" { return true }
+        let bytes = Array(label.utf8)
+        return bytes.count >= 3 && bytes[1] == UInt8(ascii: "-")
+            && [UInt8(ascii: "B"), UInt8(ascii: "I"), UInt8(ascii: "E"), UInt8(ascii: "S")].contains(bytes[0])
+    }
+
     static func conllevalChunks(_ labels: [String]) -> [Chunk] {
+        let tags = labels.map(ConllevalRules.Tag.init)
         var result: [Chunk] = []
-        var previous = ConllevalRules.Tag.outside
-        var open: (type: String, start: Int)?
-        for (position, label) in labels.enumerated() {
-            let current = ConllevalRules.Tag(label)
-            if open != nil && ConllevalRules.endOfChunk(previous, current), let chunk = open {
-                result.append(Chunk(type: chunk.type, start: chunk.start, end: position))
-                open = nil
-            }
-            if ConllevalRules.startOfChunk(previous, current) {
-                if let chunk = open {
-                    result.append(Chunk(type: chunk.type, start: chunk.start, end: position))
-                }
-                open = (current.type, position)
-            }
-            previous = current
-        }
-        if let chunk = open {
-            result.append(Chunk(type: chunk.type, start: chunk.start, end: labels.count))
+        ConllevalRules.forEachChunk(in: tags.indices, outsideType: "", tagAt: { (tags[$0].kind, tags[$0].type) }) { start, end, type in
+            result.append(Chunk(type: type, start: start, end: end))
         }
         return result
     }
@@ -146,119 +141,6 @@ public enum Chunker {
             return String(rest)
         }
         return nil
-    }
-}
-
-/// conlleval.pl's chunk logic, ported rule for rule (version 2004-01-26).
-enum ConllevalRules {
-    /// A label split as conlleval does: `^([^-]*)-(.*)$` gives prefix and type,
-    /// otherwise the whole label is the prefix and the type is "". A type of
-    /// "0" becomes "" because Perl treats the string "0" as false.
-    struct Tag: Equatable {
-        var prefix: Substring
-        var type: String
-
-        static let outside = Tag(prefix: "O", type: "")
-
-        init(prefix: Substring, type: String) {
-            self.prefix = prefix
-            self.type = type
-        }
-
-        init(_ label: String) {
-            if let hyphen = label.utf8.firstIndex(of: UInt8(ascii: "-")) {
-                prefix = label[..<hyphen]
-                let rest = String(label[label.utf8.index(after: hyphen)...])
-                type = rest == "0" ? "" : rest
-            } else {
-                prefix = Substring(label)
-                type = ""
-            }
-        }
-    }
-
-    /// Whether a chunk ended between the previous and the current token.
-    static func endOfChunk(_ previous: Tag, _ current: Tag) -> Bool {
-        let before = previous.prefix, now = current.prefix
-        var end = false
-        if before == "B" && (now == "B" || now == "O") { end = true }
-        if before == "I" && (now == "B" || now == "O") { end = true }
-        if before == "E" && (now == "E" || now == "I" || now == "O") { end = true }
-        if before != "O" && before != "." && previous.type != current.type { end = true }
-        // conlleval: "[" and "]" chunks are assumed to have length 1.
-        if before == "]" || before == "[" { end = true }
-        return end
-    }
-
-    /// Whether a chunk started between the previous and the current token.
-    static func startOfChunk(_ previous: Tag, _ current: Tag) -> Bool {
-        let before = previous.prefix, now = current.prefix
-        var start = false
-        if now == "B" && (before == "B" || before == "I" || before == "O") { start = true }
-        if before == "O" && now == "I" { start = true }
-        if before == "E" && (now == "E" || now == "I") { start = true }
-        if before == "O" && now == "E" { start = true }
-        if now != "O" && now != "." && previous.type != current.type { start = true }
-        if now == "[" || now == "]" { start = true }
-        return start
-    }
-
-    /// conlleval.pl's counting state machine over a token stream.
-    struct Counter {
-        var lastCorrect = Tag.outside
-        var lastGuessed = Tag.outside
-        var inCorrect = false
-        var correctChunks = 0
-        var foundCorrect = 0
-        var foundGuessed = 0
-        var correctTags = 0
-        var tokens = 0
-        var correctByType: [String: Int] = [:]
-        var foundCorrectByType: [String: Int] = [:]
-        var foundGuessedByType: [String: Int] = [:]
-
-        /// One input line: a token, or a sentence boundary (scored as O/O and
-        /// not counted as a token).
-        mutating func step(correct: Tag, guessed: Tag, isBoundary: Bool) {
-            let guessed = isBoundary ? Tag.outside : guessed
-            let correctEnds = ConllevalRules.endOfChunk(lastCorrect, correct)
-            let guessedEnds = ConllevalRules.endOfChunk(lastGuessed, guessed)
-            if inCorrect {
-                if correctEnds && guessedEnds && lastGuessed.type == lastCorrect.type {
-                    inCorrect = false
-                    correctChunks += 1
-                    correctByType[lastCorrect.type, default: 0] += 1
-                } else if correctEnds != guessedEnds || guessed.type != correct.type {
-                    inCorrect = false
-                }
-            }
-            let correctStarts = ConllevalRules.startOfChunk(lastCorrect, correct)
-            let guessedStarts = ConllevalRules.startOfChunk(lastGuessed, guessed)
-            if correctStarts && guessedStarts && guessed.type == correct.type { inCorrect = true }
-            if correctStarts {
-                foundCorrect += 1
-                foundCorrectByType[correct.type, default: 0] += 1
-            }
-            if guessedStarts {
-                foundGuessed += 1
-                foundGuessedByType[guessed.type, default: 0] += 1
-            }
-            if !isBoundary {
-                if correct.prefix == guessed.prefix && correct.type == guessed.type { correctTags += 1 }
-                tokens += 1
-            }
-            lastCorrect = correct
-            lastGuessed = guessed
-        }
-
-        /// End of input: a chunk still correct so far counts.
-        mutating func finish() {
-            if inCorrect {
-                correctChunks += 1
-                correctByType[lastCorrect.type, default: 0] += 1
-                inCorrect = false
-            }
-        }
     }
 }
 
@@ -368,10 +250,7 @@ public enum Evaluator {
 
         func looksChunked(_ label: String) -> Bool {
             if let known = checkedLabels[label] { return known }
-            let bytes = Array(label.utf8)
-            let answer = label == "O"
-                || (bytes.count >= 3 && bytes[1] == UInt8(ascii: "-")
-                    && [UInt8(ascii: "B"), UInt8(ascii: "I"), UInt8(ascii: "E"), UInt8(ascii: "S")].contains(bytes[0]))
+            let answer = Chunker.isChunkLabel(label)
             checkedLabels[label] = answer
             return answer
         }

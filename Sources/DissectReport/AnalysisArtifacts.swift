@@ -1,34 +1,22 @@
 import DissectAnalysis
 import DissectCore
+import DissectStudy
 import Foundation
 
 /// The files each analysis command writes: JSON for programs, CSV for
 /// spreadsheets, SVG for people. Each function returns (file name, contents)
 /// pairs; the caller writes them atomically.
 public enum AnalysisArtifacts {
+    /// These renderers, for a study (`ReproducePipeline`) to write each analysis's files with.
+    public static let renderers = AnalysisRenderers(
+        sensitivity: { try sensitivityFiles($0) }, ablation: { try ablationFiles($0) }, correlation: { try correlationFiles($0) })
+
     /// Pretty JSON through `JSONOutput` (non-finite numbers become `null`).
     public static func json<Value: Encodable>(_ value: Value) throws -> String {
         try JSONOutput.string(value, style: .pretty)
     }
 
-    /// A label as a file-name part: letters, digits, '.', '_' and '-' kept, anything else '_'.
-    public static func fileSafe(_ label: String) -> String {
-        String(label.unicodeScalars.map { scalar -> Character in
-            let allowed = CharacterSet.alphanumerics.contains(scalar) && scalar.isASCII || "._-".unicodeScalars.contains(scalar)
-            return allowed ? Character(scalar) : "_"
-        })
-    }
-
     // MARK: Sensitivity
-
-    /// The sensitivity document with its columns in display order (the paper's for CoNLL NER).
-    public static func sensitivityDocument(_ sensitivity: Sensitivity, run: ModelRun, data: String) -> Sensitivity.Document {
-        let order = CorrelationAnalysis.displayOrder(sensitivity.labels)
-        var document = sensitivity.document(data: data, predictedCounts: run.predictedCounts)
-        document.labels = order
-        document.sensitivity = CorrelationAnalysis.reorder(sensitivity.values, labels: sensitivity.labels, to: order)
-        return document
-    }
 
     /// The neurons whose largest sensitivity over labels is highest, in neuron order (a Figure 2 view).
     public static func topNeurons(_ values: [[Double?]], count: Int) -> [Int] {
@@ -45,8 +33,8 @@ public enum AnalysisArtifacts {
             caption: "s[i,j] = mean(W[i,j]·h_i | \(document.condition) = j) − mean(… | ≠ j) on \(document.data); red positive, blue negative")
     }
 
-    public static func sensitivityFiles(_ sensitivity: Sensitivity, run: ModelRun, data: String) throws -> [(String, String)] {
-        let document = sensitivityDocument(sensitivity, run: run, data: data)
+    /// `document` as it is given (`AnalysisDocuments.sensitivity` puts its columns in display order).
+    public static func sensitivityFiles(_ document: Sensitivity.Document) throws -> [(String, String)] {
         let labels = document.labels
         let sensitivityCSV = CSVReport.table(
             header: ["neuron"] + labels,
@@ -144,7 +132,7 @@ public enum AnalysisArtifacts {
             ("ablation.csv", CSVReport.table(header: ["ranking", "order", "k", "metric", "value", "degradation"], rows: rows)),
         ]
         for label in document.labels {
-            files.append(("ablation-\(fileSafe(label)).svg", SVGReport.lineChart(ablationChart(document, ranking: label))))
+            files.append(("ablation-\(FileNames.safe(label)).svg", SVGReport.lineChart(ablationChart(document, ranking: label))))
         }
         return files
     }

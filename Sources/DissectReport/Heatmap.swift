@@ -1,3 +1,5 @@
+import DissectCore
+
 /// A labelled grid of signed values drawn as coloured cells: red for positive,
 /// blue for negative, white at zero (the paper's Figures 2, 6 and 7 —
 /// neuron-by-label sensitivities and label-by-label correlations).
@@ -131,7 +133,7 @@ public enum SVGReport {
         for row in map.values {
             let texts = row.map { value -> String in
                 guard let value else { return "–" }
-                return SVGText.fixed(value, decimals: decimals)
+                return DecimalText.fixed(value, decimals: decimals)
             }
             if map.showValues {
                 for text in texts { widestValue = max(widestValue, SVGText.estimatedWidth(text, fontSize: valueFont)) }
@@ -234,9 +236,9 @@ public enum SVGReport {
         body += "width=\"\(SVGText.coordinate(barWidth))\" height=\"\(SVGText.coordinate(barHeight))\" "
         body += "fill=\"none\" stroke=\"#999999\" stroke-width=\"0.5\"/>\n"
         let legendLabels = [
-            ("+" + SVGText.fixed(scale, decimals: decimals), legendTop),
+            ("+" + DecimalText.fixed(scale, decimals: decimals), legendTop),
             ("0", legendTop + barHeight / 2),
-            ("-" + SVGText.fixed(scale, decimals: decimals), legendTop + barHeight),
+            ("-" + DecimalText.fixed(scale, decimals: decimals), legendTop + barHeight),
         ]
         var legendLabelWidth = 0.0
         let legendLabelX = legendX + barWidth + 5

@@ -1,3 +1,4 @@
+import DissectCore
 import Foundation
 
 /// One line on a `LineChart`, e.g. accuracy after ablating the top-k neurons
@@ -129,7 +130,7 @@ struct AxisTicks: Equatable {
     }
 
     func label(_ value: Double) -> String {
-        SVGText.fixed(value, decimals: decimals)
+        DecimalText.fixed(value, decimals: decimals)
     }
 }
 

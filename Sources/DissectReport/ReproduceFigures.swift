@@ -1,4 +1,5 @@
 import DissectAnalysis
+import DissectStudy
 import Foundation
 
 /// One figure of the report: one SVG file made of panels. The page shows the
@@ -200,7 +201,7 @@ enum ReproduceFigures {
     /// The figure file name for a pair: 4 and 5 for the paper's pairs, else a name from the labels.
     static func ablationFigureNumber(_ pair: [String]) -> String {
         if let index = N.paperPairs.firstIndex(where: { Set($0) == Set(pair) }) { return "figure\(index + 4)" }
-        return "figure-ablation-" + pair.map(AnalysisArtifacts.fileSafe).joined(separator: "-")
+        return "figure-ablation-" + pair.map(FileNames.safe).joined(separator: "-")
     }
 
     /// The first seed's ablation studies, the paper's pairs first.

@@ -1,17 +1,21 @@
 import DissectAnalysis
+import DissectStudy
 import Foundation
 
 /// The report of `dissect reproduce`: one self-contained page (`report.html`:
 /// inline SVG and CSS, no scripts, no network), the same tables as Markdown
 /// (`report.md`), every figure as its own SVG file, and the paper's claims with
-/// verdicts.
+/// the verdicts DissectStudy gave them (`ReproduceClaims.evaluate`).
 ///
+///     let claims = ReproduceClaims.evaluate(summary)
 ///     for (name, svg) in ReproduceReport.figures(summary) { try AtomicFile.write(svg, to: folder + "/" + name) }
-///     try AtomicFile.write(ReproduceReport.html(summary), to: folder + "/report.html")
-///     try AtomicFile.write(ReproduceReport.markdown(summary), to: folder + "/report.md")
+///     try AtomicFile.write(ReproduceReport.html(summary, claims: claims), to: folder + "/report.html")
+///     try AtomicFile.write(ReproduceReport.markdown(summary, claims: claims), to: folder + "/report.md")
 ///
 /// The page is also well-formed XML (XHTML-compatible markup), so tests parse it.
 public enum ReproduceReport {
+    typealias N = ReproduceNumbers
+
     static let title = "Reproducing Xin, Lin & Yu (EMNLP 2019): measuring and dissecting LSTM neurons"
 
     /// Every figure as its own SVG document, named for the paper's figure it
@@ -62,8 +66,7 @@ public enum ReproduceReport {
     // MARK: HTML
 
     /// `report.html`: one self-contained page.
-    public static func html(_ summary: ReproduceSummary) -> String {
-        let claims = claims(summary)
+    public static func html(_ summary: ReproduceSummary, claims: [Claim]) -> String {
         let figures = ReproduceFigures.all(summary)
         func figure(_ name: String) -> ReproduceFigure? { figures.first { $0.name == name } }
         typealias H = ReproduceHTML
@@ -174,8 +177,7 @@ public enum ReproduceReport {
     // MARK: Markdown
 
     /// `report.md`: the same tables, figures linked as their SVG files.
-    public static func markdown(_ summary: ReproduceSummary) -> String {
-        let claims = claims(summary)
+    public static func markdown(_ summary: ReproduceSummary, claims: [Claim]) -> String {
         let figures = ReproduceFigures.all(summary)
         func image(_ names: [String]) -> String {
             names.compactMap { name in figures.first { $0.name == name } }

@@ -1,4 +1,5 @@
 import DissectAnalysis
+import DissectStudy
 import Foundation
 
 /// A table of plain-text cells, rendered both as HTML and as Markdown.

@@ -1,6 +1,7 @@
+import DissectCore
 import Foundation
 
-/// Small helpers shared by every SVG drawer: escaping, fixed-decimal numbers,
+/// Small helpers shared by every SVG drawer: escaping, coordinates,
 /// text-width estimates and the document wrapper.
 enum SVGText {
     /// Font stack that needs no downloaded fonts and looks native on every desktop.
@@ -35,43 +36,12 @@ enum SVGText {
     /// bad number can never produce an invalid attribute.
     static func coordinate(_ value: Double) -> String {
         guard value.isFinite else { return "0" }
-        let text = fixed(value, decimals: 2)
+        let text = DecimalText.fixed(value, decimals: 2)
         guard text.contains(".") else { return text }
         var trimmed = Substring(text)
         while trimmed.hasSuffix("0") { trimmed = trimmed.dropLast() }
         if trimmed.hasSuffix(".") { trimmed = trimmed.dropLast() }
         return trimmed == "-0" ? "0" : String(trimmed)
-    }
-
-    /// Formats `value` with exactly `decimals` digits after the point,
-    /// independent of locale, with "-0.00" normalised to "0.00".
-    /// Non-finite values are spelled "NaN", "inf" and "-inf".
-    static func fixed(_ value: Double, decimals: Int) -> String {
-        if value.isNaN { return "NaN" }
-        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
-        let places = max(0, min(decimals, 15))
-        var power = 1.0
-        for _ in 0..<places { power *= 10 }
-        let scaled = (abs(value) * power).rounded(.toNearestOrAwayFromZero)
-        var text: String
-        if scaled < 9.0e15 {
-            // Integer arithmetic keeps the digits exact and locale-free.
-            let whole = UInt64(scaled)
-            let divisor = UInt64(power)
-            let integerPart = whole / divisor
-            let fraction = whole % divisor
-            text = String(integerPart)
-            if places > 0 {
-                let digits = String(fraction)
-                text += "." + String(repeating: "0", count: places - digits.count) + digits
-            }
-            if whole == 0 { return text }
-        } else {
-            // Too large for exact integer scaling; printf with the POSIX locale
-            // is still deterministic.
-            text = String(format: "%.\(places)f", abs(value))
-        }
-        return value < 0 ? "-" + text : text
     }
 
     /// Rough width in pixels of `text` at `fontSize` in a sans-serif face.

@@ -1,3 +1,4 @@
+import DissectCore
 import Foundation
 
 /// Comma-separated tables for spreadsheets and downstream scripts.
@@ -17,7 +18,7 @@ public enum CSVReport {
     /// equal as text. NaN and infinities are written "NaN", "inf", "-inf".
     public static func number(_ value: Double?, decimals: Int = 6) -> String {
         guard let value else { return "" }
-        return SVGText.fixed(value, decimals: decimals)
+        return DecimalText.fixed(value, decimals: decimals)
     }
 
     static func line(_ fields: [String]) -> String {

@@ -3,6 +3,7 @@ import DissectAnalysis
 import DissectCore
 import DissectModel
 import DissectReport
+import DissectStudy
 import Foundation
 
 struct ReproduceCommand: ParsableCommand {
@@ -112,7 +113,7 @@ struct ReproduceCommand: ParsableCommand {
         let epochs = self.epochs
         var lastDraw = -1.0
         var currentStep = ""
-        let pipeline = ReproducePipeline(request: request) { event in
+        let pipeline = ReproducePipeline(request: request, renderers: AnalysisArtifacts.renderers) { event in
             switch event {
             case .step(let number, let total, let description, let elapsed, let remaining):
                 currentStep = "[\(number)/\(total)] \(description)"
@@ -139,19 +140,19 @@ struct ReproduceCommand: ParsableCommand {
             }
         }
         let summary = try pipeline.run()
+        let claims = ReproduceClaims.evaluate(summary)
         try AtomicFile.write(try AnalysisArtifacts.json(summary), to: out + "/summary.json")
         try AtomicFile.makeDirectory(out + "/figures")
         for figure in ReproduceReport.figures(summary) {
             try AtomicFile.write(figure.svg, to: out + "/figures/" + figure.name)
         }
-        try AtomicFile.write(ReproduceReport.markdown(summary), to: out + "/report.md")
-        try AtomicFile.write(ReproduceReport.html(summary), to: out + "/report.html")
+        try AtomicFile.write(ReproduceReport.markdown(summary, claims: claims), to: out + "/report.md")
+        try AtomicFile.write(ReproduceReport.html(summary, claims: claims), to: out + "/report.html")
         for seed in summary.seeds {
             let record = seed.record
             print("seed \(seed.seed): dev F1 \(format(record.devF1 ?? 0)) (NCRF++ \(format(record.devF1NCRF ?? 0))), "
                 + "test F1 \(format(record.testF1 ?? 0)) (NCRF++ \(format(record.testF1NCRF ?? 0))), best epoch \(record.bestEpoch)")
         }
-        let claims = ReproduceReport.claims(summary)
         let holding = claims.filter { $0.verdict == .holds }.count
         print("\(holding) of \(claims.count) claims of the paper hold in full (see the report for each verdict)")
         print("reproduced in \(format(summary.run.totalSeconds, 1)) s; open \(out)/report.html (also report.md, summary.json, figures/)")

@@ -2,6 +2,7 @@ import ArgumentParser
 import DissectAnalysis
 import DissectCore
 import DissectReport
+import DissectStudy
 import Foundation
 
 struct SensitivityCommand: ParsableCommand {
@@ -31,7 +32,7 @@ struct SensitivityCommand: ParsableCommand {
         for label in sensitivity.undefinedLabels {
             Terminal.warn("\(data): label \(label) is \(analysis.condition == .predicted ? "never predicted" : "never the gold label") (or is every token's), so its sensitivity is undefined (null)")
         }
-        let files = try AnalysisArtifacts.sensitivityFiles(sensitivity, run: run, data: data)
+        let files = try AnalysisArtifacts.sensitivityFiles(AnalysisDocuments.sensitivity(sensitivity, run: run, data: data))
         try writeArtifacts(files, to: out)
         for label in CorrelationAnalysis.displayOrder(sensitivity.labels) {
             guard let index = sensitivity.labels.firstIndex(of: label) else { continue }

@@ -21,7 +21,7 @@ nonisolated(unsafe) var analysisSandboxRoot: String?
 actor AnalysisModels {
     static let shared = AnalysisModels()
 
-    struct Models {
+    struct Models: Sendable {
         var reference: SharedModel.Trained
         var sandbox: Sandbox
         /// Seed 2 on the standard corpus.

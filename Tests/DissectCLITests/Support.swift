@@ -71,7 +71,7 @@ struct CLITestError: Error, CustomStringConvertible {
 
 // MARK: - Running it
 
-struct RunResult: CustomStringConvertible {
+struct RunResult: CustomStringConvertible, Sendable {
     var arguments: [String]
     var status: Int32
     var stdout: String
@@ -97,7 +97,8 @@ struct RunResult: CustomStringConvertible {
 /// A fresh scratch area per test: `root/cwd` is the working directory (so
 /// `../shared` relative to it does not exist), `root/data` is $DISSECT_DATA
 /// (empty unless a test fills it).
-final class Sandbox {
+/// Sendable: its fields are constant, so the shared models can hand it across tasks.
+final class Sandbox: Sendable {
     let root: URL
     let cwd: URL
     let dataDirectory: URL
@@ -391,7 +392,7 @@ nonisolated(unsafe) var sharedSandboxRoot: String?
 actor SharedModel {
     static let shared = SharedModel()
 
-    struct Trained {
+    struct Trained: Sendable {
         var sandbox: Sandbox
         var files: (train: String, dev: String, test: String)
         var out: String

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import DissectAnalysis
 @testable import DissectReport
+@testable import DissectStudy
 
 /// The analysis documents and summary.json go through the one JSON writer:
 /// an undefined figure is written as null and the file stays valid JSON.

@@ -6,18 +6,9 @@ import Foundation
 enum Samples {
     static let labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-MISC", "I-MISC"]
 
-    /// A cheap deterministic pseudo-random stream, so samples are identical on every run.
-    struct Stream {
-        var state: UInt64
-        mutating func next() -> Double {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Double(state >> 11) / Double(1 << 53)
-        }
-    }
-
     /// 50 neurons × 9 labels with values in [−1.5, 2.5] and one label never predicted.
     static func sensitivity() -> Heatmap {
-        var stream = Stream(state: 1)
+        var stream = SampleStream(state: 1)
         var values: [[Double?]] = []
         for _ in 0..<50 {
             values.append(labels.indices.map { column -> Double? in
@@ -32,7 +23,7 @@ enum Samples {
 
     /// A 9 × 9 label-correlation map in [−1, 1].
     static func correlation(seed: UInt64, title: String) -> Heatmap {
-        var stream = Stream(state: seed)
+        var stream = SampleStream(state: seed)
         var values = [[Double?]](repeating: [Double?](repeating: 0, count: 9), count: 9)
         for row in 0..<9 {
             values[row][row] = 1
@@ -50,7 +41,7 @@ enum Samples {
         func curve(_ rate: Double, _ floor: Double) -> [Double] {
             x.map { floor + (0.91 - floor) * exp(-rate * $0) }
         }
-        var stream = Stream(state: 9)
+        var stream = SampleStream(state: 9)
         let center = x.map { 0.91 - 0.004 * $0 }
         let lower = center.map { $0 - 0.01 - 0.02 * stream.next() }
         let upper = center.map { $0 + 0.01 + 0.01 * stream.next() }

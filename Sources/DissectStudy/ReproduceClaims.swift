@@ -1,4 +1,5 @@
 import DissectAnalysis
+import DissectCore
 import Foundation
 
 /// How a claim of the paper fared in this run.
@@ -26,79 +27,80 @@ public struct Claim: Codable, Sendable {
     }
 }
 
-/// Numbers shared by the claims, the tables and the page.
-enum ReproduceNumbers {
+/// Numbers shared by the claims and by the tables and the page that DissectReport
+/// draws from them: one computation of each figure, so the page shows what was judged.
+package enum ReproduceNumbers {
     /// The rows of the paper's Figure 2 (neuron numbers).
-    static let paperFigure2Neurons = [7, 10, 13, 17, 19, 24, 27, 34, 37, 48]
+    package static let paperFigure2Neurons = [7, 10, 13, 17, 19, 24, 27, 34, 37, 48]
     /// The paper's ablation pairs: Figure 4 and Figure 5.
-    static let paperPairs = [["B-PER", "B-MISC"], ["B-LOC", "I-ORG"]]
-    static let entityTypes = ["PER", "LOC", "ORG", "MISC"]
+    package static let paperPairs = [["B-PER", "B-MISC"], ["B-LOC", "I-ORG"]]
+    package static let entityTypes = ["PER", "LOC", "ORG", "MISC"]
     /// The sensitive / insensitive thresholds of claim (a), as fractions of the matrix's largest |s|.
     /// At the paper's scale (largest |s| 2.40) they are 0.48 and 0.096, about its own 0.5 and 0.1.
-    static let sensitiveFraction = 0.2
-    static let insensitiveFraction = 0.04
+    package static let sensitiveFraction = 0.2
+    package static let insensitiveFraction = 0.04
     /// Claims (b) and (c): ablation depth, and the overall-accuracy tolerance in points.
-    static let ablationK = 10
-    static let flatTolerance = 5.0
+    package static let ablationK = 10
+    package static let flatTolerance = 5.0
     /// Claims (d)–(h): a correlation supports a pattern only when it has the expected sign and |r| ≥ this
     /// (closer to 0 is no correlation; across 50 neurons a single r needs |r| ≥ 0.28 for p < 0.05).
-    static let clearCorrelation = 0.1
+    package static let clearCorrelation = 0.1
 
-    static func mean(_ values: [Double]) -> Double? {
+    package static func mean(_ values: [Double]) -> Double? {
         values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
     }
 
     /// Sample standard deviation (n − 1); nil below two values.
-    static func sd(_ values: [Double]) -> Double? {
+    package static func sd(_ values: [Double]) -> Double? {
         guard values.count >= 2, let average = mean(values) else { return nil }
         let squares = values.map { ($0 - average) * ($0 - average) }.reduce(0, +)
         return (squares / Double(values.count - 1)).squareRoot()
     }
 
     /// F1 in percent: a value ≤ 1 is read as a fraction.
-    static func percent(_ value: Double?) -> Double? {
+    package static func percent(_ value: Double?) -> Double? {
         guard let value, value.isFinite else { return nil }
         return abs(value) <= 1 ? value * 100 : value
     }
 
     /// `value` with `decimals` digits, a true minus sign for negatives, "–" for nil.
-    static func fixed(_ value: Double?, _ decimals: Int = 2) -> String {
+    package static func fixed(_ value: Double?, _ decimals: Int = 2) -> String {
         guard let value else { return "–" }
-        let text = SVGText.fixed(value, decimals: decimals)
+        let text = DecimalText.fixed(value, decimals: decimals)
         return text.hasPrefix("-") ? "−" + text.dropFirst() : text
     }
 
-    static func signed(_ value: Double?, _ decimals: Int = 2) -> String {
+    package static func signed(_ value: Double?, _ decimals: Int = 2) -> String {
         guard let value else { return "–" }
-        let text = SVGText.fixed(value, decimals: decimals)
+        let text = DecimalText.fixed(value, decimals: decimals)
         return text.hasPrefix("-") ? "−" + text.dropFirst() : "+" + text
     }
 
-    static func seedName(_ seed: UInt64) -> String { "seed \(seed)" }
+    package static func seedName(_ seed: UInt64) -> String { "seed \(seed)" }
 
     // MARK: Sensitivity
 
     /// The largest finite |s| of a matrix.
-    static func largest(_ values: [[Double?]]) -> Double {
+    package static func largest(_ values: [[Double?]]) -> Double {
         var result = 0.0
         for row in values { for case let value? in row where value.isFinite { result = max(result, abs(value)) } }
         return result
     }
 
     /// Columns of the paper's matrix in `order` (its own labels may be in another order).
-    static func paperSensitivity(_ paper: PaperFigures, order: [String]) -> [[Double?]] {
+    package static func paperSensitivity(_ paper: PaperFigures, order: [String]) -> [[Double?]] {
         CorrelationAnalysis.reorder(paper.sensitivity, labels: paper.labels, to: order)
     }
 
-    struct LabelCounts {
-        var label: String
-        var sensitive: Int
-        var insensitive: Int
-        var defined: Bool
+    package struct LabelCounts {
+        package var label: String
+        package var sensitive: Int
+        package var insensitive: Int
+        package var defined: Bool
     }
 
     /// Per label: neurons with s > high and with |s| < low.
-    static func counts(_ values: [[Double?]], labels: [String], high: Double, low: Double) -> [LabelCounts] {
+    package static func counts(_ values: [[Double?]], labels: [String], high: Double, low: Double) -> [LabelCounts] {
         labels.indices.map { column in
             let entries = values.compactMap { column < $0.count ? $0[column] : nil }
             return LabelCounts(
@@ -109,39 +111,39 @@ enum ReproduceNumbers {
 
     // MARK: Ablation
 
-    struct AblationRow {
-        var seed: UInt64
-        var mode: AblationMode
-        var ranking: String
-        var k: Int
-        var kMax: Int
+    package struct AblationRow {
+        package var seed: UInt64
+        package var mode: AblationMode
+        package var ranking: String
+        package var k: Int
+        package var kMax: Int
         /// Accuracy lost at k, in points (positive: lower accuracy).
-        var ranked: Double?
+        package var ranked: Double?
         /// The other labels of the pair.
-        var partners: [(label: String, drop: Double?)]
-        var others: Double?
-        var all: Double?
-        var allAtMax: Double?
+        package var partners: [(label: String, drop: Double?)]
+        package var others: Double?
+        package var all: Double?
+        package var allAtMax: Double?
         /// The ranked label's loss at K, and the random orders' mean loss for it at K.
-        var rankedAtMax: Double?
-        var randomMeanAtMax: Double?
+        package var rankedAtMax: Double?
+        package var randomMeanAtMax: Double?
         /// The ranked label's loss under random orders (mean and the 95th-percentile order's).
-        var randomMean: Double?
-        var randomWorst: Double?
+        package var randomMean: Double?
+        package var randomWorst: Double?
 
-        var holds: Bool? {
+        package var holds: Bool? {
             guard let ranked else { return nil }
             let competitors = partners.compactMap(\.drop) + [others, randomMean].compactMap { $0 }
             return competitors.allSatisfy { ranked > $0 }
         }
     }
 
-    static func drop(_ values: [Double]?, at k: Int) -> Double? {
+    package static func drop(_ values: [Double]?, at k: Int) -> Double? {
         guard let values, let first = values.first, k < values.count else { return nil }
         return (first - values[k]) * 100
     }
 
-    static func ablationRows(_ summary: ReproduceSummary, seed: UInt64? = nil) -> [AblationRow] {
+    package static func ablationRows(_ summary: ReproduceSummary, seed: UInt64? = nil) -> [AblationRow] {
         var rows: [AblationRow] = []
         for entry in summary.ablations where seed == nil || entry.seed == seed {
             let document = entry.document
@@ -173,22 +175,22 @@ enum ReproduceNumbers {
 
     // MARK: Correlation
 
-    static func entry(_ correlation: LabelCorrelation, _ a: String, _ b: String) -> Double? {
+    package static func entry(_ correlation: LabelCorrelation, _ a: String, _ b: String) -> Double? {
         guard let i = correlation.labels.firstIndex(of: a), let j = correlation.labels.firstIndex(of: b),
               i < correlation.matrix.count, j < correlation.matrix[i].count else { return nil }
         return correlation.matrix[i][j]
     }
 
-    struct Pattern {
-        var letter: String
-        var text: String
-        var pairs: [(String, String)]
-        var positive: Bool
+    package struct Pattern {
+        package var letter: String
+        package var text: String
+        package var pairs: [(String, String)]
+        package var positive: Bool
         /// Share of pairs with the expected sign for "holds"; at least half gives "partly".
-        var holdShare: Double
+        package var holdShare: Double
     }
 
-    static let patterns: [Pattern] = {
+    package static let patterns: [Pattern] = {
         let types = entityTypes
         let crossed = types.flatMap { x in types.filter { $0 != x }.map { y in ("B-" + x, "I-" + y) } }
         return [
@@ -203,16 +205,16 @@ enum ReproduceNumbers {
         ]
     }()
 
-    struct PatternResult {
+    package struct PatternResult {
         /// Per pair: the mean r over the matrices (nil if undefined everywhere).
-        var values: [(pair: (String, String), r: Double?)]
-        var agreeing: Int
-        var defined: Int
-        var verdict: Verdict
-        var share: Double { defined == 0 ? 0 : Double(agreeing) / Double(defined) }
+        package var values: [(pair: (String, String), r: Double?)]
+        package var agreeing: Int
+        package var defined: Int
+        package var verdict: Verdict
+        package var share: Double { defined == 0 ? 0 : Double(agreeing) / Double(defined) }
     }
 
-    static func evaluate(_ pattern: Pattern, _ matrices: [LabelCorrelation]) -> PatternResult {
+    package static func evaluate(_ pattern: Pattern, _ matrices: [LabelCorrelation]) -> PatternResult {
         var values: [(pair: (String, String), r: Double?)] = []
         var agreeing = 0, defined = 0
         for pair in pattern.pairs {
@@ -236,11 +238,13 @@ enum ReproduceNumbers {
     }
 }
 
-extension ReproduceReport {
+/// The paper's claims judged on a `ReproduceSummary`: the one place that
+/// decides verdicts (DissectReport only shows them).
+public enum ReproduceClaims {
     /// The paper's claims with this run's numbers and a verdict each: (a)–(h) as
     /// the report's brief lists them, then (i) the F1 and (j) likeness to the
     /// paper's own correlation matrix.
-    public static func claims(_ summary: ReproduceSummary) -> [Claim] {
+    public static func evaluate(_ summary: ReproduceSummary) -> [Claim] {
         var claims: [Claim] = [sensitivityClaim(summary)]
         let ablation = ablationClaims(summary)
         claims += ablation.filter { $0.claim.hasPrefix("(b)") } + ablation.filter { !$0.claim.hasPrefix("(b)") }

@@ -1,7 +1,7 @@
 import DissectCore
 import DissectModel
 import Testing
-@testable import DissectReport
+@testable import DissectStudy
 
 /// reproduce keeps every seed's model and results: --seeds, --random and the
 /// data's vocabulary and labels are bounded together before the work starts.

@@ -2,7 +2,7 @@ import DissectCore
 import DissectModel
 import Foundation
 import Testing
-@testable import DissectReport
+@testable import DissectStudy
 
 /// The message `reproduce` gives when it is stopped between steps. (The
 /// signal itself is process-wide, so the check is replaced here rather than
@@ -25,7 +25,9 @@ import Testing
             trainPath: paths[0], devPath: paths[1], testPath: paths[2], outputDirectory: directory.appendingPathComponent("out").path)
         request.embeddingsPath = embeddings
         request.seeds = [1, 2]
-        let pipeline = ReproducePipeline(request: request) { _ in }
+        // It stops before the first step, so no analysis files are drawn.
+        let renderers = AnalysisRenderers(sensitivity: { _ in [] }, ablation: { _ in [] }, correlation: { _ in [] })
+        let pipeline = ReproducePipeline(request: request, renderers: renderers) { _ in }
         pipeline.interruptionRequested = { true }
         do {
             _ = try pipeline.run()

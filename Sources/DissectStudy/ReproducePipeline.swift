@@ -46,16 +46,19 @@ public enum ReproduceEvent: Sendable {
 }
 
 /// Trains the paper's model for each seed (reusing finished checkpoints),
-/// then measures sensitivity, ablation and label correlation, and gathers
-/// it all in a `ReproduceSummary`.
+/// then measures sensitivity, ablation and label correlation, writes each
+/// analysis's files through `renderers`, and gathers it all in a
+/// `ReproduceSummary` (which the caller renders as the report).
 public final class ReproducePipeline {
     public let request: ReproduceRequest
+    let renderers: AnalysisRenderers
     let report: (ReproduceEvent) -> Void
     var timings: [StepTiming] = []
     let started = Date()
 
-    public init(request: ReproduceRequest, report: @escaping (ReproduceEvent) -> Void) {
+    public init(request: ReproduceRequest, renderers: AnalysisRenderers, report: @escaping (ReproduceEvent) -> Void) {
         self.request = request
+        self.renderers = renderers
         self.report = report
     }
 
@@ -160,10 +163,12 @@ public final class ReproducePipeline {
             let devSensitivity = Sensitivity(run: devRun, condition: .predicted)
             let testSensitivity = Sensitivity(run: testRun, condition: .predicted)
             for label in devSensitivity.undefinedLabels { report(.warning("\(name): \(label) is never predicted on \(request.devPath); its sensitivity is undefined")) }
-            try writeFiles(try AnalysisArtifacts.sensitivityFiles(devSensitivity, run: devRun, data: request.devPath), to: directory + "/sensitivity-dev")
-            try writeFiles(try AnalysisArtifacts.sensitivityFiles(testSensitivity, run: testRun, data: request.testPath), to: directory + "/sensitivity-test")
-            sensitivityDev.append(AnalysisArtifacts.sensitivityDocument(devSensitivity, run: devRun, data: request.devPath))
-            sensitivityTest.append(AnalysisArtifacts.sensitivityDocument(testSensitivity, run: testRun, data: request.testPath))
+            let devDocument = AnalysisDocuments.sensitivity(devSensitivity, run: devRun, data: request.devPath)
+            let testDocument = AnalysisDocuments.sensitivity(testSensitivity, run: testRun, data: request.testPath)
+            try writeFiles(try renderers.sensitivity(devDocument), to: directory + "/sensitivity-dev")
+            try writeFiles(try renderers.sensitivity(testDocument), to: directory + "/sensitivity-test")
+            sensitivityDev.append(devDocument)
+            sensitivityTest.append(testDocument)
             rawDev.append((name, devRun.labels, devSensitivity.values))
             rawTest.append((name, testRun.labels, testSensitivity.values))
             for (labelIndex, label) in devRun.labels.enumerated() {
@@ -194,8 +199,8 @@ public final class ReproducePipeline {
                         randomCount: request.randomCount, seed: request.randomSeed)
                 }
                 for (group, document) in zip(groups, documents) {
-                    let folder = directory + "/ablation-\(mode.rawValue)-" + group.map(AnalysisArtifacts.fileSafe).joined(separator: "-")
-                    try writeFiles(try AnalysisArtifacts.ablationFiles(document), to: folder)
+                    let folder = directory + "/ablation-\(mode.rawValue)-" + group.map(FileNames.safe).joined(separator: "-")
+                    try writeFiles(try renderers.ablation(document), to: folder)
                     ablations.append(AblationEntry(seed: seed, pair: group, document: document))
                 }
             }
@@ -214,8 +219,8 @@ public final class ReproducePipeline {
         let correlationTest = CorrelationStudy.make(
             data: request.testPath, agreementData: nil, models: rawTest, reference: reference,
             referencePath: referencePath, agreements: [])
-        try writeFiles(try AnalysisArtifacts.correlationFiles(correlationDev), to: request.outputDirectory + "/correlation-dev")
-        try writeFiles(try AnalysisArtifacts.correlationFiles(correlationTest), to: request.outputDirectory + "/correlation-test")
+        try writeFiles(try renderers.correlation(correlationDev), to: request.outputDirectory + "/correlation-dev")
+        try writeFiles(try renderers.correlation(correlationTest), to: request.outputDirectory + "/correlation-test")
 
         try beginStep("report")
         let information = RunInformation(

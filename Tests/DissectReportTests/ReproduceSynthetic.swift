@@ -1,0 +1,1 @@
+../DissectStudyTests/ReproduceSynthetic.swift

@@ -1,0 +1,171 @@
+import Foundation
+@testable import DissectAnalysis
+@testable import DissectModel
+@testable import DissectStudy
+
+// Shared by DissectStudyTests (the claims) and DissectReportTests (the page):
+// Tests/DissectReportTests/ReproduceSynthetic.swift is a link to this file.
+
+/// A cheap deterministic pseudo-random stream, so samples are identical on every run.
+struct SampleStream {
+    var state: UInt64
+    mutating func next() -> Double {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Double(state >> 11) / Double(1 << 53)
+    }
+}
+
+/// Plausible `ReproduceSummary` values built in memory: 4 seeds, 50 neurons,
+/// the nine CoNLL labels, ablation of (B-PER, B-MISC) and (B-LOC, I-ORG) in
+/// both modes with K = 25 and a random control, label correlations on dev and
+/// test against a paper matrix.
+enum ReproduceSynthetic {
+    static let labels = CorrelationAnalysis.paperLabelOrder
+
+    /// A deterministic sensitivity matrix: each neuron cares strongly about a
+    /// few labels (B-x and I-x of one type together, so the paper's
+    /// correlation patterns appear), with small noise elsewhere.
+    static func sensitivity(seed: UInt64, neurons: Int = 50) -> [[Double?]] {
+        var stream = SampleStream(state: seed &* 7919 &+ 17)
+        return (0..<neurons).map { neuron in
+            var row = labels.map { _ in (stream.next() - 0.5) * 0.12 }
+            let type = Int(stream.next() * 5)  // 0…3 an entity type, 4 the O label
+            let strength = 0.3 + 1.6 * stream.next()
+            if type < 4 {
+                row[2 * type] += strength * (0.6 + 0.4 * stream.next())
+                row[2 * type + 1] += strength * (0.5 + 0.5 * stream.next())
+                // Inside labels share some neurons; O and other types' I- pull the other way.
+                if type > 0 { for other in 1..<4 where other != type { row[2 * other + 1] += 0.15 * strength } }
+                for other in 0..<4 where other != type { row[2 * other + 1] -= 0.3 * strength * stream.next() }
+                row[8] -= 0.3 * strength * stream.next()
+            } else {
+                row[8] += strength
+                for other in 0..<4 { row[2 * other + 1] -= 0.4 * strength * stream.next() }
+            }
+            if neuron % 11 == 3 { row = row.map { $0 * 0.05 } }  // a few neurons sensitive to nothing
+            return row.map { Optional(($0 * 100).rounded() / 100) }
+        }
+    }
+
+    static func rankings(_ values: [[Double?]]) -> [String: [Int]] {
+        var result: [String: [Int]] = [:]
+        for (column, label) in labels.enumerated() {
+            result[label] = values.indices.sorted { a, b in
+                let x = values[a][column] ?? 0, y = values[b][column] ?? 0
+                return x != y ? x > y : a < b
+            }
+        }
+        return result
+    }
+
+    static func document(_ values: [[Double?]], data: String) -> Sensitivity.Document {
+        Sensitivity.Document(
+            labels: labels, neurons: values.count, condition: "predicted", data: data, sensitivity: values,
+            rankings: rankings(values), predictedCounts: Dictionary(uniqueKeysWithValues: labels.map { ($0, 1000) }),
+            conditionCounts: Dictionary(uniqueKeysWithValues: labels.map { ($0, 1000) }))
+    }
+
+    /// A curve k = 0…K: `label` decays at `rate`, partners at `partnerRate`, the rest nearly flat.
+    static func curve(pair: [String], ranked: String, steps: Int, rate: Double, partnerRate: Double, allRate: Double, order: [Int]) -> AblationCurve {
+        var accuracy: [String: [Double]] = [:]
+        for label in labels + ["others", "all"] {
+            let start = label == "O" ? 0.99 : label == "all" ? 0.95 : 0.85
+            let r = label == ranked ? rate : pair.contains(label) ? partnerRate : label == "all" ? allRate : 0.002
+            accuracy[label] = (0...steps).map { k in start * exp(-r * Double(k)) }
+        }
+        return AblationCurve(
+            neurons: Array(order.prefix(steps)), accuracy: accuracy,
+            f1: (0...steps).map { 80 * exp(-allRate * 3 * Double($0)) })
+    }
+
+    static func ablation(seed: UInt64, pair: [String], mode: AblationMode, steps: Int = 25, values: [[Double?]],
+                         rate: Double = 0.06, partnerRate: Double = 0.01, allRate: Double = 0.0008) -> AblationEntry {
+        let ranking = rankings(values)
+        var curves: [String: AblationCurve] = [:], reverse: [String: AblationCurve] = [:]
+        let slower = mode == .recurrent ? 1.3 : 1
+        for label in pair {
+            curves[label] = curve(pair: pair, ranked: label, steps: steps, rate: rate * slower, partnerRate: partnerRate,
+                                  allRate: allRate, order: ranking[label] ?? [])
+            reverse[label] = curve(pair: pair, ranked: label, steps: steps, rate: 0.001, partnerRate: 0.001,
+                                   allRate: 0.0002, order: (ranking[label] ?? []).reversed())
+        }
+        func summary(_ rate: Double) -> CurveSummary {
+            let c = curve(pair: [], ranked: "", steps: steps, rate: rate, partnerRate: rate, allRate: rate / 4, order: [])
+            var accuracy = c.accuracy
+            for label in labels { accuracy[label] = (0...steps).map { k in 0.85 * exp(-rate * Double(k)) } }
+            return CurveSummary(accuracy: accuracy, f1: c.f1)
+        }
+        let random = RandomControl(count: 20, seed: seed, orders: [], mean: summary(0.008), p05: summary(0.016), p95: summary(0.003))
+        let document = AblationDocument(
+            mode: mode, rankOn: "dev.txt", data: "test.txt", labels: pair, steps: steps, condition: .predicted,
+            neurons: values.count, curves: curves, controls: AblationControls(reverse: reverse, random: random), seconds: 3.5)
+        return AblationEntry(seed: seed, pair: pair, document: document)
+    }
+
+    static func record(seed: UInt64, devF1: Double, testF1: Double) -> TrainingRecord {
+        var record = TrainingRecord(
+            seed: seed, epochs: 10, bestEpoch: 7 + Int(seed % 3), selectionMetric: "f1", seconds: 412 + Double(seed) * 13,
+            options: TrainingOptions(), vocabularyRule: "train")
+        record.devF1NCRF = devF1
+        record.devF1 = devF1 - 0.3
+        record.testF1NCRF = testF1
+        record.testF1 = testF1 - 0.4
+        return record
+    }
+
+    static func run() -> RunInformation {
+        RunInformation(
+            command: "dissect reproduce --train data/eng.train --dev data/eng.testa --test data/eng.testb --embeddings glove.6B.100d.txt --out runs/reproduce",
+            dissectVersion: "0.9.0", swiftVersion: "6.3.1", date: "2025-01-01T12:00:00Z", machine: "Linux x86_64, 2 cores",
+            trainFile: "data/eng.train", devFile: "data/eng.testa", testFile: "data/eng.testb", embeddingsFile: "glove.6B.100d.txt",
+            timings: [StepTiming(step: "train 4 seeds", seconds: 1720), StepTiming(step: "sensitivity", seconds: 31.2),
+                      StepTiming(step: "ablation", seconds: 96.4), StepTiming(step: "correlation", seconds: 0.4)],
+            totalSeconds: 1848)
+    }
+
+    /// The whole summary; `paperValues` nil leaves the paper out.
+    static func summary(seeds: [UInt64] = [1, 2, 3, 4], withPaper: Bool = true) -> ReproduceSummary {
+        let dev = seeds.map { sensitivity(seed: $0) }
+        let test = seeds.map { seed in sensitivity(seed: seed).map { row in row.map { $0.map { $0 * 0.95 + 0.01 } } } }
+        let paperValues = sensitivity(seed: 99)
+        let paper = withPaper ? PaperFigures(labels: labels, sensitivity: paperValues, rankings: rankings(paperValues), reportedF1: 86.4) : nil
+        var ablations: [AblationEntry] = []
+        for (index, seed) in seeds.enumerated() {
+            for pair in [["B-PER", "B-MISC"], ["B-LOC", "I-ORG"]] {
+                for mode in AblationMode.allCases {
+                    ablations.append(ablation(seed: seed, pair: pair, mode: mode, values: dev[index]))
+                }
+            }
+        }
+        func correlation(_ matrices: [[[Double?]]], data: String, agreements: [RankingAgreement]) -> CorrelationDocument {
+            CorrelationStudy.make(
+                data: data, agreementData: agreements.isEmpty ? nil : "eng.testb",
+                models: zip(seeds, matrices).map { ("seed \($0)", labels, $1) },
+                reference: withPaper ? ("Xin et al. 2019, Figure 7", labels, paperValues) : nil,
+                referencePath: withPaper ? "../shared/paper/figure7_sensitivity.csv" : nil, agreements: agreements)
+        }
+        var agreements: [RankingAgreement] = []
+        for (index, seed) in seeds.enumerated() {
+            for (column, label) in labels.enumerated() {
+                let a = dev[index].map { $0[column] ?? 0 }, b = test[index].map { $0[column] ?? 0 }
+                agreements.append(RankingAgreement(
+                    model: "seed \(seed)", label: label, spearman: Statistics.spearman(a, b),
+                    topTenOverlap: Statistics.topOverlap(rankings(dev[index])[label]!, rankings(test[index])[label]!, k: 10)))
+            }
+        }
+        return ReproduceSummary(
+            seeds: seeds.enumerated().map { index, seed in
+                SeedResult(seed: seed, directory: "runs/reproduce/seed-\(seed)", reused: index == 0,
+                           record: record(seed: seed, devF1: 86.9 + Double(index) * 0.3, testF1: 82.1 + Double(index) * 0.2))
+            },
+            references: [ReferenceScore(
+                name: "NCRF++ (LSTM, no CRF) on this machine", devF1NCRF: 87.31, devF1: 87.02, testF1NCRF: 83.05, testF1: 82.8,
+                provenance: "NCRF++ commit abc123, demo.train.config with use_crf=False, hidden 50; see notes/ncrfpp.md")],
+            sensitivityDev: dev.map { document($0, data: "eng.testa") },
+            sensitivityTest: test.map { document($0, data: "eng.testb") },
+            paper: paper, ablations: ablations,
+            correlationDev: correlation(dev, data: "eng.testa", agreements: agreements),
+            correlationTest: correlation(test, data: "eng.testb", agreements: []),
+            run: run())
+    }
+}
