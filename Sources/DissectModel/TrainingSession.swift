@@ -265,14 +265,7 @@ extension TrainingSession {
 /// True when every label is `O` or `B-`/`I-`/`E-`/`S-` + a type: the labels
 /// are chunks, scored by F1; otherwise (POS tags) by token accuracy.
 public func isChunkLabelSet(_ labels: [String]) -> Bool {
-    var sawChunk = false
-    for label in labels {
-        if label == "O" { continue }
-        let parts = label.split(separator: "-", maxSplits: 1)
-        guard parts.count == 2, ["B", "I", "E", "S"].contains(String(parts[0])), !parts[1].isEmpty else { return false }
-        sawChunk = true
-    }
-    return sawChunk
+    labels.allSatisfy(Chunker.isChunkLabel) && labels.contains { $0 != "O" }
 }
 
 extension Checkpoint {
