@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Benchmark dissect against PyTorch on this machine: quality, speed, memory.
+"""Benchmark dissect against PyTorch and NCRF++ on this machine: quality, speed, memory.
 
-    python3 tools/benchmark.py [--seeds 1,2,3,4] [--rounds 3] [--torch-sentences 3000] [--baseline BINARY] [--out bench/results.json]
+    python3 tools/benchmark.py [--seeds 1,2,3,4] [--rounds 3] [--torch-sentences 3000] [--baseline BINARY]
+                               [--crf-seeds 1,2] [--only PARTS | --skip-...] [--quick] [--out bench/results.json]
 
-What it runs, all in one go so the figures are measured side by side:
+What it runs, all in one go so the figures are measured side by side (the parts, for --only):
   * quality: `dissect train` with the paper's settings (uni-LSTM 50, NCRF++ defaults, 10 epochs,
     best-dev checkpoint) for each seed; dev and test F1 by conlleval's rules and by NCRF++'s scorer,
     read from each checkpoint's model.json; the peak resident memory of each run (wait4).
@@ -11,11 +12,27 @@ What it runs, all in one go so the figures are measured side by side:
     1 thread; PyTorch with 2 threads}, same model, batch 10; sentences/s per epoch, medians and the
     ratio of medians. dissect always uses the machine's 2 cores (two shards of each batch).
     With --baseline BINARY (another build of dissect, e.g. main before a change), each round also
-    trains with it, the two binaries in alternating order, and the ratio of their medians is reported.
+    trains with it, the two binaries in alternating order, and `baseline.ratio` = this build's median
+    sentences/s / the baseline's median sentences/s (above 1: this build is faster).
+  * stacked: `rounds` rounds of {dissect train --layers 2 --bidirectional --hidden 100, 1 epoch;
+    bench_torch.py with the same model and 2 threads}, dissect and PyTorch in alternating order,
+    batch 10 for both; as in the speed part, dissect trains on the whole training file and PyTorch
+    on its first --torch-sentences shuffled sentences (a rate, so the count only sets the run's length).
+    Medians and dissect / PyTorch (target >= 5x).
+  * crf: BiLSTM-CRF at NCRF++'s defaults (`dissect train --bidirectional --hidden 100 --crf`, char CNN,
+    10 epochs, test file scored every epoch) for each of --crf-seeds; best-dev test F1 by conlleval and
+    by NCRF++'s scorer (model.json), mean over the seeds (target >= 88.65; NCRF++ measured 88.95);
+    median training seconds per epoch (train-log.jsonl) and NCRF++'s per-epoch time / dissect's
+    (target >= 10x).
   * evaluation: `dissect evaluate` on the 3,453 test sentences, 5 times: whole-command wall time and
     the tagging+scoring time it reports.
+  * analysis: sensitivity + readout ablation, and recurrent ablation of the paper's pairs.
+  * reproduce: `dissect reproduce`, the whole paper in one command.
+Everything goes into one JSON file (--out), and a summary table is printed at the end.
+--quick trains on the first 300 training sentences (100 dev and test) for 1-2 epochs, one round,
+without `reproduce`: a smoke test of the script, not a measurement.
 The machine is shared: medians are reported, with the load average before and after.
-Needs a release build (`swift build -c release --product dissect`); PyTorch only for the speed ratio
+Needs a release build (`swift build -c release --product dissect`); PyTorch only for the speed ratios
 (skipped with a note when torch is not installed).
 """
 import argparse
@@ -29,6 +46,19 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DISSECT = os.path.join(ROOT, ".build", "release", "dissect")
+BENCH_TORCH = os.path.join(ROOT, "tools", "bench_torch.py")
+
+# NCRF++'s BiLSTM-CRF at its defaults (char CNN, 100 per direction, CRF, batch 10, 10 epochs), measured on
+# this machine on 1 core: training took 68-112 s per epoch, median about 81 s (../shared/anchors/README.md,
+# "NCRF++ BiLSTM-CRF (the paper's comparison model)"); best-dev test F1 88.95 by both scorers.
+NCRF_CRF_EPOCH_SECONDS = 81.0
+NCRF_CRF_TEST_F1 = 88.95
+CRF_F1_TARGET = 88.65           # issue 14: mean best-dev test F1 over the seeds, each scorer
+CRF_SPEEDUP_TARGET = 10.0       # issue 14: NCRF++ seconds per epoch / dissect's
+STACKED_SPEEDUP_TARGET = 5.0    # issue 14: dissect / PyTorch sentences/s, 2-layer BiLSTM 100, 2 threads
+STACKED_MODEL = ["--layers", "2", "--bidirectional", "--hidden", "100"]   # the same flags for both programs
+PARTS = ("quality", "speed", "stacked", "crf", "evaluation", "analysis", "reproduce")
+QUICK_SENTENCES = {"train.txt": 300, "valid.txt": 100, "test.txt": 100}
 
 
 def find_data():
@@ -36,6 +66,28 @@ def find_data():
         if base and os.path.exists(os.path.join(base, "conll2003", "train.txt")):
             return os.path.abspath(base)
     sys.exit("error: no CoNLL-2003 data in $DISSECT_DATA, data/ or ../shared/data; set DISSECT_DATA")
+
+
+def write_subset(source_dir, target_dir):
+    """--quick: the first sentences of each CoNLL file (-DOCSTART- blocks not counted, kept as they are)."""
+    os.makedirs(target_dir, exist_ok=True)
+    for name, limit in QUICK_SENTENCES.items():
+        blocks, block, kept = [], [], 0
+        for line in open(os.path.join(source_dir, name), encoding="utf-8"):
+            if line.strip():
+                block.append(line)
+                continue
+            if block:
+                blocks.append(block)
+                kept += not block[0].startswith("-DOCSTART-")
+                block = []
+            if kept >= limit:
+                break
+        if block and kept < limit:
+            blocks.append(block)
+        with open(os.path.join(target_dir, name), "w", encoding="utf-8") as handle:
+            handle.write("\n".join("".join(b) for b in blocks) + "\n")
+    return target_dir
 
 
 def run(command, **kwargs):
@@ -57,35 +109,96 @@ def load_average():
     return round(os.getloadavg()[0], 2)
 
 
+def read_log(out):
+    return [json.loads(line) for line in open(os.path.join(out, "train-log.jsonl"))]
+
+
+def epoch_sentences(log):
+    """Training sentences per epoch, from a train-log line (sentences/s x seconds)."""
+    return round(log[0]["sentences_per_second"] * log[0]["train_seconds"])
+
+
+def selected_parts(args):
+    if args.only:
+        parts = [p.strip() for p in args.only.split(",") if p.strip()]
+        unknown = [p for p in parts if p not in PARTS]
+        if unknown:
+            sys.exit(f"error: --only: unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+        return set(parts)
+    parts = set(PARTS)
+    for part in PARTS:
+        if getattr(args, f"skip_{part}", False):
+            parts.discard(part)
+    if args.quick:
+        parts.discard("reproduce")
+    return parts
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", default="1,2,3,4", help="seeds of the quality runs (comma-separated)")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved speed rounds")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds of the speed and stacked parts (default 3; 1 with --quick)")
     parser.add_argument("--torch-sentences", type=int, default=3000, help="sentences per PyTorch timing run")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.json"), help="where to write the JSON results")
-    parser.add_argument("--skip-reproduce", action="store_true", help="leave out the timing of `dissect reproduce`")
+    parser.add_argument("--dissect", default=DISSECT, help="the dissect binary to measure (default: this checkout's release build)")
     parser.add_argument("--baseline", help="another dissect binary to time against, in alternating order, in the speed rounds")
+    parser.add_argument("--crf-seeds", default="1,2", help="seeds of the BiLSTM-CRF runs (comma-separated)")
+    parser.add_argument("--crf-epochs", type=int, default=10, help="epochs of each BiLSTM-CRF run (NCRF++: 10)")
+    parser.add_argument("--only", help=f"run only these parts (comma-separated: {', '.join(PARTS)}); overrides the --skip flags")
     parser.add_argument("--skip-quality", action="store_true", help="leave out the four full training runs")
+    parser.add_argument("--skip-speed", action="store_true", help="leave out the paper-model speed rounds (and --baseline)")
+    parser.add_argument("--skip-stacked", action="store_true", help="leave out the 2-layer BiLSTM 100 rounds against PyTorch")
+    parser.add_argument("--skip-crf", action="store_true", help="leave out the BiLSTM-CRF runs at NCRF++'s defaults")
+    parser.add_argument("--skip-evaluation", action="store_true", help="leave out the timing of `dissect evaluate`")
+    parser.add_argument("--skip-analysis", action="store_true", help="leave out the timing of sensitivity and ablate")
+    parser.add_argument("--skip-reproduce", action="store_true", help="leave out the timing of `dissect reproduce`")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: first 300 training sentences (100 dev/test), 1-2 epochs, 1 round, no reproduce")
     args = parser.parse_args()
-    if not os.path.exists(DISSECT):
-        sys.exit("error: no release build; run `swift build -c release --product dissect` first")
+    dissect = args.dissect
+    if not os.access(dissect, os.X_OK):
+        sys.exit(f"error: {dissect}: no release build; run `swift build -c release --product dissect` first")
     if args.baseline and not os.access(args.baseline, os.X_OK):
         sys.exit(f"error: {args.baseline}: --baseline is not an executable file; pass a dissect binary")
+    if args.rounds is None:
+        args.rounds = 1 if args.quick else 3
     if args.rounds < 1:
         sys.exit("error: --rounds must be at least 1")
+    parts = selected_parts(args)
+    if args.baseline and "speed" not in parts:
+        print("note: --baseline is timed in the speed part, which is left out", file=sys.stderr)
+    quality_epochs, speed_epochs, stacked_epochs, crf_epochs = None, 2, 1, args.crf_epochs
+    if args.quick:
+        args.torch_sentences = min(args.torch_sentences, QUICK_SENTENCES["train.txt"])
+        quality_epochs, speed_epochs, stacked_epochs, crf_epochs = 2, 1, 1, min(crf_epochs, 2)
     data = find_data()
     conll = os.path.join(data, "conll2003")
     embeddings = os.path.join(data, "glove", "glove.6B.50d.conll2003.txt")
     work = tempfile.mkdtemp(prefix="dissect-bench-")
-    results = {"machine": {"cpus": os.cpu_count(), "load_before": load_average()}, "quality": [], "speed": {}, "evaluation": {}}
+    if args.quick:
+        conll = write_subset(conll, os.path.join(work, "quick-data"))
+    results = {"machine": {"cpus": os.cpu_count(), "load_before": load_average()},
+               "settings": {"dissect": dissect, "parts": sorted(parts, key=PARTS.index), "quick": args.quick,
+                            "rounds": args.rounds, "torch_sentences": args.torch_sentences, "data": conll},
+               "quality": [], "speed": {}, "evaluation": {}}
+    have_torch = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
+    if not have_torch:
+        print("note: torch is not installed; the PyTorch comparisons are left out", file=sys.stderr)
+
+    def torch_rate(threads, extra=()):
+        _, _, stdout = run([sys.executable, BENCH_TORCH, "--train", os.path.join(conll, "train.txt"),
+                            "--embeddings", embeddings, "--threads", str(threads),
+                            "--sentences", str(args.torch_sentences), "--json", *extra])
+        return json.loads(stdout.strip().splitlines()[-1])
 
     # Quality, with the peak memory of each full training run.
-    for seed in ([] if args.skip_quality else [int(s) for s in args.seeds.split(",") if s]):
+    for seed in ([int(s) for s in args.seeds.split(",") if s] if "quality" in parts else []):
         out = os.path.join(work, f"seed{seed}")
-        seconds, rss, _ = run([DISSECT, "train", "--data-dir", conll, "--embeddings", embeddings,
-                               "--seed", str(seed), "--out", out])
+        seconds, rss, _ = run([dissect, "train", "--data-dir", conll, "--embeddings", embeddings,
+                               "--seed", str(seed), "--out", out]
+                              + (["--epochs", str(quality_epochs)] if quality_epochs else []))
         record = json.load(open(os.path.join(out, "model.json")))["training"]
-        epochs = [json.loads(line) for line in open(os.path.join(out, "train-log.jsonl"))]
+        epochs = read_log(out)
         results["quality"].append({
             "seed": seed, "best_epoch": record["best_epoch"],
             "dev_f1": record["dev_f1"], "dev_f1_ncrf": record["dev_f1_ncrf"],
@@ -96,84 +209,176 @@ def main():
         print(f"seed {seed}: dev {record['dev_f1']:.2f}/{record['dev_f1_ncrf']:.2f} test {record['test_f1']:.2f}/"
               f"{record['test_f1_ncrf']:.2f} (conlleval/NCRF++), {seconds:.1f} s, {rss:.0f} MiB", file=sys.stderr)
 
-    # Speed, interleaved with PyTorch.
-    have_torch = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
-    dissect_rates, torch_rates, baseline_rates = [], {1: [], 2: []}, []
+    # Speed of the paper model, interleaved with PyTorch (and with --baseline, alternating order).
+    def train_log(binary, out, seed, epochs, extra=()):
+        run([binary, "train", "--data-dir", conll, "--embeddings", embeddings, "--epochs", str(epochs),
+             "--seed", str(seed), "--out", out, "--overwrite", *extra])
+        return read_log(out)
 
-    def train_rates(binary, out, seed):
-        run([binary, "train", "--data-dir", conll, "--embeddings", embeddings, "--epochs", "2",
-             "--seed", str(seed), "--out", out, "--overwrite"])
-        return [json.loads(line)["sentences_per_second"] for line in open(os.path.join(out, "train-log.jsonl"))]
-
-    for round_index in range(args.rounds):
-        out = os.path.join(work, f"speed{round_index}")
-        seed = 100 + round_index
-        # The two builds alternate which goes first, so neither always gets the quieter slot.
-        if args.baseline and round_index % 2 == 0:
-            baseline_rates += train_rates(args.baseline, out + "-baseline", seed)
-        dissect_rates += train_rates(DISSECT, out, seed)
-        if args.baseline and round_index % 2 == 1:
-            baseline_rates += train_rates(args.baseline, out + "-baseline", seed)
+    if "speed" in parts:
+        dissect_rates, torch_rates, baseline_rates, sentences = [], {1: [], 2: []}, [], None
+        for round_index in range(args.rounds):
+            out = os.path.join(work, f"speed{round_index}")
+            seed = 100 + round_index
+            # The two builds alternate which goes first, so neither always gets the quieter slot.
+            if args.baseline and round_index % 2 == 0:
+                baseline_rates += [e["sentences_per_second"] for e in train_log(args.baseline, out + "-baseline", seed, speed_epochs)]
+            log = train_log(dissect, out, seed, speed_epochs)
+            sentences = epoch_sentences(log)
+            dissect_rates += [e["sentences_per_second"] for e in log]
+            if args.baseline and round_index % 2 == 1:
+                baseline_rates += [e["sentences_per_second"] for e in train_log(args.baseline, out + "-baseline", seed, speed_epochs)]
+            if have_torch:
+                for threads in (1, 2):
+                    torch_rates[threads].append(torch_rate(threads)["sentences_per_second"])
+            print(f"speed round {round_index + 1}: dissect {dissect_rates[-speed_epochs:]}"
+                  + (f", baseline {baseline_rates[-speed_epochs:]}" if args.baseline else "")
+                  + (f", torch 1/2 threads {[r[-1] for r in torch_rates.values()]}" if have_torch else ""), file=sys.stderr)
+        speed = {"dissect_sentences_per_second": dissect_rates,
+                 "dissect_median": statistics.median(dissect_rates),
+                 "train_sentences_per_epoch": sentences,
+                 "dissect_epoch_seconds_median": sentences / statistics.median(dissect_rates)}
+        if args.baseline:
+            speed["baseline_binary"] = args.baseline
+            speed["baseline_sentences_per_second"] = baseline_rates
+            speed["baseline_median"] = statistics.median(baseline_rates)
+            speed["ratio_vs_baseline"] = speed["dissect_median"] / speed["baseline_median"]
+            results["baseline"] = {
+                "definition": "ratio = new / baseline, of the median training sentences/s (paper configuration, "
+                              "same rounds, alternating order; above 1: the new build is faster)",
+                "new_binary": dissect, "baseline_binary": args.baseline,
+                "new_sentences_per_second": dissect_rates, "baseline_sentences_per_second": baseline_rates,
+                "new_median": speed["dissect_median"], "baseline_median": speed["baseline_median"],
+                "ratio": speed["ratio_vs_baseline"]}
         if have_torch:
             for threads in (1, 2):
-                _, _, stdout = run([sys.executable, os.path.join(ROOT, "tools", "bench_torch.py"), "--train",
-                                    os.path.join(conll, "train.txt"), "--embeddings", embeddings, "--threads", str(threads),
-                                    "--sentences", str(args.torch_sentences), "--json"])
-                torch_rates[threads].append(json.loads(stdout.strip().splitlines()[-1])["sentences_per_second"])
-        print(f"speed round {round_index + 1}: dissect {dissect_rates[-2:]}, torch {[r[-1:] for r in torch_rates.values()]}",
-              file=sys.stderr)
-    speed = {"dissect_sentences_per_second": dissect_rates,
-             "dissect_median": statistics.median(dissect_rates),
-             "dissect_epoch_seconds_median": 14041 / statistics.median(dissect_rates)}
-    if args.baseline:
-        speed["baseline_binary"] = args.baseline
-        speed["baseline_sentences_per_second"] = baseline_rates
-        speed["baseline_median"] = statistics.median(baseline_rates)
-        speed["ratio_vs_baseline"] = speed["dissect_median"] / speed["baseline_median"]
-    if have_torch:
-        for threads in (1, 2):
-            speed[f"torch_{threads}_thread_sentences_per_second"] = torch_rates[threads]
-            speed[f"torch_{threads}_thread_median"] = statistics.median(torch_rates[threads])
-            speed[f"ratio_vs_torch_{threads}_thread"] = speed["dissect_median"] / statistics.median(torch_rates[threads])
-    results["speed"] = speed
+                speed[f"torch_{threads}_thread_sentences_per_second"] = torch_rates[threads]
+                speed[f"torch_{threads}_thread_median"] = statistics.median(torch_rates[threads])
+                speed[f"ratio_vs_torch_{threads}_thread"] = speed["dissect_median"] / statistics.median(torch_rates[threads])
+        results["speed"] = speed
+
+    # A 2-layer BiLSTM, 100 per direction, against PyTorch with the same model, batch and threads, alternating order.
+    if "stacked" in parts:
+        dissect_rates, torch_rates, torch_loads = [], [], []
+
+        def stacked_torch():
+            result = torch_rate(2, STACKED_MODEL)
+            torch_rates.append(result["sentences_per_second"])
+            torch_loads.append([result["load_average_before"], result["load_average_after"]])
+
+        for round_index in range(args.rounds):
+            if have_torch and round_index % 2 == 1:
+                stacked_torch()
+            log = train_log(dissect, os.path.join(work, f"stacked{round_index}"), 200 + round_index, stacked_epochs,
+                            STACKED_MODEL)
+            sentences = epoch_sentences(log)
+            dissect_rates += [e["sentences_per_second"] for e in log]
+            if have_torch and round_index % 2 == 0:
+                stacked_torch()
+            print(f"stacked round {round_index + 1}: dissect {dissect_rates[-stacked_epochs:]}"
+                  + (f", torch 2 threads {torch_rates[-1]}" if have_torch else ""), file=sys.stderr)
+        stacked = {"model": "2-layer BiLSTM, 100 per direction, char CNN, softmax, batch 10 (" + " ".join(STACKED_MODEL) + ")",
+                   "dissect_epochs_per_round": stacked_epochs, "dissect_train_sentences_per_epoch": sentences,
+                   "dissect_sentences_per_second": dissect_rates, "dissect_median": statistics.median(dissect_rates),
+                   "target_ratio": STACKED_SPEEDUP_TARGET}
+        if have_torch:
+            stacked.update({"torch_threads": 2, "torch_sentences": args.torch_sentences,
+                            "torch_2_thread_sentences_per_second": torch_rates,
+                            "torch_2_thread_median": statistics.median(torch_rates),
+                            "torch_load_average_before_after": torch_loads})
+            stacked["ratio_vs_torch_2_thread"] = stacked["dissect_median"] / stacked["torch_2_thread_median"]
+            stacked["meets_target"] = stacked["ratio_vs_torch_2_thread"] >= STACKED_SPEEDUP_TARGET
+        results["stacked"] = stacked
+
+    # BiLSTM-CRF at NCRF++'s defaults, against NCRF++'s measured F1 and per-epoch time.
+    if "crf" in parts:
+        runs = []
+        for seed in [int(s) for s in args.crf_seeds.split(",") if s]:
+            out = os.path.join(work, f"crf-seed{seed}")
+            seconds, rss, _ = run([dissect, "train", "--data-dir", conll, "--embeddings", embeddings,
+                                   "--bidirectional", "--hidden", "100", "--crf", "--epochs", str(crf_epochs),
+                                   "--seed", str(seed), "--out", out])
+            record = json.load(open(os.path.join(out, "model.json")))["training"]
+            log = read_log(out)
+            runs.append({"seed": seed, "best_epoch": record["best_epoch"],
+                         "dev_f1": record["dev_f1"], "dev_f1_ncrf": record["dev_f1_ncrf"],
+                         "test_f1": record["test_f1"], "test_f1_ncrf": record["test_f1_ncrf"],
+                         "epoch_train_seconds": [e["train_seconds"] for e in log],
+                         "epoch_sentences_per_second": [e["sentences_per_second"] for e in log],
+                         "epoch_test_f1": [e.get("test_f1") for e in log],
+                         "seconds": round(seconds, 2), "peak_rss_mib": round(rss, 1)})
+            print(f"crf seed {seed}: best epoch {record['best_epoch']}, test {record['test_f1']:.2f}/"
+                  f"{record['test_f1_ncrf']:.2f} (conlleval/NCRF++), {seconds:.1f} s, {rss:.0f} MiB", file=sys.stderr)
+        epoch_seconds = statistics.median([s for r in runs for s in r["epoch_train_seconds"]])
+        crf = {"model": "BiLSTM-CRF, 100 per direction, char CNN, NCRF++'s defaults (--bidirectional --hidden 100 --crf), "
+                        f"{crf_epochs} epochs, best-dev checkpoint",
+               "runs": runs,
+               "test_f1_mean": statistics.mean(r["test_f1"] for r in runs),
+               "test_f1_ncrf_mean": statistics.mean(r["test_f1_ncrf"] for r in runs),
+               "epoch_train_seconds_median": epoch_seconds,
+               "sentences_per_second_median": statistics.median([s for r in runs for s in r["epoch_sentences_per_second"]]),
+               "peak_rss_mib_max": max(r["peak_rss_mib"] for r in runs),
+               "ncrf_epoch_seconds": NCRF_CRF_EPOCH_SECONDS,
+               "ncrf_test_f1": NCRF_CRF_TEST_F1,
+               "ncrf_reference": "../shared/anchors/README.md (NCRF++ 105a53a, 1 core; dissect uses 2 cores)",
+               "speedup_vs_ncrf_per_epoch": NCRF_CRF_EPOCH_SECONDS / epoch_seconds,
+               "target_test_f1": CRF_F1_TARGET, "target_speedup": CRF_SPEEDUP_TARGET}
+        crf["meets_f1_target"] = min(crf["test_f1_mean"], crf["test_f1_ncrf_mean"]) >= CRF_F1_TARGET
+        crf["meets_speed_target"] = crf["speedup_vs_ncrf_per_epoch"] >= CRF_SPEEDUP_TARGET
+        results["crf"] = crf
+
+    # A model for the evaluation and analysis timings: seed 1 of the quality runs, else a speed run, else a short run.
+    model = None
+    if parts & {"evaluation", "analysis"}:
+        for candidate in ["seed1", "speed0"] + [f"seed{s}" for s in args.seeds.split(",") if s]:
+            if os.path.exists(os.path.join(work, candidate, "model.json")):
+                model = os.path.join(work, candidate)
+                break
+        if model is None:
+            model = os.path.join(work, "eval-model")
+            train_log(dissect, model, 1, 1)
+        results["settings"]["evaluation_model"] = model
 
     # Evaluation of the test set.
-    model = os.path.join(work, "seed1") if results["quality"] else os.path.join(work, "speed0")
-    walls, internal = [], []
-    for _ in range(5):
-        seconds, rss, stdout = run([DISSECT, "evaluate", "--model", model, "--data", os.path.join(conll, "test.txt"), "--json"])
-        walls.append(seconds)
-        internal.append(json.loads(stdout)["seconds"])
-    results["evaluation"] = {"command_seconds_median": statistics.median(walls),
-                             "tag_and_score_seconds_median": statistics.median(internal), "peak_rss_mib": round(rss, 1)}
+    if "evaluation" in parts:
+        walls, internal = [], []
+        for _ in range(5):
+            seconds, rss, stdout = run([dissect, "evaluate", "--model", model, "--data", os.path.join(conll, "test.txt"), "--json"])
+            walls.append(seconds)
+            internal.append(json.loads(stdout)["seconds"])
+        results["evaluation"] = {"command_seconds_median": statistics.median(walls),
+                                 "tag_and_score_seconds_median": statistics.median(internal), "peak_rss_mib": round(rss, 1)}
 
     # Analysis: sensitivity on dev + readout ablation of all labels on test, and recurrent ablation of the paper's pairs.
-    walls, recurrent = [], []
-    for round_index in range(3):
-        out = os.path.join(work, f"analysis{round_index}")
-        start = time.monotonic()
-        run([DISSECT, "sensitivity", "--model", model, "--data", os.path.join(conll, "valid.txt"), "--out", out + "/sensitivity"])
-        run([DISSECT, "ablate", "--model", model, "--rank-on", os.path.join(conll, "valid.txt"), "--data",
-             os.path.join(conll, "test.txt"), "--steps", "25", "--random", "20", "--out", out + "/readout"])
-        walls.append(time.monotonic() - start)
-    seconds, _, _ = run([DISSECT, "ablate", "--model", model, "--rank-on", os.path.join(conll, "valid.txt"), "--data",
-                         os.path.join(conll, "test.txt"), "--labels", "B-PER,B-MISC,B-LOC,I-ORG", "--mode", "recurrent",
-                         "--steps", "25", "--random", "20", "--out", os.path.join(work, "recurrent")])
-    recurrent.append(seconds)
-    results["analysis"] = {"sensitivity_plus_readout_all_labels_seconds_median": statistics.median(walls),
-                           "recurrent_two_pairs_seconds": recurrent[0]}
+    if "analysis" in parts:
+        walls, recurrent = [], []
+        for round_index in range(3):
+            out = os.path.join(work, f"analysis{round_index}")
+            start = time.monotonic()
+            run([dissect, "sensitivity", "--model", model, "--data", os.path.join(conll, "valid.txt"), "--out", out + "/sensitivity"])
+            run([dissect, "ablate", "--model", model, "--rank-on", os.path.join(conll, "valid.txt"), "--data",
+                 os.path.join(conll, "test.txt"), "--steps", "25", "--random", "20", "--out", out + "/readout"])
+            walls.append(time.monotonic() - start)
+        seconds, _, _ = run([dissect, "ablate", "--model", model, "--rank-on", os.path.join(conll, "valid.txt"), "--data",
+                             os.path.join(conll, "test.txt"), "--labels", "B-PER,B-MISC,B-LOC,I-ORG", "--mode", "recurrent",
+                             "--steps", "25", "--random", "20", "--out", os.path.join(work, "recurrent")])
+        recurrent.append(seconds)
+        results["analysis"] = {"sensitivity_plus_readout_all_labels_seconds_median": statistics.median(walls),
+                               "recurrent_two_pairs_seconds": recurrent[0]}
 
     # The whole paper in one command.
-    if not args.skip_reproduce:
-        seconds, rss, _ = run([DISSECT, "reproduce", "--data-dir", conll, "--embeddings", embeddings,
+    if "reproduce" in parts:
+        seconds, rss, _ = run([dissect, "reproduce", "--data-dir", conll, "--embeddings", embeddings,
                                "--out", os.path.join(work, "reproduce")])
         results["reproduce"] = {"seconds": seconds, "peak_rss_mib": round(rss, 1)}
     results["machine"]["load_after"] = load_average()
 
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as handle:
         json.dump(results, handle, indent=2)
     print_markdown(results)
+    print_summary(results)
+    print(f"results written to {args.out}", file=sys.stderr)
 
 
 def print_markdown(results):
@@ -191,19 +396,36 @@ def print_markdown(results):
         print(f"| mean ± sd | | {mean_sd('dev_f1')} | {mean_sd('dev_f1_ncrf')} | {mean_sd('test_f1')} | {mean_sd('test_f1_ncrf')} | | |")
         print()
     s = results["speed"]
-    print(f"dissect training: median {s['dissect_median']:.0f} sentences/s "
-          f"({s['dissect_epoch_seconds_median']:.2f} s per epoch of 14,041 sentences, 2 cores)")
-    if "baseline_median" in s:
-        print(f"baseline {s['baseline_binary']}: median {s['baseline_median']:.0f} sentences/s; "
-              f"this build / baseline = {s['ratio_vs_baseline']:.3f} (same rounds, alternating order)")
-    for threads in (1, 2):
-        key = f"torch_{threads}_thread_median"
-        if key in s:
-            print(f"PyTorch, {threads} thread(s): median {s[key]:.0f} sentences/s; dissect is "
-                  f"{s[f'ratio_vs_torch_{threads}_thread']:.1f}x faster")
+    if s:
+        print(f"dissect training: median {s['dissect_median']:.0f} sentences/s "
+              f"({s['dissect_epoch_seconds_median']:.2f} s per epoch of {s['train_sentences_per_epoch']:,} sentences, 2 cores)")
+        if "baseline_median" in s:
+            print(f"baseline {s['baseline_binary']}: median {s['baseline_median']:.0f} sentences/s; "
+                  f"ratio = new / baseline = {s['ratio_vs_baseline']:.3f} (same rounds, alternating order)")
+        for threads in (1, 2):
+            key = f"torch_{threads}_thread_median"
+            if key in s:
+                print(f"PyTorch, {threads} thread(s): median {s[key]:.0f} sentences/s; dissect is "
+                      f"{s[f'ratio_vs_torch_{threads}_thread']:.1f}x faster")
+    st = results.get("stacked")
+    if st:
+        print(f"2-layer BiLSTM 100: dissect median {st['dissect_median']:.0f} sentences/s"
+              + (f", PyTorch (2 threads) {st['torch_2_thread_median']:.0f}; dissect is {st['ratio_vs_torch_2_thread']:.1f}x faster"
+                 if "torch_2_thread_median" in st else ""))
+    c = results.get("crf")
+    if c:
+        print()
+        print("| BiLSTM-CRF seed | best epoch | dev F1 conlleval | dev F1 NCRF++ | test F1 conlleval | test F1 NCRF++ | median s/epoch | wall s | peak RSS MiB |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for r in c["runs"]:
+            print(f"| {r['seed']} | {r['best_epoch']} | {r['dev_f1']:.2f} | {r['dev_f1_ncrf']:.2f} | {r['test_f1']:.2f} | "
+                  f"{r['test_f1_ncrf']:.2f} | {statistics.median(r['epoch_train_seconds']):.2f} | {r['seconds']:.1f} | {r['peak_rss_mib']:.0f} |")
+        print(f"| mean | | | | {c['test_f1_mean']:.2f} | {c['test_f1_ncrf_mean']:.2f} | {c['epoch_train_seconds_median']:.2f} | | |")
+        print()
     e = results["evaluation"]
-    print(f"dissect evaluate, 3,453 test sentences: {e['command_seconds_median']:.3f} s for the whole command "
-          f"(tagging and scoring {e['tag_and_score_seconds_median']:.3f} s)")
+    if e:
+        print(f"dissect evaluate, test set: {e['command_seconds_median']:.3f} s for the whole command "
+              f"(tagging and scoring {e['tag_and_score_seconds_median']:.3f} s)")
     a = results.get("analysis")
     if a:
         print(f"dissect sensitivity (dev) + ablate, readout, all 9 labels x 25 steps x (ranked + reverse + 20 random): "
@@ -215,6 +437,46 @@ def print_markdown(results):
         print(f"dissect reproduce (4 seeds x 10 epochs and every analysis): {r['seconds']:.0f} s wall, peak RSS {r['peak_rss_mib']:.0f} MiB")
     m = results["machine"]
     print(f"load average before/after: {m['load_before']}/{m['load_after']} on {m['cpus']} CPUs")
+
+
+def print_summary(results):
+    """The issue-14 measurements side by side: what, dissect, reference, ratio, target."""
+    rows = []
+    b = results.get("baseline")
+    if b:
+        rows.append(("paper model vs --baseline (sent/s, median)", f"{b['new_median']:.0f}", f"{b['baseline_median']:.0f}",
+                     f"{b['ratio']:.3f} (new / baseline)", ""))
+    s = results["speed"]
+    if s and "torch_2_thread_median" in s:
+        rows.append(("paper model vs PyTorch 2 threads (sent/s, median)", f"{s['dissect_median']:.0f}",
+                     f"{s['torch_2_thread_median']:.0f}", f"{s['ratio_vs_torch_2_thread']:.1f}x", ""))
+    st = results.get("stacked")
+    if st:
+        if "torch_2_thread_median" in st:
+            rows.append(("2-layer BiLSTM 100 vs PyTorch 2 threads (sent/s, median)", f"{st['dissect_median']:.0f}",
+                         f"{st['torch_2_thread_median']:.0f}", f"{st['ratio_vs_torch_2_thread']:.1f}x",
+                         f">= {st['target_ratio']:.0f}x: {'met' if st['meets_target'] else 'NOT met'}"))
+        else:
+            rows.append(("2-layer BiLSTM 100 (sent/s, median)", f"{st['dissect_median']:.0f}", "no torch", "", ""))
+    c = results.get("crf")
+    if c:
+        met = "met" if c["meets_f1_target"] else "NOT met"
+        rows.append((f"BiLSTM-CRF test F1 conlleval, mean of {len(c['runs'])} seeds", f"{c['test_f1_mean']:.2f}",
+                     f"{c['ncrf_test_f1']:.2f} (NCRF++)", "", f">= {c['target_test_f1']}: {met} (both scorers)"))
+        rows.append((f"BiLSTM-CRF test F1 NCRF++ scorer, mean of {len(c['runs'])} seeds", f"{c['test_f1_ncrf_mean']:.2f}",
+                     f"{c['ncrf_test_f1']:.2f} (NCRF++)", "", ""))
+        rows.append(("BiLSTM-CRF training s per epoch (median)", f"{c['epoch_train_seconds_median']:.2f}",
+                     f"{c['ncrf_epoch_seconds']:.0f} (NCRF++, 1 core)", f"{c['speedup_vs_ncrf_per_epoch']:.1f}x",
+                     f">= {c['target_speedup']:.0f}x: {'met' if c['meets_speed_target'] else 'NOT met'}"))
+    if not rows:
+        return
+    print()
+    if results["settings"].get("quick"):
+        print("(--quick: a smoke test on 300 training sentences, not a measurement)")
+    print("| measurement | dissect | reference | ratio | target |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":
