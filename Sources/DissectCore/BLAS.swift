@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 
 /// The one door to OpenBLAS. Everything that multiplies matrices goes through
 /// `BLAS.gemm`; `ReferenceBLAS.gemm` is the naive loop it is tested against.
@@ -33,6 +34,36 @@ public enum BLAS {
     /// over sentences, so it keeps OpenBLAS to one thread per call.
     public static func setThreadCount(_ count: Int) {
         openblas_set_num_threads(Int32(max(1, count)))
+    }
+
+    /// The kernel family OpenBLAS chose when it was loaded (`openblas_get_corename`), e.g. "SkylakeX".
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
+    /// The kernels to ask OpenBLAS for (through `OPENBLAS_CORETYPE`) when it
+    /// fell back to its generic "Prescott" (SSE3) ones on a CPU it does not
+    /// know: Debian's OpenBLAS 0.3.21 does that on this project's benchmark
+    /// machine, whose AVX-512 kernels multiply 7× faster (README, "Results").
+    /// SkylakeX needs AVX-512 F, BW, DQ and VL; Haswell needs AVX2 and FMA.
+    /// - Parameters: current is `coreName`; cpuFlags the `flags` of /proc/cpuinfo.
+    /// - Returns: nil when OpenBLAS chose a specific core, or the CPU has neither set.
+    public static func preferredCore(current: String, cpuFlags: Set<String>) -> String? {
+        guard current.lowercased() == "prescott" else { return nil }
+        if cpuFlags.isSuperset(of: ["avx512f", "avx512bw", "avx512dq", "avx512vl"]) { return "SkylakeX" }
+        if cpuFlags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
+        return nil
+    }
+
+    /// The first `flags` line of /proc/cpuinfo, as a set (empty where there is none).
+    public static func cpuFlags(cpuinfo path: String = "/proc/cpuinfo") -> Set<String> {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        for line in text.split(separator: "\n") where line.hasPrefix("flags") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+        }
+        return []
     }
 }
 

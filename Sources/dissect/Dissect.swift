@@ -18,6 +18,7 @@ struct Dissect: ParsableCommand {
     /// Every failure ends as one `error:` line and an exit code: 1 for bad
     /// input, 2 for bad usage.
     static func main() {
+        useFastBLASKernels()
         BLAS.setThreadCount(1)
         do {
             var command = try parseAsRoot()
@@ -43,4 +44,17 @@ struct Dissect: ParsableCommand {
             Foundation.exit(2)
         }
     }
+}
+
+/// OpenBLAS picks its kernels while it loads, before `main`, so when it fell
+/// back to its generic ones on a CPU it does not recognise (`BLAS.preferredCore`)
+/// the only way to get the right ones is to start again with `OPENBLAS_CORETYPE`
+/// set. A user who sets the variable keeps their choice; if the restart fails,
+/// dissect goes on with the kernels it has.
+func useFastBLASKernels() {
+    guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+          let core = BLAS.preferredCore(current: BLAS.coreName, cpuFlags: BLAS.cpuFlags())
+    else { return }
+    setenv("OPENBLAS_CORETYPE", core, 1)
+    execv("/proc/self/exe", CommandLine.unsafeArgv)
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import DissectCore
 
@@ -42,5 +43,34 @@ import Testing
         #expect(zero.next() == 0xE220_A839_7B1D_CDAF)
         var bounded = SplitMix64(seed: 3)
         for _ in 0..<1000 { let value = bounded.nextIndex(below: 7); #expect(value >= 0 && value < 7) }
+    }
+}
+
+/// Which OpenBLAS kernels dissect asks for when OpenBLAS fell back to its generic ones.
+@Suite struct BLASCoreTests {
+    static let avx512: Set<String> = ["fpu", "sse3", "avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"]
+
+    @Test func fallbackIsReplacedByTheWidestKernelsTheCPUHas() {
+        #expect(BLAS.preferredCore(current: "Prescott", cpuFlags: Self.avx512) == "SkylakeX")
+        #expect(BLAS.preferredCore(current: "Prescott", cpuFlags: ["sse3", "avx", "avx2", "fma"]) == "Haswell")
+        // AVX-512 without BW/DQ/VL (Knights Landing) is not SkylakeX.
+        #expect(BLAS.preferredCore(current: "Prescott", cpuFlags: ["avx2", "fma", "avx512f", "avx512cd"]) == "Haswell")
+        #expect(BLAS.preferredCore(current: "Prescott", cpuFlags: ["sse3", "avx"]) == nil)
+    }
+
+    @Test func aCoreOpenBLASRecognisedIsKept() {
+        for core in ["SkylakeX", "Haswell", "Zen", "Cooperlake", "NEOVERSEN1"] {
+            #expect(BLAS.preferredCore(current: core, cpuFlags: Self.avx512) == nil, "\(core)")
+        }
+    }
+
+    @Test func cpuinfoFlagsAreRead() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cpuinfo-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: fpu avx2 fma avx512f\n\nprocessor\t: 1\nflags\t\t: fpu\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(BLAS.cpuFlags(cpuinfo: path) == ["fpu", "avx2", "fma", "avx512f"])
+        #expect(BLAS.cpuFlags(cpuinfo: path + "-missing").isEmpty)
+        #expect(!BLAS.coreName.isEmpty)
     }
 }
