@@ -22,7 +22,8 @@ import DissectCore
 /// where scale is the largest |double| of that tensor (of all hidden states, of
 /// all logits); the floor keeps elements that are near 0 by cancellation from
 /// demanding a relative precision that Float cannot give. The loss must agree to
-/// 1e-6 of itself. Variants: LSTM, BiLSTM, GRU, BiGRU and LSTM without chars, at
+/// 1e-6 of itself. Variants: LSTM, BiLSTM, GRU, BiGRU, LSTM without chars, BiRNN,
+/// a 2-layer BiLSTM-CRF and a 2-layer GRU (with layer dropout), at
 /// H = 8, 13 and 50, without dropout and with fixed dropout masks.
 @Suite struct FloatParityTests {
     struct Variant: CustomTestStringConvertible, Sendable {
@@ -30,8 +31,11 @@ import DissectCore
         var bidirectional: Bool
         var charCNN: Bool
         var hidden: Int
+        var layers = 1
+        var crf = false
         var testDescription: String {
             "\(bidirectional ? "bi" : "")\(cell)\(charCNN ? "" : " no-char") H=\(hidden)"
+                + (layers > 1 ? " layers=\(layers)" : "") + (crf ? " crf" : "")
         }
     }
 
@@ -45,6 +49,9 @@ import DissectCore
             Variant(cell: .gru, bidirectional: false, charCNN: true, hidden: hidden),
             Variant(cell: .gru, bidirectional: true, charCNN: true, hidden: hidden),
             Variant(cell: .lstm, bidirectional: false, charCNN: false, hidden: hidden),
+            Variant(cell: .rnn, bidirectional: true, charCNN: true, hidden: hidden),
+            Variant(cell: .lstm, bidirectional: true, charCNN: true, hidden: hidden, layers: 2, crf: true),
+            Variant(cell: .gru, bidirectional: false, charCNN: true, hidden: hidden, layers: 2),
         ]
     }
 
@@ -58,6 +65,9 @@ import DissectCore
     static func configuration(_ variant: Variant) -> TaggerConfiguration {
         var c = TaggerConfiguration()
         c.cell = variant.cell
+        c.layers = variant.layers
+        c.layerDropout = variant.layers > 1 ? 0.3 : 0
+        c.crf = variant.crf
         c.bidirectional = variant.bidirectional
         c.charCNN = variant.charCNN
         c.hiddenSize = variant.hidden
