@@ -30,6 +30,8 @@ public struct AblationDocument: Codable, Sendable {
     public var layer: Int?
     /// How the rankings were measured (`SensitivityMeasure`): a contribution on the top layer, an activation difference below it.
     public var measure: String?
+    /// How every prediction was decoded: `viterbi` (a CRF) or `argmax`; nil in older files (argmax).
+    public var decoding: String?
     public var rankOn: String
     public var data: String
     public var labels: [String]
@@ -41,7 +43,7 @@ public struct AblationDocument: Codable, Sendable {
     public var seconds: Double
 
     enum CodingKeys: String, CodingKey {
-        case mode, layer, measure, data, labels, steps, condition, neurons, curves, controls, seconds
+        case mode, layer, measure, decoding, data, labels, steps, condition, neurons, curves, controls, seconds
         case rankOn = "rank_on"
     }
 }
@@ -107,7 +109,7 @@ public enum AblationStudy {
                     p95: summarize(randomCurves) { Statistics.percentile($0, 95) })
                 : nil
             documents.append(AblationDocument(
-                mode: mode, layer: dataRun.layer + 1, measure: sensitivity.measure.rawValue,
+                mode: mode, layer: dataRun.layer + 1, measure: sensitivity.measure.rawValue, decoding: dataRun.decoding,
                 rankOn: rankRun.dataPath, data: dataRun.dataPath, labels: labels,
                 steps: min(steps, dataRun.neuronCount), condition: condition, neurons: dataRun.neuronCount, curves: ranked,
                 controls: AblationControls(reverse: reversed, random: control), seconds: seconds))

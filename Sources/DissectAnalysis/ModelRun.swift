@@ -88,6 +88,9 @@ public struct ModelRun: Sendable {
         self.goldLabels = goldLabels
     }
 
+    /// How `predicted` was decoded: "viterbi" when the model has a CRF, else "argmax".
+    public var decoding: String { checkpoint.model.configuration.crf ? "viterbi" : "argmax" }
+
     /// Whether the analysed layer is the top one, the layer `hidden2tag` reads.
     public var isTopLayer: Bool { layer == checkpoint.model.configuration.layers - 1 }
 

@@ -37,6 +37,8 @@ public struct Sensitivity: Sendable {
     public let measure: SensitivityMeasure
     /// The analysed layer, 0-based.
     public let layer: Int
+    /// How the predictions conditioned on were decoded: "viterbi" for a CRF, else "argmax".
+    public let decoding: String
     /// `[n][m]`, nil for an undefined column.
     public let values: [[Double?]]
     /// Tokens per label under the condition.
@@ -48,7 +50,8 @@ public struct Sensitivity: Sendable {
         let z = condition == .predicted ? run.predicted : run.gold
         self.init(
             labels: labels, neuronCount: n, tokenCount: N, hidden: run.hidden, assignments: z,
-            outputWeight: run.isTopLayer ? Array(run.outputWeight) : nil, condition: condition, layer: run.layer)
+            outputWeight: run.isTopLayer ? Array(run.outputWeight) : nil, condition: condition, layer: run.layer,
+            decoding: run.decoding)
     }
 
     /// - Parameters:
@@ -57,10 +60,11 @@ public struct Sensitivity: Sendable {
     ///   - layer: the layer `hidden` comes from, 0-based (recorded in the document).
     public init(
         labels: [String], neuronCount n: Int, tokenCount N: Int, hidden: [Float], assignments: [Int32],
-        outputWeight: [Float]?, condition: Condition, layer: Int = 0
+        outputWeight: [Float]?, condition: Condition, layer: Int = 0, decoding: String = "argmax"
     ) {
         self.labels = labels
         self.layer = layer
+        self.decoding = decoding
         neuronCount = n
         self.condition = condition
         measure = outputWeight == nil ? .activationDifference : .contribution
@@ -103,7 +107,7 @@ public struct Sensitivity: Sendable {
         labels.indices.filter { values.first?[$0] == nil }.map { labels[$0] }
     }
 
-    /// The file layout: `{"labels", "neurons", "layer", "measure", "condition", "data", "sensitivity", "rankings",
+    /// The file layout: `{"labels", "neurons", "layer", "measure", "decoding", "condition", "data", "sensitivity", "rankings",
     /// "predicted_counts", "condition_counts"}`; `layer` is 1-based, `measure` says what a value is.
     public struct Document: Codable, Sendable {
         public var labels: [String]
@@ -112,6 +116,8 @@ public struct Sensitivity: Sendable {
         public var layer: Int?
         /// `contribution` or `activation_difference`; nil in older files (a contribution).
         public var measure: String?
+        /// How the model's predictions were decoded: `viterbi` (a CRF) or `argmax`; nil in older files (argmax).
+        public var decoding: String?
         public var condition: String
         public var data: String
         public var sensitivity: [[Double?]]
@@ -120,7 +126,7 @@ public struct Sensitivity: Sendable {
         public var conditionCounts: [String: Int]
 
         enum CodingKeys: String, CodingKey {
-            case labels, neurons, layer, measure, condition, data, sensitivity, rankings
+            case labels, neurons, layer, measure, decoding, condition, data, sensitivity, rankings
             case predictedCounts = "predicted_counts"
             case conditionCounts = "condition_counts"
         }
@@ -130,7 +136,7 @@ public struct Sensitivity: Sendable {
         var rankings: [String: [Int]] = [:]
         for (index, label) in labels.enumerated() { rankings[label] = ranking(label: index) }
         return Document(
-            labels: labels, neurons: neuronCount, layer: layer + 1, measure: measure.rawValue,
+            labels: labels, neurons: neuronCount, layer: layer + 1, measure: measure.rawValue, decoding: decoding,
             condition: condition.rawValue, data: data, sensitivity: values,
             rankings: rankings,
             // Checkpoints never repeat a label (Checkpoint.validate); should one, the first count wins instead of a trap.

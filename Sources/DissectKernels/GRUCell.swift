@@ -91,18 +91,11 @@ public enum GRUCell {
         let G = 3 * H
         let recurrent = b.scratch
         for s in 0..<steps {
-            let t = reverse ? steps - 1 - s : s
-            let previous = s == 0 ? -1 : (reverse ? t + 1 : t - 1)
-            let hPrev = b.previousHidden + t * H
+            let (t, previous) = RecurrenceBuffers<T>.step(s, of: steps, reverse: reverse)
             recurrent.update(from: b.hiddenBias, count: G)
-            if previous >= 0 {
-                hPrev.update(from: b.hidden + previous * b.hiddenStride, count: H)
-                Kernels.addVectorTimesMatrix(recurrent, hPrev, b.hiddenWeightTransposed, k: H, n: G)
-            } else {
-                hPrev.update(repeating: 0, count: H)
-            }
+            b.addRecurrentProduct(token: t, previous: previous, hiddenSize: H, gateSize: G, into: recurrent)
             forwardPointwise(
-                hiddenSize: H, input: b.projected + t * G, recurrent: recurrent, hiddenPrevious: hPrev,
+                hiddenSize: H, input: b.projected + t * G, recurrent: recurrent, hiddenPrevious: b.previousHidden + t * H,
                 gates: b.activations + t * G, candidate: b.state + t * H, hidden: b.hidden + t * b.hiddenStride)
         }
     }
@@ -115,7 +108,7 @@ public enum GRUCell {
         let dhNext = b.scratch
         dhNext.update(repeating: 0, count: H)
         for s in stride(from: steps - 1, through: 0, by: -1) {
-            let t = reverse ? steps - 1 - s : s
+            let t = RecurrenceBuffers<T>.step(s, of: steps, reverse: reverse).token
             let dRecurrent = b.recurrentPreGradient + t * G
             backwardPointwise(
                 hiddenSize: H, gates: b.activations + t * G, candidate: b.state + t * H,

@@ -139,17 +139,10 @@ public enum LSTMCell {
     public static func forward<T: Scalar>(steps: Int, hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>) {
         let G = 4 * H
         for s in 0..<steps {
-            let t = reverse ? steps - 1 - s : s
-            let previous = s == 0 ? -1 : (reverse ? t + 1 : t - 1)
+            let (t, previous) = RecurrenceBuffers<T>.step(s, of: steps, reverse: reverse)
             let gates = b.activations + t * G
             gates.update(from: b.projected + t * G, count: G)
-            let hPrev = b.previousHidden + t * H
-            if previous >= 0 {
-                hPrev.update(from: b.hidden + previous * b.hiddenStride, count: H)
-                Kernels.addVectorTimesMatrix(gates, hPrev, b.hiddenWeightTransposed, k: H, n: G)
-            } else {
-                hPrev.update(repeating: 0, count: H)
-            }
+            b.addRecurrentProduct(token: t, previous: previous, hiddenSize: H, gateSize: G, into: gates)
             forwardPointwise(
                 hiddenSize: H, gates: gates, cellPrevious: previous >= 0 ? UnsafePointer(b.state + previous * H) : nil,
                 cell: b.state + t * H, tanhCell: b.auxiliary + t * H, hidden: b.hidden + t * b.hiddenStride)
@@ -168,8 +161,7 @@ public enum LSTMCell {
         dhNext.update(repeating: 0, count: H)
         dcNext.update(repeating: 0, count: H)
         for s in stride(from: steps - 1, through: 0, by: -1) {
-            let t = reverse ? steps - 1 - s : s
-            let previous = s == 0 ? -1 : (reverse ? t + 1 : t - 1)
+            let (t, previous) = RecurrenceBuffers<T>.step(s, of: steps, reverse: reverse)
             let dPre = b.inputPreGradient + t * G
             backwardPointwise(
                 hiddenSize: H, gates: b.activations + t * G, tanhCell: b.auxiliary + t * H,
@@ -232,6 +224,28 @@ public struct RecurrenceBuffers<T: Scalar> {
         self.inputPreGradient = inputPreGradient
         self.recurrentPreGradient = recurrentPreGradient
         self.scratch = scratch
+    }
+
+    /// Step s (0-based, in the order the direction walks) of a sentence of
+    /// `steps` tokens: its token t and the token before it in that order (−1 at the first step).
+    @inline(__always)
+    public static func step(_ s: Int, of steps: Int, reverse: Bool) -> (token: Int, previous: Int) {
+        let t = reverse ? steps - 1 - s : s
+        return (t, s == 0 ? -1 : (reverse ? t + 1 : t - 1))
+    }
+
+    /// Keeps h(t−1) in row t of `previousHidden` (zeros at the first step)
+    /// and adds h(t−1)·W_hhᵀ to `recurrent` `[G]`: every cell's recurrent product.
+    @_specialize(where T == Float)
+    @inline(__always)
+    public func addRecurrentProduct(token t: Int, previous: Int, hiddenSize H: Int, gateSize G: Int, into recurrent: UnsafeMutablePointer<T>) {
+        let hPrev = previousHidden + t * H
+        if previous >= 0 {
+            hPrev.update(from: hidden + previous * hiddenStride, count: H)
+            Kernels.addVectorTimesMatrix(recurrent, hPrev, hiddenWeightTransposed, k: H, n: G)
+        } else {
+            hPrev.update(repeating: 0, count: H)
+        }
     }
 
     /// Scratch values any cell's forward or backward needs: 4H (a GRU's recurrent part is 3H, an LSTM's backward 2H).

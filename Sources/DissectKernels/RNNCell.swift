@@ -42,17 +42,10 @@ public enum RNNCell {
     @_specialize(where T == Float)
     public static func forward<T: Scalar>(steps: Int, hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>) {
         for s in 0..<steps {
-            let t = reverse ? steps - 1 - s : s
-            let previous = s == 0 ? -1 : (reverse ? t + 1 : t - 1)
+            let (t, previous) = RecurrenceBuffers<T>.step(s, of: steps, reverse: reverse)
             let gates = b.activations + t * H
             gates.update(from: b.projected + t * H, count: H)
-            let hPrev = b.previousHidden + t * H
-            if previous >= 0 {
-                hPrev.update(from: b.hidden + previous * b.hiddenStride, count: H)
-                Kernels.addVectorTimesMatrix(gates, hPrev, b.hiddenWeightTransposed, k: H, n: H)
-            } else {
-                hPrev.update(repeating: 0, count: H)
-            }
+            b.addRecurrentProduct(token: t, previous: previous, hiddenSize: H, gateSize: H, into: gates)
             forwardPointwise(hiddenSize: H, gates: gates, hidden: b.hidden + t * b.hiddenStride)
         }
     }
@@ -64,7 +57,7 @@ public enum RNNCell {
         let dhNext = b.scratch
         dhNext.update(repeating: 0, count: H)
         for s in stride(from: steps - 1, through: 0, by: -1) {
-            let t = reverse ? steps - 1 - s : s
+            let t = RecurrenceBuffers<T>.step(s, of: steps, reverse: reverse).token
             let dPre = b.inputPreGradient + t * H
             backwardPointwise(
                 hiddenSize: H, activations: b.activations + t * H, upstream: b.hiddenGradient + t * b.hiddenStride,

@@ -298,7 +298,7 @@ public struct Checkpoint: Sendable {
             throw bad("the configuration's layers is \(c.layers), outside 1 to \(maximumLayers)")
         }
         guard c.layerDropout >= 0, c.layerDropout < 1 else { throw bad("layer_dropout \(c.layerDropout) is outside [0, 1)") }
-        guard metadata.formatVersion >= 2 || (c.layers == 1 && !c.crf && c.cell != .rnn) else {
+        guard metadata.formatVersion >= 2 || (c.layers == 1 && !c.crf && c.cell.firstFormatVersion == 1) else {
             throw bad("a format-1 checkpoint declares layers, a CRF or an RNN cell, which format 1 cannot hold",
                       fix: "set format_version to 2, or \(rewrite)")
         }

@@ -29,6 +29,14 @@ public enum CellKind: String, Codable, Sendable, CaseIterable {
         }
     }
 
+    /// The first `model.json` format that can hold this cell.
+    public var firstFormatVersion: Int {
+        switch self {
+        case .lstm, .gru: 1
+        case .rnn: 2
+        }
+    }
+
     /// The module name of the cell's tensors, as PyTorch names them inside `self.lstm = nn.LSTM(…)` and the like.
     public var tensorPrefix: String {
         switch self {

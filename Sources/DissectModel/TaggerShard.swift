@@ -211,9 +211,7 @@ public final class TaggerShard<T: Scalar> {
         }
         let dTransitions = transitionGradient.zero((m + 2) * (m + 2))
         var loss = 0.0
-        for sentence in 0..<sentenceCount {
-            let start = sentenceStart(sentence), steps = sentenceStart(sentence + 1) - start
-            if steps == 0 { continue }
+        forEachSentence { start, steps in
             loss += LinearChainCRF.negativeLogLikelihood(
                 emissions: out + start * m, steps: steps, labels: m, gold: labelIndices.pointer + start,
                 transitions: p + transitions, emissionGradient: dLogits + start * m,
@@ -267,9 +265,7 @@ public final class TaggerShard<T: Scalar> {
         previousHidden[stream].reserve(N * H)
         let all = recurrenceBuffers(parameters: p, layer: layer, direction: direction, output: output, outputGradient: output)
         let reverse = direction == 1
-        for sentence in 0..<sentenceCount {
-            let start = sentenceStart(sentence), steps = sentenceStart(sentence + 1) - start
-            if steps == 0 { continue }
+        forEachSentence { start, steps in
             let b = all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H)
             switch c.cell {
             case .lstm: LSTMCell.forward(steps: steps, hiddenSize: H, reverse: reverse, b)
@@ -324,9 +320,7 @@ public final class TaggerShard<T: Scalar> {
                     parameters: p, layer: layer, direction: direction, output: layerOutput[layer].pointer,
                     outputGradient: UnsafePointer(layerOutputGradient[layer].pointer))
                 let reverse = direction == 1
-                for sentence in 0..<sentenceCount {
-                    let start = sentenceStart(sentence), steps = sentenceStart(sentence + 1) - start
-                    if steps == 0 { continue }
+                forEachSentence { start, steps in
                     let b = all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H)
                     switch c.cell {
                     case .lstm: LSTMCell.backward(steps: steps, hiddenSize: H, reverse: reverse, b)
@@ -388,6 +382,15 @@ public final class TaggerShard<T: Scalar> {
             return
         }
         for token in 0..<steps { labels[token] = Int32(ArgMax.firstLargest(emissions + token * m, count: m)) }
+    }
+
+    /// Calls `body(start, steps)` for each non-empty sentence of the shard, in order.
+    @inline(__always)
+    func forEachSentence(_ body: (_ start: Int, _ steps: Int) -> Void) {
+        for sentence in 0..<sentenceCount {
+            let start = sentenceStart(sentence), steps = sentenceStart(sentence + 1) - start
+            if steps > 0 { body(start, steps) }
+        }
     }
 
     /// Token offset of sentence `index` of the shard (0..<sentenceCount+1).

@@ -99,6 +99,8 @@ struct StackedModelTests {
         #expect(lowerDocument["measure"] as? String == "activation_difference")
         #expect(topDocument["layer"] as? Int == 2)
         #expect(topDocument["measure"] as? String == "contribution")
+        #expect(lowerDocument["decoding"] as? String == "viterbi" && topDocument["decoding"] as? String == "viterbi",
+                "a CRF's sensitivity is conditioned on its Viterbi paths, and says so")
         #expect(lowerDocument["neurons"] as? Int == 16 && topDocument["neurons"] as? Int == 16)
         let lowerValues = try #require(lowerDocument["sensitivity"] as? [[Any]])
         let topValues = try #require(topDocument["sensitivity"] as? [[Any]])
@@ -125,6 +127,7 @@ struct StackedModelTests {
         #expect(document["mode"] as? String == "recurrent")
         #expect(document["layer"] as? Int == 1)
         #expect(document["measure"] as? String == "activation_difference")
+        #expect(document["decoding"] as? String == "viterbi")
         let curves = try #require(document["curves"] as? [String: Any])
         let curve = try #require(curves["B-PER"] as? [String: Any])
         let accuracy = try #require((curve["accuracy"] as? [String: Any])?["all"] as? [Double])

@@ -143,7 +143,7 @@ extension ParityTests {
             let layer = ablation.layer - 1
             let shard = TaggerShard<Float>(configuration: c)
             model.parameters.withUnsafeBufferPointer { p in
-                shard.forward(parameters: p.baseAddress!, sentences: sentences, range: 0..<sentences.count, dropoutRNG: nil, withLoss: false)
+                _ = shard.forward(parameters: p.baseAddress!, sentences: sentences, range: 0..<sentences.count, dropoutRNG: nil, withLoss: false)
             }
             let projected = (0..<c.directionCount).map { direction in
                 Array(UnsafeBufferPointer(start: shard.projectedInput(layer: layer, direction: direction), count: N * c.gateSize))
