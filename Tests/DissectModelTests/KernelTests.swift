@@ -226,3 +226,95 @@ import DissectCore
         #expect(abs(kept - 5000) < 300)
     }
 }
+
+/// Each cell's pointwise steps, fast path (SIMD on Float) against the naive
+/// reference beside it, at sizes that exercise the 8-lane bodies and every tail.
+@Suite struct CellKernelTests {
+    static let sizes = [1, 3, 8, 13, 50]
+
+    func random(_ count: Int, _ rng: inout SplitMix64, scale: Double = 3) -> [Float] {
+        (0..<count).map { _ in Float(rng.uniform(-scale, scale)) }
+    }
+
+    func expectClose(_ a: [Float], _ b: [Float], _ what: String, tolerance: Float = 2e-6) {
+        #expect(a.count == b.count)
+        for index in a.indices { #expect(abs(a[index] - b[index]) <= tolerance * max(1, abs(b[index])), "\(what)[\(index)]: \(a[index]) vs \(b[index])") }
+    }
+
+    @Test(arguments: sizes)
+    func lstmForwardMatchesReference(hidden H: Int) {
+        var rng = SplitMix64(seed: UInt64(H))
+        let pre = random(4 * H, &rng), previous = random(H, &rng, scale: 1)
+        for first in [true, false] {
+            var fastGates = pre, slowGates = pre
+            let zeros = [Float](repeating: 0, count: H)
+            var fastCell = zeros, fastTanh = zeros, fastHidden = zeros, slowCell = zeros, slowTanh = zeros, slowHidden = zeros
+            previous.withUnsafeBufferPointer { p in
+                let cellPrevious = first ? nil : p.baseAddress
+                LSTMCell.forwardPointwise(
+                    hiddenSize: H, gates: &fastGates, cellPrevious: cellPrevious, cell: &fastCell, tanhCell: &fastTanh, hidden: &fastHidden)
+                LSTMCell.referenceForwardPointwise(
+                    hiddenSize: H, gates: &slowGates, cellPrevious: cellPrevious, cell: &slowCell, tanhCell: &slowTanh, hidden: &slowHidden)
+            }
+            expectClose(fastGates, slowGates, "gates")
+            expectClose(fastCell, slowCell, "cell")
+            expectClose(fastTanh, slowTanh, "tanh cell")
+            expectClose(fastHidden, slowHidden, "hidden")
+        }
+    }
+
+    @Test(arguments: sizes)
+    func lstmBackwardMatchesReference(hidden H: Int) {
+        var rng = SplitMix64(seed: UInt64(100 + H))
+        let gates = random(4 * H, &rng, scale: 1).map { abs($0) }, tanhCell = random(H, &rng, scale: 1)
+        let upstream = random(H, &rng), cellPrevious = random(H, &rng), dhNext = random(H, &rng), dcStart = random(H, &rng)
+        var fastDc = dcStart, slowDc = dcStart
+        var fastPre = [Float](repeating: 0, count: 4 * H), slowPre = fastPre
+        LSTMCell.backwardPointwise(hiddenSize: H, gates: gates, tanhCell: tanhCell, upstream: upstream, cellPrevious: cellPrevious, dhNext: dhNext, dcNext: &fastDc, dPre: &fastPre)
+        LSTMCell.referenceBackwardPointwise(hiddenSize: H, gates: gates, tanhCell: tanhCell, upstream: upstream, cellPrevious: cellPrevious, dhNext: dhNext, dcNext: &slowDc, dPre: &slowPre)
+        expectClose(fastPre, slowPre, "dPre")
+        expectClose(fastDc, slowDc, "dcNext")
+    }
+
+    @Test(arguments: sizes)
+    func gruForwardMatchesReference(hidden H: Int) {
+        var rng = SplitMix64(seed: UInt64(200 + H))
+        let input = random(3 * H, &rng), recurrent = random(3 * H, &rng), previous = random(H, &rng, scale: 1)
+        var fastGates = [Float](repeating: 0, count: 3 * H), slowGates = fastGates
+        var fastCandidate = [Float](repeating: 0, count: H), slowCandidate = fastCandidate
+        var fastHidden = [Float](repeating: 0, count: H), slowHidden = fastHidden
+        GRUCell.forwardPointwise(hiddenSize: H, input: input, recurrent: recurrent, hiddenPrevious: previous, gates: &fastGates, candidate: &fastCandidate, hidden: &fastHidden)
+        GRUCell.referenceForwardPointwise(hiddenSize: H, input: input, recurrent: recurrent, hiddenPrevious: previous, gates: &slowGates, candidate: &slowCandidate, hidden: &slowHidden)
+        expectClose(fastGates, slowGates, "gates")
+        expectClose(fastCandidate, slowCandidate, "candidate")
+        expectClose(fastHidden, slowHidden, "hidden")
+    }
+
+    @Test(arguments: sizes)
+    func rnnForwardMatchesReference(hidden H: Int) {
+        var rng = SplitMix64(seed: UInt64(300 + H))
+        let pre = random(H, &rng)
+        var fastGates = pre, slowGates = pre
+        var fastHidden = [Float](repeating: 0, count: H), slowHidden = fastHidden
+        RNNCell.forwardPointwise(hiddenSize: H, gates: &fastGates, hidden: &fastHidden)
+        RNNCell.referenceForwardPointwise(hiddenSize: H, gates: &slowGates, hidden: &slowHidden)
+        expectClose(fastGates, slowGates, "activations")
+        expectClose(fastHidden, slowHidden, "hidden")
+    }
+
+    /// The arg-max by column (eight tokens at a time) against the one scalar rule, ties included.
+    @Test func argmaxByColumnMatchesTheScalarRule() {
+        var rng = SplitMix64(seed: 9)
+        for (rows, columns) in [(1, 5), (9, 8), (9, 21), (3, 17)] {
+            // Values from a small set, so ties are common.
+            let matrix = (0..<(rows * columns)).map { _ in Float(rng.nextIndex(below: 3)) }
+            var fast = [Int32](repeating: -1, count: columns)
+            ArgMax.firstLargestByColumn(matrix, rows: rows, columns: columns, into: &fast)
+            for column in 0..<columns {
+                let values = (0..<rows).map { matrix[$0 * columns + column] }
+                let expected = values.firstIndex(of: values.max() ?? 0) ?? 0
+                #expect(Int(fast[column]) == expected, "column \(column) of \(rows)×\(columns)")
+            }
+        }
+    }
+}
