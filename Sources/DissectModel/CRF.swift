@@ -18,8 +18,8 @@ import DissectCore
 /// Only the `[m, m]` block of real labels, row START (`trans[START, j]`, j < m)
 /// and column STOP (`trans[i, STOP]`, i < m) enter a path score. Column START
 /// (`trans[·, START]`), row STOP (`trans[STOP, ·]`) and `trans[START, STOP]`
-/// enter none: they keep NCRF++'s −10000 (`forbidden`) and their gradient is
-/// exactly 0, so they are never trained. START and STOP are not states here:
+/// enter none: they start at NCRF++'s −10000 (`forbidden`) and their gradient is
+/// exactly 0, so the loss never moves them (only an L2 penalty does, negligibly). START and STOP are not states here:
 /// emissions have m columns, not NCRF++'s m + 2 (NCRF++ lets a path pass
 /// through START/STOP at a middle token, but only across −10000 transitions,
 /// which contribute exp(−10000) = 0 to Z in both Float and Double; so the two
