@@ -89,21 +89,18 @@ public final class AblationEngine {
         transitions = run.checkpoint.model.tensor(LinearChainCRF.tensorName).map { Array($0) }
     }
 
-    /// The model's output for token-major logits `[N, m]`: each token's arg-max,
-    /// or with a CRF each sentence's Viterbi path.
+    /// The model's output for token-major logits `[N, m]`, sentence by sentence
+    /// (`Decoding`: each token's arg-max, or with a CRF each sentence's Viterbi path).
     func decode(tokenMajor logits: UnsafePointer<Float>, into predicted: UnsafeMutablePointer<Int32>, scratch: Buffer<Double>) {
-        guard let transitions else {
-            for token in 0..<N { predicted[token] = Int32(ArgMax.firstLargest(logits + token * m, count: m)) }
-            return
-        }
         let starts = run.sentenceStarts
-        transitions.withUnsafeBufferPointer { table in
+        let decoding = run.checkpoint.model.configuration.decoding
+        (transitions ?? []).withUnsafeBufferPointer { table in
             for sentence in 0..<(starts.count - 1) {
                 let start = starts[sentence], steps = starts[sentence + 1] - start
                 if steps == 0 { continue }
-                LinearChainCRF.viterbi(
-                    emissions: logits + start * m, steps: steps, labels: m, transitions: table.baseAddress!,
-                    into: predicted + start, scratch: scratch.reserve(LinearChainCRF.scratchCount(steps: steps, labels: m)))
+                decoding.decode(
+                    logits: logits + start * m, steps: steps, labels: m, transitions: table.baseAddress, into: predicted + start,
+                    scratch: scratch)
             }
         }
     }

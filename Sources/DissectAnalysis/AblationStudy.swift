@@ -1,5 +1,6 @@
 import Foundation
 import DissectCore
+import DissectModel
 
 /// Mean and 5th/95th percentiles of the random-order curves, per k.
 public struct CurveSummary: Codable, Sendable, Equatable {
@@ -29,9 +30,9 @@ public struct AblationDocument: Codable, Sendable {
     /// The ablated layer, 1-based; nil in files written before layers existed (the only layer).
     public var layer: Int?
     /// How the rankings were measured (`SensitivityMeasure`): a contribution on the top layer, an activation difference below it.
-    public var measure: String?
+    public var measure: SensitivityMeasure?
     /// How every prediction was decoded: `viterbi` (a CRF) or `argmax`; nil in older files (argmax).
-    public var decoding: String?
+    public var decoding: Decoding?
     public var rankOn: String
     public var data: String
     public var labels: [String]
@@ -109,7 +110,7 @@ public enum AblationStudy {
                     p95: summarize(randomCurves) { Statistics.percentile($0, 95) })
                 : nil
             documents.append(AblationDocument(
-                mode: mode, layer: dataRun.layer + 1, measure: sensitivity.measure.rawValue, decoding: dataRun.decoding,
+                mode: mode, layer: dataRun.layer + 1, measure: sensitivity.measure, decoding: dataRun.decoding,
                 rankOn: rankRun.dataPath, data: dataRun.dataPath, labels: labels,
                 steps: min(steps, dataRun.neuronCount), condition: condition, neurons: dataRun.neuronCount, curves: ranked,
                 controls: AblationControls(reverse: reversed, random: control), seconds: seconds))

@@ -88,8 +88,8 @@ public struct ModelRun: Sendable {
         self.goldLabels = goldLabels
     }
 
-    /// How `predicted` was decoded: "viterbi" when the model has a CRF, else "argmax".
-    public var decoding: String { checkpoint.model.configuration.crf ? "viterbi" : "argmax" }
+    /// How `predicted` was decoded: Viterbi when the model has a CRF, else arg-max.
+    public var decoding: Decoding { checkpoint.model.configuration.decoding }
 
     /// Whether the analysed layer is the top one, the layer `hidden2tag` reads.
     public var isTopLayer: Bool { layer == checkpoint.model.configuration.layers - 1 }

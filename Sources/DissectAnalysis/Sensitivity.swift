@@ -37,8 +37,8 @@ public struct Sensitivity: Sendable {
     public let measure: SensitivityMeasure
     /// The analysed layer, 0-based.
     public let layer: Int
-    /// How the predictions conditioned on were decoded: "viterbi" for a CRF, else "argmax".
-    public let decoding: String
+    /// How the predictions conditioned on were decoded: Viterbi for a CRF, else arg-max.
+    public let decoding: Decoding
     /// `[n][m]`, nil for an undefined column.
     public let values: [[Double?]]
     /// Tokens per label under the condition.
@@ -60,7 +60,7 @@ public struct Sensitivity: Sendable {
     ///   - layer: the layer `hidden` comes from, 0-based (recorded in the document).
     public init(
         labels: [String], neuronCount n: Int, tokenCount N: Int, hidden: [Float], assignments: [Int32],
-        outputWeight: [Float]?, condition: Condition, layer: Int = 0, decoding: String = "argmax"
+        outputWeight: [Float]?, condition: Condition, layer: Int = 0, decoding: Decoding = .argmax
     ) {
         self.labels = labels
         self.layer = layer
@@ -115,9 +115,9 @@ public struct Sensitivity: Sendable {
         /// 1-based; nil in files written before layers existed (the only layer).
         public var layer: Int?
         /// `contribution` or `activation_difference`; nil in older files (a contribution).
-        public var measure: String?
+        public var measure: SensitivityMeasure?
         /// How the model's predictions were decoded: `viterbi` (a CRF) or `argmax`; nil in older files (argmax).
-        public var decoding: String?
+        public var decoding: Decoding?
         public var condition: String
         public var data: String
         public var sensitivity: [[Double?]]
@@ -136,7 +136,7 @@ public struct Sensitivity: Sendable {
         var rankings: [String: [Int]] = [:]
         for (index, label) in labels.enumerated() { rankings[label] = ranking(label: index) }
         return Document(
-            labels: labels, neurons: neuronCount, layer: layer + 1, measure: measure.rawValue, decoding: decoding,
+            labels: labels, neurons: neuronCount, layer: layer + 1, measure: measure, decoding: decoding,
             condition: condition.rawValue, data: data, sensitivity: values,
             rankings: rankings,
             // Checkpoints never repeat a label (Checkpoint.validate); should one, the first count wins instead of a trap.

@@ -374,14 +374,9 @@ public final class TaggerShard<T: Scalar> {
         let m = configuration.labelCount
         let start = sentenceStart(index), steps = sentenceStart(index + 1) - start
         guard steps > 0 else { return }
-        let emissions = UnsafePointer(logits.pointer + start * m)
-        if let transitions = offsets.transitions {
-            LinearChainCRF.viterbi(
-                emissions: emissions, steps: steps, labels: m, transitions: p + transitions, into: labels,
-                scratch: crfScratch.reserve(LinearChainCRF.scratchCount(steps: steps, labels: m)))
-            return
-        }
-        for token in 0..<steps { labels[token] = Int32(ArgMax.firstLargest(emissions + token * m, count: m)) }
+        configuration.decoding.decode(
+            logits: UnsafePointer(logits.pointer + start * m), steps: steps, labels: m,
+            transitions: offsets.transitions.map { p + $0 }, into: labels, scratch: crfScratch)
     }
 
     /// Calls `body(start, steps)` for each non-empty sentence of the shard, in order.
