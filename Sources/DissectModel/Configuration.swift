@@ -29,6 +29,28 @@ public enum CellKind: String, Codable, Sendable, CaseIterable {
         }
     }
 
+    /// This cell's recurrence forward over one sentence (`LSTMCell.forward` and the like).
+    @_specialize(where T == Float)
+    @inline(__always)
+    public func forward<T: Scalar>(steps: Int, hiddenSize: Int, reverse: Bool, _ buffers: RecurrenceBuffers<T>) {
+        switch self {
+        case .lstm: LSTMCell.forward(steps: steps, hiddenSize: hiddenSize, reverse: reverse, buffers)
+        case .gru: GRUCell.forward(steps: steps, hiddenSize: hiddenSize, reverse: reverse, buffers)
+        case .rnn: RNNCell.forward(steps: steps, hiddenSize: hiddenSize, reverse: reverse, buffers)
+        }
+    }
+
+    /// This cell's backpropagation through time over one sentence.
+    @_specialize(where T == Float)
+    @inline(__always)
+    public func backward<T: Scalar>(steps: Int, hiddenSize: Int, reverse: Bool, _ buffers: RecurrenceBuffers<T>) {
+        switch self {
+        case .lstm: LSTMCell.backward(steps: steps, hiddenSize: hiddenSize, reverse: reverse, buffers)
+        case .gru: GRUCell.backward(steps: steps, hiddenSize: hiddenSize, reverse: reverse, buffers)
+        case .rnn: RNNCell.backward(steps: steps, hiddenSize: hiddenSize, reverse: reverse, buffers)
+        }
+    }
+
     /// The first `model.json` format that can hold this cell.
     public var firstFormatVersion: Int {
         switch self {
@@ -241,6 +263,21 @@ public struct ParameterOffsets: Sendable {
         public var hiddenWeight: Int
         public var inputBias: Int
         public var hiddenBias: Int
+
+        /// One layer and direction's input projection for every token, one GEMM:
+        /// `projection [N, G] = input [N, width] · W_ihᵀ + b_ih`, plus b_hh when the
+        /// cell folds it (`CellKind.foldsHiddenBias`). `bias`: G values of scratch.
+        @_specialize(where T == Float)
+        public func project<T: Scalar>(
+            parameters p: UnsafePointer<T>, cell: CellKind, input: UnsafePointer<T>, tokens N: Int, width: Int, gateSize G: Int,
+            into projection: UnsafeMutablePointer<T>, bias: UnsafeMutablePointer<T>
+        ) {
+            BLAS.gemm(
+                transposeB: true, m: N, n: G, k: width,
+                a: input, lda: width, b: p + inputWeight, ldb: width, c: projection, ldc: G)
+            for gate in 0..<G { bias[gate] = p[inputBias + gate] + (cell.foldsHiddenBias ? p[hiddenBias + gate] : 0) }
+            for token in 0..<N { Kernels.axpy(projection + token * G, 1, bias, G) }
+        }
     }
 
     public var wordEmbedding: Int

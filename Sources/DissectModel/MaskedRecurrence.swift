@@ -65,7 +65,7 @@ public final class MaskedRecurrence {
         transposed = offsets.recurrent[layer...].map { directions in
             directions.map { direction in
                 var result = [Float](repeating: 0, count: H * G)
-                for gate in 0..<G { for unit in 0..<H { result[unit * G + gate] = parameters[direction.hiddenWeight + gate * H + unit] } }
+                parameters.withUnsafeBufferPointer { Kernels.transpose($0.baseAddress! + direction.hiddenWeight, rows: G, columns: H, into: &result) }
                 return result
             }
         }
@@ -122,18 +122,12 @@ public final class MaskedRecurrence {
     /// `[N, G]`: `input [N, O]` · W_ihᵀ + b_ih (+ b_hh when the cell folds it) for one layer and direction.
     private func project(_ input: UnsafePointer<Float>, layer: Int, direction: Int, tokens N: Int) -> [Float] {
         let c = configuration
-        let G = c.gateSize, width = c.layerInputSize(layer)
-        let weights = offsets.recurrent[layer][direction]
-        var bias = [Float](repeating: 0, count: G)
-        for gate in 0..<G {
-            bias[gate] = parameters[weights.inputBias + gate] + (c.cell.foldsHiddenBias ? parameters[weights.hiddenBias + gate] : 0)
-        }
-        var result = [Float](repeating: 0, count: N * G)
-        for token in 0..<N { for gate in 0..<G { result[token * G + gate] = bias[gate] } }
+        var result = [Float](repeating: 0, count: N * c.gateSize)
+        var bias = [Float](repeating: 0, count: c.gateSize)
         parameters.withUnsafeBufferPointer { p in
-            BLAS.gemm(
-                transposeB: true, m: N, n: G, k: width, a: input, lda: width, b: p.baseAddress! + weights.inputWeight,
-                ldb: width, beta: 1, c: &result, ldc: G)
+            offsets.recurrent[layer][direction].project(
+                parameters: p.baseAddress!, cell: c.cell, input: input, tokens: N, width: c.layerInputSize(layer),
+                gateSize: c.gateSize, into: &result, bias: &bias)
         }
         return result
     }

@@ -249,15 +249,9 @@ public final class TaggerShard<T: Scalar> {
         let N = tokenCount, H = c.hiddenSize, G = c.gateSize, width = c.layerInputSize(layer)
         let stream = layer * c.directionCount + direction
         let weights = offsets.recurrent[layer][direction]
-        let projection = projected[stream].reserve(N * G)
-        BLAS.gemm(
-            transposeB: true, m: N, n: G, k: width,
-            a: input, lda: width, b: p + weights.inputWeight, ldb: width, c: projection, ldc: G)
-        let bias = scratch.reserve(RecurrenceBuffers<T>.scratchCount(hiddenSize: H))
-        for gate in 0..<G {
-            bias[gate] = p[weights.inputBias + gate] + (c.cell.foldsHiddenBias ? p[weights.hiddenBias + gate] : 0)
-        }
-        for token in 0..<N { Kernels.axpy(projection + token * G, 1, bias, G) }
+        weights.project(
+            parameters: p, cell: c.cell, input: input, tokens: N, width: width, gateSize: G,
+            into: projected[stream].reserve(N * G), bias: scratch.reserve(RecurrenceBuffers<T>.scratchCount(hiddenSize: H)))
         Kernels.transpose(p + weights.hiddenWeight, rows: G, columns: H, into: hiddenWeightTransposed[stream].reserve(H * G))
         activations[stream].reserve(N * G)
         state[stream].reserve(N * H)
@@ -266,12 +260,7 @@ public final class TaggerShard<T: Scalar> {
         let all = recurrenceBuffers(parameters: p, layer: layer, direction: direction, output: output, outputGradient: output)
         let reverse = direction == 1
         forEachSentence { start, steps in
-            let b = all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H)
-            switch c.cell {
-            case .lstm: LSTMCell.forward(steps: steps, hiddenSize: H, reverse: reverse, b)
-            case .gru: GRUCell.forward(steps: steps, hiddenSize: H, reverse: reverse, b)
-            case .rnn: RNNCell.forward(steps: steps, hiddenSize: H, reverse: reverse, b)
-            }
+            c.cell.forward(steps: steps, hiddenSize: H, reverse: reverse, all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H))
         }
     }
 
@@ -313,20 +302,17 @@ public final class TaggerShard<T: Scalar> {
             for direction in 0..<c.directionCount {
                 let stream = layer * c.directionCount + direction
                 let weights = offsets.recurrent[layer][direction]
-                let dInputPre = inputPreGradient[stream].reserve(N * G)
-                let dRecurrentPre = c.cell.foldsHiddenBias ? dInputPre : recurrentPreGradient[stream].reserve(N * G)
+                inputPreGradient[stream].reserve(N * G)
+                if !c.cell.foldsHiddenBias { recurrentPreGradient[stream].reserve(N * G) }
                 scratch.reserve(RecurrenceBuffers<T>.scratchCount(hiddenSize: H))
                 let all = recurrenceBuffers(
                     parameters: p, layer: layer, direction: direction, output: layerOutput[layer].pointer,
                     outputGradient: UnsafePointer(layerOutputGradient[layer].pointer))
+                // One array for both pre-activation gradients when the cell folds b_hh (`recurrenceBuffers` decides).
+                let dInputPre = all.inputPreGradient, dRecurrentPre = all.recurrentPreGradient
                 let reverse = direction == 1
                 forEachSentence { start, steps in
-                    let b = all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H)
-                    switch c.cell {
-                    case .lstm: LSTMCell.backward(steps: steps, hiddenSize: H, reverse: reverse, b)
-                    case .gru: GRUCell.backward(steps: steps, hiddenSize: H, reverse: reverse, b)
-                    case .rnn: RNNCell.backward(steps: steps, hiddenSize: H, reverse: reverse, b)
-                    }
+                    c.cell.backward(steps: steps, hiddenSize: H, reverse: reverse, all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H))
                 }
                 BLAS.gemm(
                     transposeA: true, m: G, n: width, k: N,
