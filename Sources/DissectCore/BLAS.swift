@@ -49,10 +49,12 @@ public enum BLAS {
     /// SkylakeX needs AVX-512 F, BW, DQ and VL; Haswell needs AVX2 and FMA.
     /// - Parameters: current is `coreName`; cpuFlags the `flags` of /proc/cpuinfo.
     /// - Returns: nil when OpenBLAS chose a specific core, or the CPU has neither set.
-    public static func preferredCore(current: String, cpuFlags: Set<String>) -> String? {
+    ///   The flags are read only when OpenBLAS did fall back, so a start-up elsewhere reads no file.
+    public static func preferredCore(current: String, cpuFlags: @autoclosure () -> Set<String>) -> String? {
         guard current.lowercased() == "prescott" else { return nil }
-        if cpuFlags.isSuperset(of: ["avx512f", "avx512bw", "avx512dq", "avx512vl"]) { return "SkylakeX" }
-        if cpuFlags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
+        let flags = cpuFlags()
+        if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512dq", "avx512vl"]) { return "SkylakeX" }
+        if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
         return nil
     }
 
