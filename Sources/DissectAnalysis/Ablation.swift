@@ -11,6 +11,33 @@ public enum AblationMode: String, Codable, Sendable, CaseIterable {
     case recurrent
 }
 
+/// What an ablated neuron's h_i is replaced by.
+public enum AblationValue: String, Codable, Sendable, CaseIterable {
+    /// 0, as in the paper.
+    case zero
+    /// Its mean over the `--rank-on` data.
+    case mean
+    /// Its value at a random token of the `--rank-on` data, drawn afresh for every token (seeded).
+    case resample
+}
+
+/// A bootstrap band around one curve: sentences of the data drawn with replacement.
+public struct CurveBand: Codable, Sendable, Equatable {
+    public var resamples: Int
+    /// The band's coverage, 0.95: the 2.5th and 97.5th percentiles per k.
+    public var level: Double
+    /// Per key of `AblationCurve.accuracy`: bounds per k, in [0, 1].
+    public var lower: [String: [Double]]
+    public var upper: [String: [Double]]
+
+    public init(resamples: Int, level: Double, lower: [String: [Double]], upper: [String: [Double]]) {
+        self.resamples = resamples
+        self.level = level
+        self.lower = lower
+        self.upper = upper
+    }
+}
+
 /// Scores of one ablation curve, k = 0 … K ablated neurons.
 public struct AblationCurve: Codable, Sendable, Equatable {
     /// The ablation order's first K neurons.
@@ -21,6 +48,8 @@ public struct AblationCurve: Codable, Sendable, Equatable {
     public var accuracy: [String: [Double]]
     /// Entity F1 by conlleval's rules, in percent, one value per k.
     public var f1: [Double]
+    /// A bootstrap band over the data's sentences; nil when none was computed.
+    public var band: CurveBand?
 }
 
 /// Ablation of ordered neurons on one file: rankings, reverse rankings and

@@ -15,6 +15,9 @@ public struct RandomControl: Codable, Sendable, Equatable {
     public var mean: CurveSummary
     public var p05: CurveSummary
     public var p95: CurveSummary
+    /// The lowest and highest value over the orders, per k; nil in older files.
+    public var minimum: CurveSummary?
+    public var maximum: CurveSummary?
 }
 
 public struct AblationControls: Codable, Sendable, Equatable {
@@ -27,6 +30,8 @@ public struct AblationControls: Codable, Sendable, Equatable {
 /// `ablation.json`: the paper's Section 4.2 with controls.
 public struct AblationDocument: Codable, Sendable {
     public var mode: AblationMode
+    /// What an ablated h_i is replaced by; nil in older files (zero).
+    public var value: AblationValue?
     /// The ablated layer, 1-based; nil in files written before layers existed (the only layer).
     public var layer: Int?
     /// How the rankings were measured (`SensitivityMeasure`): a contribution on the top layer, an activation difference below it.
@@ -44,7 +49,7 @@ public struct AblationDocument: Codable, Sendable {
     public var seconds: Double
 
     enum CodingKeys: String, CodingKey {
-        case mode, layer, measure, decoding, data, labels, steps, condition, neurons, curves, controls, seconds
+        case mode, value, layer, measure, decoding, data, labels, steps, condition, neurons, curves, controls, seconds
         case rankOn = "rank_on"
     }
 }
@@ -107,10 +112,12 @@ public enum AblationStudy {
                     count: randomCount, seed: seed, orders: random,
                     mean: summarize(randomCurves) { values in values.reduce(0, +) / Double(values.count) },
                     p05: summarize(randomCurves) { Statistics.percentile($0, 5) },
-                    p95: summarize(randomCurves) { Statistics.percentile($0, 95) })
+                    p95: summarize(randomCurves) { Statistics.percentile($0, 95) },
+                    minimum: summarize(randomCurves) { $0.min() ?? .nan },
+                    maximum: summarize(randomCurves) { $0.max() ?? .nan })
                 : nil
             documents.append(AblationDocument(
-                mode: mode, layer: dataRun.layer + 1, measure: sensitivity.measure, decoding: dataRun.decoding,
+                mode: mode, value: .zero, layer: dataRun.layer + 1, measure: sensitivity.measure, decoding: dataRun.decoding,
                 rankOn: rankRun.dataPath, data: dataRun.dataPath, labels: labels,
                 steps: min(steps, dataRun.neuronCount), condition: condition, neurons: dataRun.neuronCount, curves: ranked,
                 controls: AblationControls(reverse: reversed, random: control), seconds: seconds))

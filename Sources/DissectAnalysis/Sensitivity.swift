@@ -124,9 +124,11 @@ public struct Sensitivity: Sendable {
         public var rankings: [String: [Int]]
         public var predictedCounts: [String: Int]
         public var conditionCounts: [String: Int]
+        /// Intervals, p and q, and findings, columns in `labels` order; nil when none were computed.
+        public var statistics: SensitivityStatistics?
 
         enum CodingKeys: String, CodingKey {
-            case labels, neurons, layer, measure, decoding, condition, data, sensitivity, rankings
+            case labels, neurons, layer, measure, decoding, condition, data, sensitivity, rankings, statistics
             case predictedCounts = "predicted_counts"
             case conditionCounts = "condition_counts"
         }

@@ -112,6 +112,21 @@ public struct StepTiming: Codable, Sendable {
     }
 }
 
+/// The control-task models (Hewitt & Liang 2019), one per seed, analysed as the real ones are.
+public struct ControlStudy: Codable, Sendable {
+    public var seeds: [SeedResult]
+    /// Per control seed (same order as `seeds`), sensitivity on dev, with its statistics.
+    public var sensitivityDev: [Sensitivity.Document]
+    /// Every (seed, pair, mode, value) ablation study of the control models.
+    public var ablations: [AblationEntry]
+
+    public init(seeds: [SeedResult], sensitivityDev: [Sensitivity.Document], ablations: [AblationEntry]) {
+        self.seeds = seeds
+        self.sensitivityDev = sensitivityDev
+        self.ablations = ablations
+    }
+}
+
 /// Everything `dissect reproduce` measured: the input of `report.html`, `report.md` and the figure files.
 public struct ReproduceSummary: Codable, Sendable {
     public var seeds: [SeedResult]
@@ -120,8 +135,10 @@ public struct ReproduceSummary: Codable, Sendable {
     public var sensitivityDev: [Sensitivity.Document]
     public var sensitivityTest: [Sensitivity.Document]
     public var paper: PaperFigures?
-    /// Every (seed, pair, mode) ablation study.
+    /// Every (seed, pair, mode, value) ablation study (`document.value`: zero, mean or resample).
     public var ablations: [AblationEntry]
+    /// The control-task models, when the run trained them (`--all`).
+    public var controls: ControlStudy?
     /// Label correlation across the models (and the paper's matrix as reference) on dev and on test.
     public var correlationDev: CorrelationDocument
     public var correlationTest: CorrelationDocument
@@ -130,8 +147,10 @@ public struct ReproduceSummary: Codable, Sendable {
     public init(
         seeds: [SeedResult], references: [ReferenceScore], sensitivityDev: [Sensitivity.Document],
         sensitivityTest: [Sensitivity.Document], paper: PaperFigures?, ablations: [AblationEntry],
-        correlationDev: CorrelationDocument, correlationTest: CorrelationDocument, run: RunInformation
+        correlationDev: CorrelationDocument, correlationTest: CorrelationDocument, run: RunInformation,
+        controls: ControlStudy? = nil
     ) {
+        self.controls = controls
         self.seeds = seeds
         self.references = references
         self.sensitivityDev = sensitivityDev
