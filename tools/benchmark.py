@@ -27,7 +27,12 @@ What it runs, all in one go so the figures are measured side by side (the parts,
   * evaluation: `dissect evaluate` on the 3,453 test sentences, 5 times: whole-command wall time and
     the tagging+scoring time it reports.
   * analysis: sensitivity + readout ablation, and recurrent ablation of the paper's pairs.
-  * reproduce: `dissect reproduce`, the whole paper in one command.
+  * rigor: `dissect sensitivity` on dev with 1,000 bootstrap resamples only, 1,000 permutations only,
+    and neither, in 5 alternating rounds; the medians' differences are what each part costs.
+  * reproduce: `dissect reproduce`, the whole paper in one command (intervals, p and q included), then
+    `dissect reproduce --all` (mean and resample ablation in both modes, and the control models). With
+    --baseline, the baseline's `reproduce` runs too, alternating with this build's, --reproduce-rounds
+    times each, and `reproduce.ratio` = this build's median seconds / the baseline's.
 Everything goes into one JSON file (--out), and a summary table is printed at the end.
 --quick trains on the first 300 training sentences (100 dev and test) for 1-2 epochs, one round,
 without `reproduce`: a smoke test of the script, not a measurement.
@@ -57,7 +62,7 @@ CRF_F1_TARGET = 88.65           # issue 14: mean best-dev test F1 over the seeds
 CRF_SPEEDUP_TARGET = 10.0       # issue 14: NCRF++ seconds per epoch / dissect's
 STACKED_SPEEDUP_TARGET = 5.0    # issue 14: dissect / PyTorch sentences/s, 2-layer BiLSTM 100, 2 threads
 STACKED_MODEL = ["--layers", "2", "--bidirectional", "--hidden", "100"]   # the same flags for both programs
-PARTS = ("quality", "speed", "stacked", "crf", "evaluation", "analysis", "reproduce")
+PARTS = ("quality", "speed", "stacked", "crf", "evaluation", "analysis", "rigor", "reproduce")
 QUICK_SENTENCES = {"train.txt": 300, "valid.txt": 100, "test.txt": 100}
 
 
@@ -141,7 +146,7 @@ def main():
     parser.add_argument("--torch-sentences", type=int, default=3000, help="sentences per PyTorch timing run")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.json"), help="where to write the JSON results")
     parser.add_argument("--dissect", default=DISSECT, help="the dissect binary to measure (default: this checkout's release build)")
-    parser.add_argument("--baseline", help="another dissect binary to time against, in alternating order, in the speed rounds")
+    parser.add_argument("--baseline", help="another dissect binary to time against, in alternating order, in the speed rounds and reproduce")
     parser.add_argument("--crf-seeds", default="1,2", help="seeds of the BiLSTM-CRF runs (comma-separated)")
     parser.add_argument("--crf-epochs", type=int, default=10, help="epochs of each BiLSTM-CRF run (NCRF++: 10)")
     parser.add_argument("--only", help=f"run only these parts (comma-separated: {', '.join(PARTS)}); overrides the --skip flags")
@@ -151,7 +156,10 @@ def main():
     parser.add_argument("--skip-crf", action="store_true", help="leave out the BiLSTM-CRF runs at NCRF++'s defaults")
     parser.add_argument("--skip-evaluation", action="store_true", help="leave out the timing of `dissect evaluate`")
     parser.add_argument("--skip-analysis", action="store_true", help="leave out the timing of sensitivity and ablate")
+    parser.add_argument("--skip-rigor", action="store_true", help="leave out the timing of the bootstrap and the permutation test")
     parser.add_argument("--skip-reproduce", action="store_true", help="leave out the timing of `dissect reproduce`")
+    parser.add_argument("--reproduce-rounds", type=int, default=1,
+                        help="alternating runs of this build's and the --baseline's `reproduce` (default 1 each)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke test: first 300 training sentences (100 dev/test), 1-2 epochs, 1 round, no reproduce")
     args = parser.parse_args()
@@ -165,8 +173,8 @@ def main():
     if args.rounds < 1:
         sys.exit("error: --rounds must be at least 1")
     parts = selected_parts(args)
-    if args.baseline and "speed" not in parts:
-        print("note: --baseline is timed in the speed part, which is left out", file=sys.stderr)
+    if args.baseline and not parts & {"speed", "reproduce"}:
+        print("note: --baseline is timed in the speed and reproduce parts, which are left out", file=sys.stderr)
     quality_epochs, speed_epochs, stacked_epochs, crf_epochs = None, 2, 1, args.crf_epochs
     if args.quick:
         args.torch_sentences = min(args.torch_sentences, QUICK_SENTENCES["train.txt"])
@@ -329,7 +337,7 @@ def main():
 
     # A model for the evaluation and analysis timings: seed 1 of the quality runs, else a speed run, else a short run.
     model = None
-    if parts & {"evaluation", "analysis"}:
+    if parts & {"evaluation", "analysis", "rigor"}:
         for candidate in ["seed1", "speed0"] + [f"seed{s}" for s in args.seeds.split(",") if s]:
             if os.path.exists(os.path.join(work, candidate, "model.json")):
                 model = os.path.join(work, candidate)
@@ -366,11 +374,44 @@ def main():
         results["analysis"] = {"sensitivity_plus_readout_all_labels_seconds_median": statistics.median(walls),
                                "recurrent_two_pairs_seconds": recurrent[0]}
 
-    # The whole paper in one command.
+    # Intervals and significance: what 1,000 bootstrap resamples and 1,000 permutations add to `sensitivity`.
+    if "rigor" in parts:
+        settings = {"neither": ("0", "0"), "bootstrap": ("1000", "0"), "permutations": ("0", "1000")}
+        walls = {name: [] for name in settings}
+        for round_index in range(5):
+            names = list(settings) if round_index % 2 == 0 else list(reversed(settings))
+            for name in names:
+                bootstrap, permutations = settings[name]
+                seconds, _, _ = run([dissect, "sensitivity", "--model", model, "--data", os.path.join(conll, "valid.txt"),
+                                     "--bootstrap", bootstrap, "--permutations", permutations,
+                                     "--out", os.path.join(work, f"rigor-{name}")])
+                walls[name].append(seconds)
+        medians = {name: statistics.median(values) for name, values in walls.items()}
+        results["rigor"] = {"sensitivity_seconds_median": medians,
+                            "bootstrap_1000_seconds": medians["bootstrap"] - medians["neither"],
+                            "permutations_1000_seconds": medians["permutations"] - medians["neither"],
+                            "walls": walls}
+
+    # The whole paper in one command, side by side with the baseline's when given; then --all.
     if "reproduce" in parts:
-        seconds, rss, _ = run([dissect, "reproduce", "--data-dir", conll, "--embeddings", embeddings,
-                               "--out", os.path.join(work, "reproduce")])
-        results["reproduce"] = {"seconds": seconds, "peak_rss_mib": round(rss, 1)}
+        def reproduce(binary, out, extra=()):
+            return run([binary, "reproduce", "--data-dir", conll, "--embeddings", embeddings, "--out", out, *extra])
+        new, old, rss = [], [], 0.0
+        for round_index in range(max(1, args.reproduce_rounds)):
+            order = [("new", dissect), ("baseline", args.baseline)] if round_index % 2 == 0 else [("baseline", args.baseline), ("new", dissect)]
+            for name, binary in order:
+                if binary is None:
+                    continue
+                seconds, peak, _ = reproduce(binary, os.path.join(work, f"reproduce-{name}{round_index}"))
+                (new if name == "new" else old).append(seconds)
+                if name == "new":
+                    rss = max(rss, peak)
+        results["reproduce"] = {"seconds": statistics.median(new), "seconds_all_runs": new, "peak_rss_mib": round(rss, 1)}
+        if old:
+            results["reproduce"].update({"baseline_seconds": statistics.median(old), "baseline_seconds_all_runs": old,
+                                         "ratio": statistics.median(new) / statistics.median(old)})
+        seconds, peak, _ = reproduce(dissect, os.path.join(work, "reproduce-all"), ["--all"])
+        results["reproduce"].update({"all_seconds": seconds, "all_peak_rss_mib": round(peak, 1)})
     results["machine"]["load_after"] = load_average()
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -432,9 +473,17 @@ def print_markdown(results):
               f"median {a['sensitivity_plus_readout_all_labels_seconds_median']:.2f} s wall for both commands")
         print(f"dissect ablate, recurrent, the paper's two pairs (4 rankings x 25 steps, reverse + 20 random): "
               f"{a['recurrent_two_pairs_seconds']:.1f} s wall")
+    g = results.get("rigor")
+    if g:
+        print(f"sensitivity on dev: 1,000 bootstrap resamples add {g['bootstrap_1000_seconds']:.2f} s, "
+              f"1,000 permutations add {g['permutations_1000_seconds']:.2f} s (medians of 5 alternating rounds; "
+              f"without either {g['sensitivity_seconds_median']['neither']:.2f} s)")
     r = results.get("reproduce")
     if r:
-        print(f"dissect reproduce (4 seeds x 10 epochs and every analysis): {r['seconds']:.0f} s wall, peak RSS {r['peak_rss_mib']:.0f} MiB")
+        print(f"dissect reproduce (4 seeds x 10 epochs and every analysis): median {r['seconds']:.0f} s wall, peak RSS {r['peak_rss_mib']:.0f} MiB")
+        if "baseline_seconds" in r:
+            print(f"baseline reproduce: median {r['baseline_seconds']:.0f} s; ratio new / baseline = {r['ratio']:.3f}")
+        print(f"dissect reproduce --all: {r['all_seconds']:.0f} s wall, peak RSS {r['all_peak_rss_mib']:.0f} MiB")
     m = results["machine"]
     print(f"load average before/after: {m['load_before']}/{m['load_after']} on {m['cpus']} CPUs")
 
