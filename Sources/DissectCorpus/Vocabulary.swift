@@ -18,6 +18,15 @@ public func normalizeDigits(_ word: String) -> String {
     return String(result)
 }
 
+/// The form of `word` the vocabularies store and look up first: digits → 0
+/// (`normalizeDigits`) when `digitsToZero`, else the word as written; case
+/// is kept (the lower-case fallback of `WordLookup` comes after). The one
+/// normalisation of a word type: the vocabularies, `WordLookup`,
+/// `SentenceEncoder` and `ControlTask` all call it.
+public func normalizedWord(_ word: String, digitsToZero: Bool) -> String {
+    digitsToZero ? normalizeDigits(word) : word
+}
+
 @inline(__always)
 private func isDecimalDigit(_ scalar: Unicode.Scalar) -> Bool {
     if scalar.isASCII { return scalar.value >= 0x30 && scalar.value <= 0x39 }
@@ -89,7 +98,7 @@ public struct WordLookup: Sendable {
 
     /// The word's index in 0..<vocabulary.count, or `unknownIndex`.
     public func index(of word: String) -> Int {
-        let normalized = digitsToZero ? normalizeDigits(word) : word
+        let normalized = normalizedWord(word, digitsToZero: digitsToZero)
         if let exact = vocabulary.index(of: normalized) { return exact }
         if let lower = vocabulary.index(of: normalized.lowercased()) { return lower }
         return unknownIndex
@@ -110,7 +119,7 @@ public enum VocabularyBuilder {
         var vocabulary = Vocabulary(items: [unknown])
         for sentence in training {
             for word in sentence.words {
-                vocabulary.add(digitsToZero ? normalizeDigits(word) : word)
+                vocabulary.add(normalizedWord(word, digitsToZero: digitsToZero))
             }
         }
         if includeEmbeddingWords, let embeddings {
@@ -127,7 +136,7 @@ public enum VocabularyBuilder {
         var seen: Set<Unicode.Scalar> = []
         for sentence in training {
             for word in sentence.words {
-                let normalized = digitsToZero ? normalizeDigits(word) : word
+                let normalized = normalizedWord(word, digitsToZero: digitsToZero)
                 for scalar in normalized.unicodeScalars where seen.insert(scalar).inserted {
                     vocabulary.add(String(String.UnicodeScalarView([scalar])))
                 }

@@ -1,4 +1,5 @@
 import DissectCore
+import DissectCorpus
 import Foundation
 
 /// What `model.json` says about how the checkpoint was trained.
@@ -31,6 +32,9 @@ public struct TrainingRecord: Codable, Sendable, Equatable {
     public var dissectVersion: String
     /// True once every requested epoch ran; a checkpoint saved mid-run has false.
     public var finished: Bool?
+    /// Set for a control-task model (`dissect train --control-task`): the
+    /// model was trained, selected and scored against these control labels.
+    public var controlTask: ControlTaskRecord?
 
     public init(
         seed: UInt64, epochs: Int, bestEpoch: Int, selectionMetric: String, seconds: Double,
@@ -68,6 +72,33 @@ public struct TrainingRecord: Codable, Sendable, Equatable {
         case vocabularyRule = "vocabulary_rule"
         case dissectVersion = "dissect_version"
         case finished
+        case controlTask = "control_task"
+    }
+}
+
+/// `training.control_task` in `model.json`: what `ControlTask` needs to
+/// rebuild a control model's labels, with `digits_to_zero` and the label
+/// vocabulary of the same file.
+public struct ControlTaskRecord: Codable, Sendable, Equatable {
+    /// The seed of the control labels (the training seed).
+    public var seed: UInt64
+    /// The training file's token count of each label, the distribution the labels were drawn from;
+    /// its keys are exactly `vocabulary.labels`.
+    public var labelCounts: [String: Int]
+
+    public init(seed: UInt64, labelCounts: [String: Int]) {
+        self.seed = seed
+        self.labelCounts = labelCounts
+    }
+
+    public init(_ task: ControlTask) {
+        seed = task.seed
+        labelCounts = Dictionary(zip(task.labels, task.counts), uniquingKeysWith: { first, _ in first })
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seed
+        case labelCounts = "label_counts"
     }
 }
 
@@ -263,8 +294,9 @@ public struct Checkpoint: Sendable {
     /// `maximumSize`, vocabularies that agree with the configuration, are not
     /// empty where the model needs them and never list an entry twice (the
     /// analyses key their results by label), unknown indices inside their
-    /// vocabularies, a positive `training.tag_column`, and a model that fits
-    /// in `available` bytes (`TaggerConfiguration.loadingMemory`).
+    /// vocabularies, a positive `training.tag_column`, a `training.control_task`
+    /// whose label counts fit the label vocabulary (`controlTask(path:)`), and
+    /// a model that fits in `available` bytes (`TaggerConfiguration.loadingMemory`).
     ///
     /// - Throws: `DissectError` (.input) naming `path`, one line each.
     static func validate(
@@ -348,6 +380,7 @@ public struct Checkpoint: Sendable {
                 "unknown_char_index \(metadata.unknownCharIndex) is outside vocabulary.chars (0 to \(charRange.upperBound - 1))",
                 fix: "set it to the index of the unknown character (0 in checkpoints dissect writes), or \(rewrite)")
         }
+        _ = try metadata.controlTask(path: path)
         if let column = metadata.training?.tagColumn, column < 1 {
             throw bad(
                 "training.tag_column is \(column), but columns are counted from 1",
@@ -379,4 +412,54 @@ public struct Checkpoint: Sendable {
         default: return "\(error)"
         }
     }
+}
+
+extension CheckpointMetadata {
+    /// The control task a control model was trained on, rebuilt from
+    /// `training.control_task` with this file's label vocabulary (its order)
+    /// and `digits_to_zero`; nil for a model of the real labels.
+    ///
+    /// - Throws: `DissectError` (.input) naming `path` when `label_counts`
+    ///   misses a label of `vocabulary.labels`, names one it lacks, holds a
+    ///   negative count, or sums to 0 or beyond `Int.max`.
+    public func controlTask(path: String = "model.json") throws -> ControlTask? {
+        guard let record = training?.controlTask else { return nil }
+        let labels = vocabulary.labels
+        let fix = "write the checkpoint again with `dissect train --control-task`"
+        var counts: [Int] = []
+        counts.reserveCapacity(labels.count)
+        for label in labels {
+            guard let count = record.labelCounts[label] else {
+                throw DissectError(
+                    file: path, problem: "training.control_task.label_counts has no count for the label \(label.debugDescription)", fix: fix)
+            }
+            counts.append(count)
+        }
+        let known = Set(labels)
+        if let stranger = record.labelCounts.keys.sorted().first(where: { !known.contains($0) }) {
+            throw DissectError(
+                file: path, problem: "training.control_task.label_counts names \(stranger.debugDescription), which is not in vocabulary.labels",
+                fix: fix)
+        }
+        do {
+            return try ControlTask(seed: record.seed, labels: labels, counts: counts, digitsToZero: digitsToZero)
+        } catch {
+            throw DissectError(file: path, problem: "training.control_task.label_counts cannot be drawn from: \(error.problem)", fix: fix)
+        }
+    }
+
+    /// `corpus` with the gold labels this model was trained against: itself
+    /// for a model of the real labels, `ControlTask.relabel` for a control
+    /// model. Every analysis of a model reads its data through this, so a
+    /// control model's gold labels, accuracy and F1 are the control ones.
+    /// - Throws: as `controlTask(path:)`.
+    public func analysisCorpus(_ corpus: Corpus, path: String = "model.json") throws -> Corpus {
+        guard let task = try controlTask(path: path) else { return corpus }
+        return task.relabel(corpus)
+    }
+}
+
+extension Checkpoint {
+    /// `metadata.analysisCorpus(corpus)`: the data with the gold labels this model was trained against.
+    public func analysisCorpus(_ corpus: Corpus) throws -> Corpus { try metadata.analysisCorpus(corpus) }
 }

@@ -34,7 +34,7 @@ public struct SentenceEncoder: Sendable {
         let unknownChar = Int32(metadata.unknownCharIndex)
         for word in sentence.words {
             words.append(Int32(wordLookup.index(of: word)))
-            let normalised = metadata.digitsToZero ? normalizeDigits(word) : word
+            let normalised = normalizedWord(word, digitsToZero: metadata.digitsToZero)
             for scalar in normalised.unicodeScalars {
                 chars.append(charIndex[String(scalar)] ?? unknownChar)
             }
@@ -62,7 +62,7 @@ public struct SentenceEncoder: Sendable {
         var tokens = 0
         for sentence in corpus.sentences {
             for word in sentence.words {
-                let normalised = metadata.digitsToZero ? normalizeDigits(word) : word
+                let normalised = normalizedWord(word, digitsToZero: metadata.digitsToZero)
                 var found = false
                 for scalar in normalised.unicodeScalars where charIndex[String(scalar)] == nil {
                     unknown.insert(String(scalar))

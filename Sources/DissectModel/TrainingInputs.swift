@@ -44,7 +44,8 @@ extension TrainingRequest {
     /// every training option; the configuration as requested (cell, sizes,
     /// char CNN, dropout; the word-vector width only without an embeddings
     /// file, since the file fixes it otherwise); the vocabulary rule, digit
-    /// normalisation and the tag column. Paths are not compared: a file that
+    /// normalisation, the tag column, and whether it is a control model and
+    /// of which control seed. Paths are not compared: a file that
     /// moved but did not change gives the same model.
     public func differences(from metadata: CheckpointMetadata, hashes: InputHashes) -> [String] {
         guard let record = metadata.training else { return ["model.json has no training record"] }
@@ -104,6 +105,11 @@ extension TrainingRequest {
         changed("--vocabulary", record.vocabularyRule, vocabularyRule.rawValue) { $0 }
         changed("digit normalisation", metadata.digitsToZero, digitsToZero, onOff)
         changed("--tag-column", record.tagColumn, tagColumn) { $0.map { "\($0)" } ?? "the last column" }
+        // A control model never stands in for a real one, nor one control seed for another.
+        changed("--control-task", record.controlTask != nil, controlTask, onOff)
+        if let recorded = record.controlTask, controlTask {
+            changed("the control-task seed", recorded.seed, options.seed) { "\($0)" }
+        }
         return found
     }
 }

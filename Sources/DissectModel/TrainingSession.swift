@@ -22,6 +22,10 @@ public struct TrainingRequest: Sendable {
     public var options = TrainingOptions()
     public var vocabularyRule: VocabularyRule = .trainAndEmbeddings
     public var digitsToZero = true
+    /// Train a control model (Hewitt & Liang 2019, `ControlTask`) instead:
+    /// train, dev and test are relabelled with the control labels of
+    /// `options.seed`, drawn from the training file's label distribution.
+    public var controlTask = false
     public var outputDirectory: String
     /// The inputs' SHA-256, when the caller has them already (reproduce hashes
     /// once per run); nil to hash the files here.
@@ -105,9 +109,9 @@ public final class TrainingSession {
 
     public func run() throws -> Summary {
         let started = Date()
-        let train = try CoNLLReader.read(path: request.trainPath, tagColumn: request.tagColumn)
-        let dev = try CoNLLReader.read(path: request.devPath, tagColumn: request.tagColumn)
-        let test = try request.testPath.map { try CoNLLReader.read(path: $0, tagColumn: request.tagColumn) }
+        var train = try CoNLLReader.read(path: request.trainPath, tagColumn: request.tagColumn)
+        var dev = try CoNLLReader.read(path: request.devPath, tagColumn: request.tagColumn)
+        var test = try request.testPath.map { try CoNLLReader.read(path: $0, tagColumn: request.tagColumn) }
         let embeddings = try request.embeddingsPath.map { try Embeddings.read(path: $0) }
         let hashes = try request.inputHashes ?? InputHashes.compute(
             trainPath: request.trainPath, devPath: request.devPath, testPath: request.testPath,
@@ -120,7 +124,18 @@ public final class TrainingSession {
             training: train.sentences, embeddings: embeddings,
             includeEmbeddingWords: request.vocabularyRule == .trainAndEmbeddings, digitsToZero: request.digitsToZero)
         let chars = VocabularyBuilder.characters(training: train.sentences, digitsToZero: request.digitsToZero)
+        // The label vocabulary is always the real one; a control task draws from its distribution.
         let labels = VocabularyBuilder.labels(training: train.sentences)
+        var control: ControlTask?
+        if request.controlTask {
+            do {
+                control = try ControlTask(training: train, labels: labels.items, seed: request.options.seed, digitsToZero: request.digitsToZero)
+            } catch {
+                throw DissectError(
+                    file: request.trainPath, problem: "no control task can be drawn from the training labels (\(error.problem))",
+                    fix: "give a training file with labelled tokens")
+            }
+        }
 
         var configuration = request.configuration
         configuration.wordEmbeddingDim = embeddings?.dimension ?? configuration.wordEmbeddingDim
@@ -150,6 +165,12 @@ public final class TrainingSession {
         record.testSHA256 = hashes.test
         record.embeddingsSHA256 = hashes.embeddings
         record.tagColumn = request.tagColumn
+        if let control {
+            record.controlTask = ControlTaskRecord(control)
+            train = control.relabel(train)
+            dev = control.relabel(dev)
+            test = test.map(control.relabel)
+        }
         var metadata = CheckpointMetadata(
             configuration: configuration,
             vocabulary: VocabularyLists(words: words.items, chars: chars.items, labels: labels.items),

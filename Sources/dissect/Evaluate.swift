@@ -44,7 +44,11 @@ struct Evaluate: ParsableCommand {
         let checkpoint = try Checkpoint.load(from: model)
         // Without --tag-column, read the column the model was trained on.
         let column = tagColumn ?? checkpoint.metadata.training?.tagColumn
-        let corpus = try CoNLLReader.read(path: data, tagColumn: column)
+        // A control model is scored against its control labels, as it was trained.
+        let corpus = try checkpoint.analysisCorpus(try CoNLLReader.read(path: data, tagColumn: column))
+        if let control = checkpoint.metadata.training?.controlTask {
+            Terminal.log("\(model): a control-task model (seed \(control.seed)); the gold labels of \(data) are its control labels")
+        }
         // Predicted labels (a String each) and the predictions file, beside the model and its scratch.
         let sizes = CorpusSizes(sentences: corpus.sentences)
         try Checkpoint.requireInferenceMemory(

@@ -72,6 +72,9 @@ struct Train: ParsableCommand {
     @Option(help: "The seed for shuffling, initialisation and dropout; the same seed gives the same checkpoint.")
     var seed: UInt64 = 1
 
+    @Flag(help: "Train a control model (Hewitt & Liang 2019): every word type gets one label, drawn from the training label distribution with --seed, and training, dev selection and test scores use those labels.")
+    var controlTask = false
+
     @Option(help: "The directory that receives model.safetensors, model.json and train-log.jsonl.")
     var out = "runs/model"
 
@@ -144,6 +147,7 @@ struct Train: ParsableCommand {
         }
         request.vocabularyRule = vocabulary
         request.digitsToZero = !noDigitNormalization
+        request.controlTask = controlTask
         request.configuration = flagConfiguration
         var options = TrainingOptions()
         options.optimizer = optimizer
@@ -167,6 +171,13 @@ struct Train: ParsableCommand {
         }
 
         let epochs = self.epochs
+        // Every progress line of a control model says so.
+        let controlPrefix = controlTask ? "control " : ""
+        if controlTask {
+            Terminal.log(
+                "control task (Hewitt & Liang 2019), seed \(seed): every word type gets one label drawn from the training "
+                + "label distribution; dev and test are scored against those labels")
+        }
         var lastDraw = -1.0
         let session = TrainingSession(request: request) { event in
             switch event {
@@ -183,10 +194,10 @@ struct Train: ParsableCommand {
                 lastDraw = seconds
                 let rate = Double(done) / max(seconds, 1e-9)
                 Terminal.status(
-                    "epoch \(epoch)/\(epochs) \(Terminal.bar(Double(done) / Double(max(total, 1)))) "
+                    "\(controlPrefix)epoch \(epoch)/\(epochs) \(Terminal.bar(Double(done) / Double(max(total, 1)))) "
                     + "\(done)/\(total) sentences  \(Int(rate)) sent/s  loss \(format(loss / Double(max(done, 1)), 3))/sent")
             case .epoch(let log):
-                var line = "epoch \(log.epoch)/\(epochs): loss \(format(log.loss, 1)), \(format(log.trainSeconds)) s "
+                var line = "\(controlPrefix)epoch \(log.epoch)/\(epochs): loss \(format(log.loss, 1)), \(format(log.trainSeconds)) s "
                     + "(\(Int(log.sentencesPerSecond)) sent/s)"
                 if let f1 = log.devF1 {
                     line += "; dev F1 \(format(f1)) (NCRF++ \(format(log.devF1NCRF ?? 0)))"
@@ -205,6 +216,7 @@ struct Train: ParsableCommand {
         let summary = try session.run()
         if let record = summary.checkpoint.metadata.training {
             var line = "best epoch \(record.bestEpoch)"
+            if let control = record.controlTask { line += " (control task, seed \(control.seed))" }
             if let f1 = record.devF1 { line += ": dev F1 \(format(f1)) (NCRF++ \(format(record.devF1NCRF ?? 0)))" }
             if let f1 = record.testF1 { line += ", test F1 \(format(f1)) (NCRF++ \(format(record.testF1NCRF ?? 0)))" }
             if record.devF1 == nil, let accuracy = record.devAccuracy { line += ": dev accuracy \(format(accuracy))" }

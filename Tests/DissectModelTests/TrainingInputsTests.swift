@@ -105,6 +105,30 @@ import DissectCore
         #expect(both.differences(from: metadata, hashes: now) == ["embeddings file changed (SHA-256 differs)", "--epochs changed from 2 to 1"])
     }
 
+    /// reproduce must never take a control model for a real one, a real one for a
+    /// control one, or one control seed's model for another's.
+    @Test func controlTaskChangesAreNamed() {
+        let real = Self.request()
+        var control = real
+        control.controlTask = true
+        let realMetadata = Self.metadata(for: real, hashes: Self.hashes)
+        var controlMetadata = realMetadata
+        controlMetadata.training?.controlTask = ControlTaskRecord(seed: 3, labelCounts: ["O": 5])
+        #expect(control.differences(from: controlMetadata, hashes: Self.hashes).isEmpty)
+        #expect(real.differences(from: realMetadata, hashes: Self.hashes).isEmpty)
+        #expect(control.differences(from: realMetadata, hashes: Self.hashes) == ["--control-task changed from off to on"])
+        #expect(real.differences(from: controlMetadata, hashes: Self.hashes) == ["--control-task changed from on to off"])
+        // Another seed: the training seed and the control labels' seed both differ.
+        var reseeded = control
+        reseeded.options.seed = 4
+        #expect(reseeded.differences(from: controlMetadata, hashes: Self.hashes)
+                == ["--seed changed from 3 to 4", "the control-task seed changed from 3 to 4"])
+        // A record whose control seed is not the training seed (edited by hand) is not this run's model either.
+        var edited = controlMetadata
+        edited.training?.controlTask?.seed = 9
+        #expect(control.differences(from: edited, hashes: Self.hashes) == ["the control-task seed changed from 9 to 3"])
+    }
+
     /// A checkpoint from before the hashes were recorded still loads, but is never taken as matching.
     @Test func olderCheckpointsWithoutHashes() throws {
         let request = Self.request()
