@@ -152,9 +152,12 @@ public final class TrainingSession {
             configuration: configuration, wordVectors: initial.vectors, rng: &parameterRNG)
 
         let chunked = isChunkLabelSet(labels.items)
+        // Control labels form no real chunks (an I-x may follow O), so a control model is chosen by
+        // token accuracy, the measure Hewitt & Liang use; F1 is still logged.
+        let selectsOnF1 = chunked && !request.controlTask
         var record = TrainingRecord(
             seed: request.options.seed, epochs: request.options.epochs, bestEpoch: 0,
-            selectionMetric: chunked ? "f1" : "accuracy", seconds: 0, options: request.options,
+            selectionMetric: selectsOnF1 ? "f1" : "accuracy", seconds: 0, options: request.options,
             vocabularyRule: request.vocabularyRule.rawValue)
         record.trainFile = request.trainPath
         record.devFile = request.devPath
@@ -226,7 +229,7 @@ public final class TrainingSession {
             let devResult = predictor.evaluate(checkpointModel: current, encoder: encoder, corpus: dev, encoded: devEncoded)
             let testResult = test.map { predictor.evaluate(checkpointModel: current, encoder: encoder, corpus: $0, encoded: testEncoded) }
             let evaluationSeconds = Date().timeIntervalSince(evaluationStarted)
-            let score = chunked ? devResult.report.f1 : devResult.report.accuracy
+            let score = selectsOnF1 ? devResult.report.f1 : devResult.report.accuracy
             let improved = score > best
             let log = EpochLog(
                 epoch: epoch + 1, loss: result.loss, lossPerToken: result.loss / Double(max(1, result.tokens)),
