@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import DissectCore
 import DissectCorpus
@@ -14,12 +15,17 @@ struct StatisticsData {
     var sentenceStarts: [Int]
     var outputWeight: [Float]?
 
-    static func random(lengths: [Int], labelCount m: Int, neurons n: Int, withWeight: Bool, noLabelShare: Double = 0, seed: UInt64) -> StatisticsData {
+    /// - Parameter wideRange: magnitudes from 10⁻⁶ to 10⁶, so that sums in different orders round differently.
+    static func random(
+        lengths: [Int], labelCount m: Int, neurons n: Int, withWeight: Bool, noLabelShare: Double = 0, wideRange: Bool = false, seed: UInt64
+    ) -> StatisticsData {
         var generator = SplitMix64(seed: seed)
         var starts = [0]
         for length in lengths { starts.append(starts[starts.count - 1] + length) }
         let N = starts[starts.count - 1]
-        let hidden = (0..<(N * n)).map { _ in Float(generator.uniform(-1, 1)) }
+        let hidden = (0..<(N * n)).map { _ in
+            Float(generator.uniform(-1, 1) * (wideRange ? Foundation.pow(10, generator.uniform(-6, 6)) : 1))
+        }
         let assignments = (0..<N).map { _ -> Int32 in
             generator.nextUnit() < noLabelShare ? -1 : Int32(generator.nextIndex(below: m))
         }
@@ -268,14 +274,20 @@ func expectClose(_ a: [Double], _ b: [Double], tolerance: Double = 1e-9, _ what:
     }
 
     /// When every sentence's length is its own, no permutation moves a label: every |s*| is |s|
-    /// (up to the rounding the tolerance absorbs) and every p is 1.
+    /// up to the rounding of sums added in another order (values from 10⁻⁶ to 10⁶ make sure
+    /// there is some), which the tolerance absorbs, so every p is 1.
     @Test func unmovableSentencesGiveOne() throws {
-        let data = StatisticsData.random(lengths: [1, 2, 3, 4, 5, 6, 7, 8], labelCount: 3, neurons: 6, withWeight: true, noLabelShare: 0.1, seed: 21)
+        let data = StatisticsData.random(
+            lengths: Array(1...40), labelCount: 3, neurons: 6, withWeight: true, noLabelShare: 0.1, wideRange: true, seed: 21)
+        let resampling = data.resampling, plan = resampling.permutationPlan()
+        let permuted = resampling.permutedMatrix(plan: plan, permutation: 0, seed: 2)
+        #expect(permuted != resampling.full, "the fast path's rounding differs from Sensitivity's somewhere")
+        expectClose(permuted, resampling.full, tolerance: 1e-3, "the identity")
         let statistics = data.statistics(bootstrap: 0, permutations: 50, seed: 2)
         let p = try #require(statistics.permutation?.p)
         #expect(p.allSatisfy { $0.allSatisfy { $0 == nil || $0 == 1 } })
         #expect(p.contains { $0.contains { $0 != nil } })
-        #expect(statistics.permutation?.scheme.contains("here 8 of 8 sentences") == true)
+        #expect(statistics.permutation?.scheme.contains("here 40 of 40 sentences") == true)
     }
 }
 
@@ -315,12 +327,14 @@ func expectClose(_ a: [Double], _ b: [Double], tolerance: Double = 1e-9, _ what:
     }
 
     /// Reordering moves every matrix's columns with the labels, and back again.
-    @Test func reorderedFollowsTheLabels() {
-        let data = StatisticsData.random(lengths: SensitivityPermutationTests.lengths, labelCount: 3, neurons: 4, withWeight: true, seed: 5)
+    @Test func reorderedFollowsTheLabels() throws {
+        let data = StatisticsData.random(lengths: SensitivityPermutationTests.lengths, labelCount: 3, neurons: 12, withWeight: true, seed: 5)
         let statistics = data.statistics(bootstrap: 30, permutations: 30, seed: 1)
+        let stability = try #require(statistics.bootstrap?.topTenStability)
+        #expect(Set(stability).count == 3, "labels with different stabilities, so moving them shows: \(stability)")
         let order = ["L2", "L0", "L1"]
         let reordered = statistics.reordered(labels: data.labels, to: order)
-        for neuron in 0..<4 {
+        for neuron in 0..<12 {
             for (column, label) in order.enumerated() {
                 let original = data.labels.firstIndex(of: label) ?? -1
                 #expect(reordered.bootstrap?.lower[neuron][column] == statistics.bootstrap?.lower[neuron][original])
