@@ -26,7 +26,8 @@ What it runs, all in one go so the figures are measured side by side (the parts,
     (target >= 10x).
   * evaluation: `dissect evaluate` on the 3,453 test sentences, 5 times: whole-command wall time and
     the tagging+scoring time it reports.
-  * analysis: sensitivity + readout ablation, and recurrent ablation of the paper's pairs.
+  * analysis: sensitivity (with its default 1,000 bootstrap resamples and 1,000 permutations, whose
+    seconds it reports) + readout ablation, and recurrent ablation of the paper's pairs.
   * reproduce: `dissect reproduce`, the whole paper in one command.
 Everything goes into one JSON file (--out), and a summary table is printed at the end.
 --quick trains on the first 300 training sentences (100 dev and test) for 1-2 epochs, one round,
@@ -38,6 +39,7 @@ Needs a release build (`swift build -c release --product dissect`); PyTorch only
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -351,11 +353,17 @@ def main():
 
     # Analysis: sensitivity on dev + readout ablation of all labels on test, and recurrent ablation of the paper's pairs.
     if "analysis" in parts:
-        walls, recurrent = [], []
+        walls, recurrent, bootstrap, permutation = [], [], [], []
         for round_index in range(3):
             out = os.path.join(work, f"analysis{round_index}")
             start = time.monotonic()
-            run([dissect, "sensitivity", "--model", model, "--data", os.path.join(conll, "valid.txt"), "--out", out + "/sensitivity"])
+            _, _, stdout = run([dissect, "sensitivity", "--model", model, "--data", os.path.join(conll, "valid.txt"),
+                                "--out", out + "/sensitivity"])
+            # "statistics: 1000 bootstrap resamples in 0.16 s, 1000 permutations in 0.30 s (seed 1)"
+            parts_seconds = re.search(r"bootstrap resamples in ([0-9.]+) s, [0-9]+ permutations in ([0-9.]+) s", stdout)
+            if parts_seconds:
+                bootstrap.append(float(parts_seconds.group(1)))
+                permutation.append(float(parts_seconds.group(2)))
             run([dissect, "ablate", "--model", model, "--rank-on", os.path.join(conll, "valid.txt"), "--data",
                  os.path.join(conll, "test.txt"), "--steps", "25", "--random", "20", "--out", out + "/readout"])
             walls.append(time.monotonic() - start)
@@ -364,7 +372,9 @@ def main():
                              "--steps", "25", "--random", "20", "--out", os.path.join(work, "recurrent")])
         recurrent.append(seconds)
         results["analysis"] = {"sensitivity_plus_readout_all_labels_seconds_median": statistics.median(walls),
-                               "recurrent_two_pairs_seconds": recurrent[0]}
+                               "recurrent_two_pairs_seconds": recurrent[0],
+                               "sensitivity_bootstrap_1000_seconds_median": statistics.median(bootstrap) if bootstrap else None,
+                               "sensitivity_permutations_1000_seconds_median": statistics.median(permutation) if permutation else None}
 
     # The whole paper in one command.
     if "reproduce" in parts:
@@ -432,6 +442,10 @@ def print_markdown(results):
               f"median {a['sensitivity_plus_readout_all_labels_seconds_median']:.2f} s wall for both commands")
         print(f"dissect ablate, recurrent, the paper's two pairs (4 rankings x 25 steps, reverse + 20 random): "
               f"{a['recurrent_two_pairs_seconds']:.1f} s wall")
+        if a.get("sensitivity_bootstrap_1000_seconds_median") is not None:
+            print(f"dissect sensitivity (dev), statistics: 1,000 bootstrap resamples in median "
+                  f"{a['sensitivity_bootstrap_1000_seconds_median']:.2f} s, 1,000 permutations in "
+                  f"{a['sensitivity_permutations_1000_seconds_median']:.2f} s")
     r = results.get("reproduce")
     if r:
         print(f"dissect reproduce (4 seeds x 10 epochs and every analysis): {r['seconds']:.0f} s wall, peak RSS {r['peak_rss_mib']:.0f} MiB")
