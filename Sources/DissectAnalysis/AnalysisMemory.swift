@@ -65,14 +65,15 @@ public enum AnalysisMemory {
     ///     bootstrap    8·S·W per-sentence sums, W = (m + 1)·n + m + 1; 12·B·m·n resampled values
     ///                  and ranks, 8·B·m overlaps; c blocks of 32 × (8·S + 8·W) at a time;
     ///                  2 × 8·B gathered per label at a time, c at once
-    ///     permutation  8·N sparse labels and 8·S strata, c blocks of 8·(S + (m + 1)·n + m·n),
+    ///     permutation  8·N sparse labels and 8·8·S strata and offsets, c blocks of 8·(S + (m + 1)·n + m·n),
     ///                  and 8·m·n counts per block of 32 permutations
-    ///     result       n·m·(10·16 + 256): its matrices of optional values and the files they go to
+    ///     both         4·N labels (a copy), 8·W weights and sums of the full sample
+    ///     result       n·m·(10·16 + 512): its matrices of optional values and the files they go to
     public static func sensitivityStatistics(
         neurons n: Int, labels m: Int, sentences S: Int, tokens N: Int, resamples B: Int, permutations P: Int,
         cores: Int = ProcessInfo.processInfo.activeProcessorCount
     ) -> MemoryEstimate {
-        let width = Double(max(0, m) + 1) * Double(max(0, n)) + Double(max(0, m)) + 1
+        let width = (Double(max(0, m)) + 1) * Double(max(0, n)) + Double(max(0, m)) + 1
         let parallel = Double(max(1, cores))
         var total = MemoryEstimate.zero
         if B > 0 {
@@ -82,11 +83,12 @@ public enum AnalysisMemory {
             total += MemoryEstimate.words(B) * 2 * parallel
         }
         if P > 0 {
-            total += MemoryEstimate.words(N) + MemoryEstimate.words(S) * 2
+            total += MemoryEstimate.words(N) + MemoryEstimate.words(S) * 8
             total += MemoryEstimate(bytes: parallel * 8 * (Double(max(0, S)) + width + Double(max(0, m)) * Double(max(0, n))))
             total += MemoryEstimate.words(m, n) * Double(P / 32 + 1)
         }
-        return total + MemoryEstimate.elements([n, m], bytesEach: 10 * 16 + 256)
+        if B > 0 || P > 0 { total += MemoryEstimate.floats(N) + MemoryEstimate(bytes: 8 * width) }
+        return total + MemoryEstimate.elements([n, m], bytesEach: 10 * 16 + 512)
     }
 
     /// `matrices` label-correlation matrices of m × m optional Doubles, with

@@ -311,6 +311,10 @@ struct SensitivityResampling: Sendable {
         /// stratum k is `members[offsets[k] ..< offsets[k + 1]]`.
         var members: [Int]
         var offsets: [Int]
+        /// The movable sentences in ascending order, and each one's index in `members`: visiting
+        /// targets in token order reads h(t) front to back, which the prefetcher follows.
+        var targets: [Int]
+        var slots: [Int]
         /// Sentences whose length no other sentence has: they keep their labels.
         var fixedCount: Int
         /// The class (label, or m for none) with the most tokens, whose sums are derived.
@@ -349,6 +353,8 @@ struct SensitivityResampling: Sendable {
                 fixed += group
             }
         }
+        let order = members.indices.sorted { members[$0] < members[$1] }
+        let targets = order.map { members[$0] }
         var classCounts = [Int](repeating: 0, count: m + 1)
         for label in assignments { classCounts[label >= 0 ? Int(label) : m] += 1 }
         var majority = 0
@@ -384,7 +390,7 @@ struct SensitivityResampling: Sendable {
             for neuron in 0..<n { tolerance[label * n + neuron] = Self.toleranceFactor * abs(weights[label * n + neuron]) * largest[neuron] }
         }
         return PermutationPlan(
-            members: members, offsets: offsets, fixedCount: fixed.count, majority: majority, sparseStarts: sparseStarts,
+            members: members, offsets: offsets, targets: targets, slots: order, fixedCount: fixed.count, majority: majority, sparseStarts: sparseStarts,
             sparsePositions: positions, sparseClasses: classes, fixedSums: fixedSums, totals: totals,
             counts: (0..<m).map { Double(classCounts[$0]) }, tolerance: tolerance)
     }
@@ -425,8 +431,8 @@ struct SensitivityResampling: Sendable {
             plan.sparsePositions.withUnsafeBufferPointer { positions in
                 plan.sparseClasses.withUnsafeBufferPointer { classes in
                     sentenceStarts.withUnsafeBufferPointer { starts in
-                        for (index, target) in plan.members.enumerated() {
-                            let source = shuffled[index], targetStart = starts[target]
+                        for (index, target) in plan.targets.enumerated() {
+                            let source = shuffled[plan.slots[index]], targetStart = starts[target]
                             for entry in sparseStarts[source]..<sparseStarts[source + 1] {
                                 let state = h + (targetStart + Int(positions[entry])) * n
                                 let accumulator = sums + Int(classes[entry]) * n
