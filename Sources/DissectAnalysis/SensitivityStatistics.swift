@@ -212,7 +212,7 @@ extension SensitivityStatistics {
     public func reordered(labels: [String], to order: [String]) -> SensitivityStatistics {
         let positions = order.map { labels.firstIndex(of: $0) }
         func columns<Value>(_ matrix: [[Value?]]) -> [[Value?]] {
-            matrix.map { row in positions.map { $0.flatMap { row[$0] } } }
+            matrix.map { row in positions.map { $0.flatMap { $0 < row.count ? row[$0] : nil } } }
         }
         var result = self
         if var bootstrap {
@@ -220,7 +220,8 @@ extension SensitivityStatistics {
             bootstrap.upper = columns(bootstrap.upper)
             bootstrap.rankLower = columns(bootstrap.rankLower)
             bootstrap.rankUpper = columns(bootstrap.rankUpper)
-            bootstrap.topTenStability = positions.map { $0.flatMap { bootstrap.topTenStability[$0] } }
+            let stability = bootstrap.topTenStability
+            bootstrap.topTenStability = positions.map { $0.flatMap { $0 < stability.count ? stability[$0] : nil } }
             result.bootstrap = bootstrap
         }
         if var permutation {
@@ -239,17 +240,21 @@ extension SensitivityStatistics {
 extension SensitivityStatistics.Findings {
     /// The rule applied to a matrix `[n][m]` and its statistics: a defined cell is a finding when
     /// q < `qThreshold` and its interval excludes ±margin, margin = `marginFraction` × the largest
-    /// |s|; undefined cells are nil, and a cell without an interval (no resample defined it) is not a finding.
+    /// |s|; undefined cells are nil, and a cell without an interval (no resample defined it) or
+    /// without q is not a finding.
     public init(values: [[Double?]], bootstrap: SensitivityStatistics.Bootstrap, permutation: SensitivityStatistics.Permutation) {
         let largest = values.reduce(0.0) { partial, row in row.reduce(partial) { max($0, abs($1 ?? 0)) } }
         let margin = SensitivityStatistics.marginFraction * largest
+        func entry(_ matrix: [[Double?]], _ neuron: Int, _ label: Int) -> Double? {
+            neuron < matrix.count && label < matrix[neuron].count ? matrix[neuron][label] : nil
+        }
         var count = 0, defined = 0
         let cells = values.indices.map { neuron in
             values[neuron].indices.map { label -> Bool? in
                 guard values[neuron][label] != nil else { return nil }
                 defined += 1
-                let q = permutation.q[neuron][label] ?? 1
-                let lower = bootstrap.lower[neuron][label], upper = bootstrap.upper[neuron][label]
+                let q = entry(permutation.q, neuron, label) ?? 1
+                let lower = entry(bootstrap.lower, neuron, label), upper = entry(bootstrap.upper, neuron, label)
                 let clear = (lower.map { $0 > margin } ?? false) || (upper.map { $0 < -margin } ?? false)
                 let finding = q < SensitivityStatistics.qThreshold && clear
                 if finding { count += 1 }

@@ -12,8 +12,8 @@ struct SensitivityCommand: ParsableCommand {
         discussion: """
             Contribution of neuron i to label j at token t: u = W[i,j]·h_i(t). Sensitivity: \
             s[i,j] = mean(u | label = j) − mean(u | label ≠ j) over every token of the file. \
-            A sentence-level bootstrap gives 95 % intervals for every s[i,j] and rank, a permutation test \
-            (label sequences swapped between sentences of the same length) p and Benjamini–Hochberg q. \
+            A sentence-level bootstrap gives 95 % intervals for every s[i,j] and rank; a permutation test, \
+            which swaps label sequences between sentences of the same length, gives p and Benjamini–Hochberg q. \
             \(SensitivityStatistics.findingRule().prefix(1).uppercased() + SensitivityStatistics.findingRule().dropFirst()). \
             Writes sensitivity.json, sensitivity.csv, rankings.csv, sensitivity-cells.csv (with the statistics), \
             sensitivity.svg and sensitivity-top10.svg.
