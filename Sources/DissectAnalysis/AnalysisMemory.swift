@@ -65,8 +65,8 @@ public enum AnalysisMemory {
     ///     bootstrap    8·S·W per-sentence sums, W = (m + 1)·n + m + 1; 12·B·m·n resampled values
     ///                  and ranks, 8·B·m overlaps; c blocks of 32 × (8·S + 8·W) at a time;
     ///                  2 × 8·B gathered per label at a time, c at once
-    ///     permutation  8·N sparse labels and 8·8·S strata and offsets, c blocks of 8·(S + (m + 1)·n + m·n),
-    ///                  and 8·m·n counts per block of 32 permutations
+    ///     permutation  8·N sparse labels and 8·8·S strata and offsets; c blocks of 8·S and
+    ///                  32 × (4·S + 8·(m + 1)·n + 8·m·n) at a time; 8·m·n counts per block of 32
     ///     both         4·N labels (a copy), 8·W weights and sums of the full sample
     ///     result       n·m·(10·16 + 512): its matrices of optional values and the files they go to
     public static func sensitivityStatistics(
@@ -84,7 +84,8 @@ public enum AnalysisMemory {
         }
         if P > 0 {
             total += MemoryEstimate.words(N) + MemoryEstimate.words(S) * 8
-            total += MemoryEstimate(bytes: parallel * 8 * (Double(max(0, S)) + width + Double(max(0, m)) * Double(max(0, n))))
+            let cells = Double(max(0, m)) * Double(max(0, n))
+            total += MemoryEstimate(bytes: parallel * (8 * Double(max(0, S)) + 32 * (4 * Double(max(0, S)) + 8 * width + 8 * cells)))
             total += MemoryEstimate.words(m, n) * Double(P / 32 + 1)
         }
         if B > 0 || P > 0 { total += MemoryEstimate.floats(N) + MemoryEstimate(bytes: 8 * width) }

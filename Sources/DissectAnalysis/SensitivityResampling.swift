@@ -14,7 +14,8 @@ import Foundation
 ///   a GEMM of the `[resamples, S]` multiplicity matrix with `[S, W]`.
 /// - Permutation: moving label sequences changes only which tokens each label's sum
 ///   takes. Only the tokens outside the most frequent class (O, with ~83 % of CoNLL's
-///   tokens) are added up; that class's sums are the total minus the others'.
+///   tokens) are added up, for a block of permutations at once while a sentence's states
+///   are in cache; that class's sums are the total minus the others'.
 struct SensitivityResampling: Sendable {
     let labels: [String]
     /// m
@@ -417,44 +418,75 @@ struct SensitivityResampling: Sendable {
         return sources
     }
 
-    /// One permutation's matrix into `out` (`[m, n]`), the fast way; `shuffled` and `sums`
-    /// (`[m + 1, n]`) are the caller's scratch. Allocates nothing.
-    @inline(__always)
+    /// Scratch of one block of permutations, allocated once per block.
+    struct PermutationScratch {
+        /// `members.count`: one permutation's shuffle.
+        var shuffled: UnsafeMutableBufferPointer<Int>
+        /// `[targets, block]`: each movable sentence's source in each permutation of the block.
+        var sources: UnsafeMutablePointer<Int32>
+        /// `[block, m + 1, n]`: each permutation's sums per class.
+        var sums: UnsafeMutablePointer<Double>
+
+        init(members: Int, block: Int, classes: Int, neurons: Int) {
+            shuffled = .allocate(capacity: max(1, members))
+            sources = .allocate(capacity: max(1, members * block))
+            sums = .allocate(capacity: max(1, block * classes * neurons))
+        }
+
+        func deallocate() {
+            shuffled.deallocate()
+            sources.deallocate()
+            sums.deallocate()
+        }
+    }
+
+    /// The fast path for permutations `first ..< first + count` (count ≤ `blockSize`): their
+    /// matrices into `out` (`[count, m, n]`). Each target sentence's rows of h are read once for
+    /// the whole block and added to every permutation's sums while they are in cache; only the
+    /// tokens outside the majority class are added. Allocates nothing.
     func permutedValues(
-        plan: PermutationPlan, permutation: Int, seed: UInt64, hidden h: UnsafePointer<Float>, weights w: UnsafePointer<Double>,
-        shuffled: UnsafeMutableBufferPointer<Int>, sums: UnsafeMutablePointer<Double>, into out: UnsafeMutablePointer<Double>
+        plan: PermutationPlan, first: Int, count: Int, seed: UInt64, hidden h: UnsafePointer<Float>, weights w: UnsafePointer<Double>,
+        scratch: PermutationScratch, into out: UnsafeMutablePointer<Double>
     ) {
-        let n = neuronCount, m = labelCount
-        Self.shuffleStrata(plan: plan, permutation: permutation, seed: seed, into: shuffled)
-        plan.fixedSums.withUnsafeBufferPointer { sums.update(from: $0.baseAddress!, count: (m + 1) * n) }
+        let n = neuronCount, m = labelCount, classSize = (m + 1) * n
+        for offset in 0..<count {
+            Self.shuffleStrata(plan: plan, permutation: first + offset, seed: seed, into: scratch.shuffled)
+            for (index, slot) in plan.slots.enumerated() { scratch.sources[index * count + offset] = Int32(scratch.shuffled[slot]) }
+            plan.fixedSums.withUnsafeBufferPointer { (scratch.sums + offset * classSize).update(from: $0.baseAddress!, count: classSize) }
+        }
         plan.sparseStarts.withUnsafeBufferPointer { sparseStarts in
             plan.sparsePositions.withUnsafeBufferPointer { positions in
                 plan.sparseClasses.withUnsafeBufferPointer { classes in
                     sentenceStarts.withUnsafeBufferPointer { starts in
                         for (index, target) in plan.targets.enumerated() {
-                            let source = shuffled[plan.slots[index]], targetStart = starts[target]
-                            for entry in sparseStarts[source]..<sparseStarts[source + 1] {
-                                let state = h + (targetStart + Int(positions[entry])) * n
-                                let accumulator = sums + Int(classes[entry]) * n
-                                for neuron in 0..<n { accumulator[neuron] += Double(state[neuron]) }
+                            let targetRows = h + starts[target] * n
+                            for offset in 0..<count {
+                                let source = Int(scratch.sources[index * count + offset]), sums = scratch.sums + offset * classSize
+                                for entry in sparseStarts[source]..<sparseStarts[source + 1] {
+                                    let state = targetRows + Int(positions[entry]) * n
+                                    let accumulator = sums + Int(classes[entry]) * n
+                                    for neuron in 0..<n { accumulator[neuron] += Double(state[neuron]) }
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        // The majority class's sums: every token's minus the other classes'.
-        let majority = sums + plan.majority * n
-        for neuron in 0..<n {
-            var rest = 0.0
-            for index in 0...m where index != plan.majority { rest += sums[index * n + neuron] }
-            majority[neuron] = plan.totals[neuron] - rest
-        }
         plan.totals.withUnsafeBufferPointer { totals in
             plan.counts.withUnsafeBufferPointer { counts in
-                Self.values(
-                    sums: sums, totals: totals.baseAddress!, counts: counts.baseAddress!, tokens: Double(tokenCount),
-                    weights: w, labels: m, neurons: n, into: out)
+                for offset in 0..<count {
+                    let sums = scratch.sums + offset * classSize
+                    // The majority class's sums: every token's minus the other classes'.
+                    for neuron in 0..<n {
+                        var rest = 0.0
+                        for index in 0...m where index != plan.majority { rest += sums[index * n + neuron] }
+                        sums[plan.majority * n + neuron] = totals[neuron] - rest
+                    }
+                    Self.values(
+                        sums: sums, totals: totals.baseAddress!, counts: counts.baseAddress!, tokens: Double(tokenCount),
+                        weights: w, labels: m, neurons: n, into: out + offset * m * n)
+                }
             }
         }
     }
@@ -476,21 +508,20 @@ struct SensitivityResampling: Sendable {
             hidden.withUnsafeBufferPointer { h in
                 weights.withUnsafeBufferPointer { w in
                     parallelFor(blocks) { block in
-                        let shuffled = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(1, plan.members.count))
-                        let sums = UnsafeMutablePointer<Double>.allocate(capacity: (m + 1) * n)
-                        let values = UnsafeMutablePointer<Double>.allocate(capacity: max(1, cells))
+                        let first = block * Self.blockSize, count = min(Self.blockSize, permutations - first)
+                        let scratch = PermutationScratch(members: plan.members.count, block: count, classes: m + 1, neurons: n)
+                        let values = UnsafeMutablePointer<Double>.allocate(capacity: max(1, count * cells))
                         defer {
-                            shuffled.deallocate()
-                            sums.deallocate()
+                            scratch.deallocate()
                             values.deallocate()
                         }
+                        permutedValues(
+                            plan: plan, first: first, count: count, seed: seed, hidden: h.baseAddress!, weights: w.baseAddress!,
+                            scratch: scratch, into: values)
                         let blockCounts = counts.baseAddress! + block * cells
-                        for permutation in (block * Self.blockSize)..<min(permutations, (block + 1) * Self.blockSize) {
-                            permutedValues(
-                                plan: plan, permutation: permutation, seed: seed, hidden: h.baseAddress!, weights: w.baseAddress!,
-                                shuffled: shuffled, sums: sums, into: values)
+                        for offset in 0..<count {
                             for cell in 0..<cells where !full[cell].isNaN
-                            && Self.reaches(values[cell], full: full[cell], tolerance: plan.tolerance[cell]) {
+                            && Self.reaches(values[offset * cells + cell], full: full[cell], tolerance: plan.tolerance[cell]) {
                                 blockCounts[cell] += 1
                             }
                         }
@@ -505,22 +536,20 @@ struct SensitivityResampling: Sendable {
         return total
     }
 
-    /// The fast path's matrix for one permutation (for tests against the naive reference).
-    func permutedMatrix(plan: PermutationPlan, permutation: Int, seed: UInt64) -> [Double] {
+    /// The fast path's matrices for permutations `first ..< first + count` (count ≤ `blockSize`),
+    /// `[count, m, n]`: for tests against the naive reference.
+    func permutedMatrices(plan: PermutationPlan, first: Int, count: Int, seed: UInt64) -> [Double] {
         let n = neuronCount, m = labelCount
-        var out = [Double](repeating: .nan, count: m * n)
-        let shuffled = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(1, plan.members.count))
-        let sums = UnsafeMutablePointer<Double>.allocate(capacity: (m + 1) * n)
-        defer {
-            shuffled.deallocate()
-            sums.deallocate()
-        }
+        precondition(count >= 1 && count <= Self.blockSize, "a block holds 1 to \(Self.blockSize) permutations")
+        var out = [Double](repeating: .nan, count: count * m * n)
+        let scratch = PermutationScratch(members: plan.members.count, block: count, classes: m + 1, neurons: n)
+        defer { scratch.deallocate() }
         out.withUnsafeMutableBufferPointer { values in
             hidden.withUnsafeBufferPointer { h in
                 weights.withUnsafeBufferPointer { w in
                     permutedValues(
-                        plan: plan, permutation: permutation, seed: seed, hidden: h.baseAddress!, weights: w.baseAddress!,
-                        shuffled: shuffled, sums: sums, into: values.baseAddress!)
+                        plan: plan, first: first, count: count, seed: seed, hidden: h.baseAddress!, weights: w.baseAddress!,
+                        scratch: scratch, into: values.baseAddress!)
                 }
             }
         }

@@ -234,8 +234,15 @@ func expectClose(_ a: [Double], _ b: [Double], tolerance: Double = 1e-9, _ what:
         let plan = resampling.permutationPlan()
         let permutations = 70, seed: UInt64 = 3
         var naiveCounts = [Int](repeating: 0, count: 20)
+        // Blocks as `exceedances` cuts them (32, 32, 6), and one of a single permutation.
+        var fastMatrices: [Double] = []
+        for first in stride(from: 0, to: permutations, by: SensitivityResampling.blockSize) {
+            fastMatrices += resampling.permutedMatrices(
+                plan: plan, first: first, count: min(SensitivityResampling.blockSize, permutations - first), seed: seed)
+        }
+        #expect(Array(fastMatrices[(33 * 20)..<(34 * 20)]) == resampling.permutedMatrices(plan: plan, first: 33, count: 1, seed: seed))
         for permutation in 0..<permutations {
-            let fast = resampling.permutedMatrix(plan: plan, permutation: permutation, seed: seed)
+            let fast = Array(fastMatrices[(permutation * 20)..<((permutation + 1) * 20)])
             let naive = resampling.naivePermutedMatrix(plan: plan, permutation: permutation, seed: seed)
             expectClose(fast, naive, "permutation \(permutation)")
             for cell in 0..<20 where SensitivityResampling.reaches(naive[cell], full: resampling.full[cell], tolerance: plan.tolerance[cell]) {
@@ -280,7 +287,7 @@ func expectClose(_ a: [Double], _ b: [Double], tolerance: Double = 1e-9, _ what:
         let data = StatisticsData.random(
             lengths: Array(1...40), labelCount: 3, neurons: 6, withWeight: true, noLabelShare: 0.1, wideRange: true, seed: 21)
         let resampling = data.resampling, plan = resampling.permutationPlan()
-        let permuted = resampling.permutedMatrix(plan: plan, permutation: 0, seed: 2)
+        let permuted = resampling.permutedMatrices(plan: plan, first: 0, count: 1, seed: 2)
         #expect(permuted != resampling.full, "the fast path's rounding differs from Sensitivity's somewhere")
         expectClose(permuted, resampling.full, tolerance: 1e-3, "the identity")
         let statistics = data.statistics(bootstrap: 0, permutations: 50, seed: 2)
