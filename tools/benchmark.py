@@ -26,9 +26,8 @@ What it runs, all in one go so the figures are measured side by side (the parts,
     (target >= 10x).
   * evaluation: `dissect evaluate` on the 3,453 test sentences, 5 times: whole-command wall time and
     the tagging+scoring time it reports.
-  * analysis: sensitivity + readout ablation, and recurrent ablation of the paper's pairs.
-  * rigor: `dissect sensitivity` on dev with 1,000 bootstrap resamples only, 1,000 permutations only,
-    and neither, in 5 alternating rounds; the medians' differences are what each part costs.
+  * analysis: sensitivity (with its default 1,000 bootstrap resamples and 1,000 permutations, whose
+    seconds it reports) + readout ablation, and recurrent ablation of the paper's pairs.
   * reproduce: `dissect reproduce`, the whole paper in one command (intervals, p and q included), then
     `dissect reproduce --all` (mean and resample ablation in both modes, and the control models). With
     --baseline, the baseline's `reproduce` runs too, alternating with this build's, --reproduce-rounds
@@ -43,6 +42,7 @@ Needs a release build (`swift build -c release --product dissect`); PyTorch only
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -62,7 +62,7 @@ CRF_F1_TARGET = 88.65           # issue 14: mean best-dev test F1 over the seeds
 CRF_SPEEDUP_TARGET = 10.0       # issue 14: NCRF++ seconds per epoch / dissect's
 STACKED_SPEEDUP_TARGET = 5.0    # issue 14: dissect / PyTorch sentences/s, 2-layer BiLSTM 100, 2 threads
 STACKED_MODEL = ["--layers", "2", "--bidirectional", "--hidden", "100"]   # the same flags for both programs
-PARTS = ("quality", "speed", "stacked", "crf", "evaluation", "analysis", "rigor", "reproduce")
+PARTS = ("quality", "speed", "stacked", "crf", "evaluation", "analysis", "reproduce")
 QUICK_SENTENCES = {"train.txt": 300, "valid.txt": 100, "test.txt": 100}
 
 
@@ -156,7 +156,6 @@ def main():
     parser.add_argument("--skip-crf", action="store_true", help="leave out the BiLSTM-CRF runs at NCRF++'s defaults")
     parser.add_argument("--skip-evaluation", action="store_true", help="leave out the timing of `dissect evaluate`")
     parser.add_argument("--skip-analysis", action="store_true", help="leave out the timing of sensitivity and ablate")
-    parser.add_argument("--skip-rigor", action="store_true", help="leave out the timing of the bootstrap and the permutation test")
     parser.add_argument("--skip-reproduce", action="store_true", help="leave out the timing of `dissect reproduce`")
     parser.add_argument("--reproduce-rounds", type=int, default=1,
                         help="alternating runs of this build's and the --baseline's `reproduce` (default 1 each)")
@@ -337,7 +336,7 @@ def main():
 
     # A model for the evaluation and analysis timings: seed 1 of the quality runs, else a speed run, else a short run.
     model = None
-    if parts & {"evaluation", "analysis", "rigor"}:
+    if parts & {"evaluation", "analysis"}:
         for candidate in ["seed1", "speed0"] + [f"seed{s}" for s in args.seeds.split(",") if s]:
             if os.path.exists(os.path.join(work, candidate, "model.json")):
                 model = os.path.join(work, candidate)
@@ -359,11 +358,17 @@ def main():
 
     # Analysis: sensitivity on dev + readout ablation of all labels on test, and recurrent ablation of the paper's pairs.
     if "analysis" in parts:
-        walls, recurrent = [], []
+        walls, recurrent, bootstrap, permutation = [], [], [], []
         for round_index in range(3):
             out = os.path.join(work, f"analysis{round_index}")
             start = time.monotonic()
-            run([dissect, "sensitivity", "--model", model, "--data", os.path.join(conll, "valid.txt"), "--out", out + "/sensitivity"])
+            _, _, stdout = run([dissect, "sensitivity", "--model", model, "--data", os.path.join(conll, "valid.txt"),
+                                "--out", out + "/sensitivity"])
+            # "statistics: 1000 bootstrap resamples in 0.16 s, 1000 permutations in 0.30 s (seed 1)"
+            parts_seconds = re.search(r"bootstrap resamples in ([0-9.]+) s, [0-9]+ permutations in ([0-9.]+) s", stdout)
+            if parts_seconds:
+                bootstrap.append(float(parts_seconds.group(1)))
+                permutation.append(float(parts_seconds.group(2)))
             run([dissect, "ablate", "--model", model, "--rank-on", os.path.join(conll, "valid.txt"), "--data",
                  os.path.join(conll, "test.txt"), "--steps", "25", "--random", "20", "--out", out + "/readout"])
             walls.append(time.monotonic() - start)
@@ -372,25 +377,9 @@ def main():
                              "--steps", "25", "--random", "20", "--out", os.path.join(work, "recurrent")])
         recurrent.append(seconds)
         results["analysis"] = {"sensitivity_plus_readout_all_labels_seconds_median": statistics.median(walls),
-                               "recurrent_two_pairs_seconds": recurrent[0]}
-
-    # Intervals and significance: what 1,000 bootstrap resamples and 1,000 permutations add to `sensitivity`.
-    if "rigor" in parts:
-        settings = {"neither": ("0", "0"), "bootstrap": ("1000", "0"), "permutations": ("0", "1000")}
-        walls = {name: [] for name in settings}
-        for round_index in range(5):
-            names = list(settings) if round_index % 2 == 0 else list(reversed(settings))
-            for name in names:
-                bootstrap, permutations = settings[name]
-                seconds, _, _ = run([dissect, "sensitivity", "--model", model, "--data", os.path.join(conll, "valid.txt"),
-                                     "--bootstrap", bootstrap, "--permutations", permutations,
-                                     "--out", os.path.join(work, f"rigor-{name}")])
-                walls[name].append(seconds)
-        medians = {name: statistics.median(values) for name, values in walls.items()}
-        results["rigor"] = {"sensitivity_seconds_median": medians,
-                            "bootstrap_1000_seconds": medians["bootstrap"] - medians["neither"],
-                            "permutations_1000_seconds": medians["permutations"] - medians["neither"],
-                            "walls": walls}
+                               "recurrent_two_pairs_seconds": recurrent[0],
+                               "sensitivity_bootstrap_1000_seconds_median": statistics.median(bootstrap) if bootstrap else None,
+                               "sensitivity_permutations_1000_seconds_median": statistics.median(permutation) if permutation else None}
 
     # The whole paper in one command, side by side with the baseline's when given; then --all.
     if "reproduce" in parts:
@@ -473,11 +462,10 @@ def print_markdown(results):
               f"median {a['sensitivity_plus_readout_all_labels_seconds_median']:.2f} s wall for both commands")
         print(f"dissect ablate, recurrent, the paper's two pairs (4 rankings x 25 steps, reverse + 20 random): "
               f"{a['recurrent_two_pairs_seconds']:.1f} s wall")
-    g = results.get("rigor")
-    if g:
-        print(f"sensitivity on dev: 1,000 bootstrap resamples add {g['bootstrap_1000_seconds']:.2f} s, "
-              f"1,000 permutations add {g['permutations_1000_seconds']:.2f} s (medians of 5 alternating rounds; "
-              f"without either {g['sensitivity_seconds_median']['neither']:.2f} s)")
+        if a.get("sensitivity_bootstrap_1000_seconds_median") is not None:
+            print(f"dissect sensitivity (dev), statistics: 1,000 bootstrap resamples in median "
+                  f"{a['sensitivity_bootstrap_1000_seconds_median']:.2f} s, 1,000 permutations in "
+                  f"{a['sensitivity_permutations_1000_seconds_median']:.2f} s")
     r = results.get("reproduce")
     if r:
         print(f"dissect reproduce (4 seeds x 10 epochs and every analysis): median {r['seconds']:.0f} s wall, peak RSS {r['peak_rss_mib']:.0f} MiB")

@@ -1,6 +1,7 @@
 import DissectCore
 import DissectCorpus
 import DissectModel
+import Foundation
 
 /// Memory estimates of the analyses, checked before their arrays are
 /// allocated. N tokens, S sentences, n neurons (H × directions), m labels,
@@ -56,6 +57,39 @@ public enum AnalysisMemory {
         let points = Double(max(0, steps)) + 1, values = Double(max(0, labels)) + 3
         let perOrder = MemoryEstimate.words(neurons) * 3 + MemoryEstimate(bytes: 32 * Double(max(1, groups)) * points * values)
         return perOrder * count
+    }
+
+    /// The bootstrap and permutation test of one sensitivity matrix (`SensitivityStatistics`),
+    /// over N tokens in S sentences, B resamples and P permutations, c = the machine's cores:
+    ///
+    ///     bootstrap    8·S·W per-sentence sums, W = (m + 1)·n + m + 1; 12·B·m·n resampled values
+    ///                  and ranks, 8·B·m overlaps; c blocks of 32 × (8·S + 8·W) at a time;
+    ///                  2 × 8·B gathered per label at a time, c at once
+    ///     permutation  8·N sparse labels and 8·8·S strata and offsets; c blocks of 8·S and
+    ///                  32 × (4·S + 8·(m + 1)·n + 8·m·n) at a time; 8·m·n counts per block of 32
+    ///     both         4·N labels (a copy), 8·W weights and sums of the full sample
+    ///     result       n·m·(10·16 + 512): its matrices of optional values and the files they go to
+    public static func sensitivityStatistics(
+        neurons n: Int, labels m: Int, sentences S: Int, tokens N: Int, resamples B: Int, permutations P: Int,
+        cores: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) -> MemoryEstimate {
+        let width = (Double(max(0, m)) + 1) * Double(max(0, n)) + Double(max(0, m)) + 1
+        let parallel = Double(max(1, cores))
+        var total = MemoryEstimate.zero
+        if B > 0 {
+            total += MemoryEstimate(bytes: 8 * Double(max(0, S)) * width)
+            total += MemoryEstimate.elements([B, m, n], bytesEach: 12) + MemoryEstimate.words(B, m)
+            total += MemoryEstimate(bytes: parallel * 32 * 8 * (Double(max(0, S)) + width))
+            total += MemoryEstimate.words(B) * 2 * parallel
+        }
+        if P > 0 {
+            total += MemoryEstimate.words(N) + MemoryEstimate.words(S) * 8
+            let cells = Double(max(0, m)) * Double(max(0, n))
+            total += MemoryEstimate(bytes: parallel * (8 * Double(max(0, S)) + 32 * (4 * Double(max(0, S)) + 8 * width + 8 * cells)))
+            total += MemoryEstimate.words(m, n) * Double(P / 32 + 1)
+        }
+        if B > 0 || P > 0 { total += MemoryEstimate.floats(N) + MemoryEstimate(bytes: 8 * width) }
+        return total + MemoryEstimate.elements([n, m], bytesEach: 10 * 16 + 512)
     }
 
     /// `matrices` label-correlation matrices of m × m optional Doubles, with

@@ -45,13 +45,33 @@ public struct Sensitivity: Sendable {
     public let counts: [Int]
 
     public init(run: ModelRun, condition: Condition) {
-        let labels = run.labels
-        let n = run.neuronCount, N = run.tokenCount
-        let z = condition == .predicted ? run.predicted : run.gold
+        let inputs = Self.inputs(run: run, condition: condition)
         self.init(
-            labels: labels, neuronCount: n, tokenCount: N, hidden: run.hidden, assignments: z,
-            outputWeight: run.isTopLayer ? Array(run.outputWeight) : nil, condition: condition, layer: run.layer,
+            labels: run.labels, neuronCount: run.neuronCount, tokenCount: run.tokenCount, hidden: run.hidden,
+            assignments: inputs.assignments, outputWeight: inputs.outputWeight, condition: condition, layer: run.layer,
             decoding: run.decoding)
+    }
+
+    /// What a run's sensitivity is computed from: the labels tokens are counted under
+    /// (the predictions or the gold labels) and W, the top layer's output weight
+    /// (`[m, n]`; nil below the top, where the value is the activation difference).
+    public static func inputs(run: ModelRun, condition: Condition) -> (assignments: [Int32], outputWeight: [Float]?) {
+        (condition == .predicted ? run.predicted : run.gold, run.isTopLayer ? Array(run.outputWeight) : nil)
+    }
+
+    /// The one formula, from sums: `weight · (sum / count − (total − sum) / (tokenCount − count))`,
+    /// with `sum` = Σ h_i over the tokens of label j (`count` of them), `total` = Σ h_i over all
+    /// `tokenCount` tokens. Defined for 0 < count < tokenCount.
+    @inlinable @inline(__always)
+    public static func value(sum: Double, count: Double, total: Double, tokenCount: Double, weight: Double) -> Double {
+        weight * (sum / count - (total - sum) / (tokenCount - count))
+    }
+
+    /// Whether neuron `a` (value `va`) ranks before neuron `b` (value `vb`): the larger value
+    /// first, ties to the lower index. Every ranking of a sensitivity column uses it.
+    @inlinable @inline(__always)
+    public static func ranksBefore(_ a: Int, _ va: Double, _ b: Int, _ vb: Double) -> Bool {
+        va != vb ? va > vb : a < b
     }
 
     /// - Parameters:
@@ -83,10 +103,9 @@ public struct Sensitivity: Sendable {
         var values = [[Double?]](repeating: [Double?](repeating: nil, count: m), count: n)
         for label in 0..<m where counts[label] > 0 && counts[label] < N {
             for neuron in 0..<n {
-                let inside = sums[label * n + neuron] / Double(counts[label])
-                let outside = (total[neuron] - sums[label * n + neuron]) / Double(N - counts[label])
-                let weight = outputWeight.map { Double($0[label * n + neuron]) } ?? 1
-                values[neuron][label] = weight * (inside - outside)
+                values[neuron][label] = Self.value(
+                    sum: sums[label * n + neuron], count: Double(counts[label]), total: total[neuron], tokenCount: Double(N),
+                    weight: outputWeight.map { Double($0[label * n + neuron]) } ?? 1)
             }
         }
         self.values = values
@@ -97,10 +116,7 @@ public struct Sensitivity: Sendable {
     /// empty when the label's sensitivity is undefined.
     public func ranking(label: Int) -> [Int] {
         guard values.first?[label] != nil else { return [] }
-        return (0..<neuronCount).sorted { a, b in
-            let va = values[a][label] ?? 0, vb = values[b][label] ?? 0
-            return va != vb ? va > vb : a < b
-        }
+        return (0..<neuronCount).sorted { a, b in Self.ranksBefore(a, values[a][label] ?? 0, b, values[b][label] ?? 0) }
     }
 
     public var undefinedLabels: [String] {

@@ -42,11 +42,33 @@ public enum Statistics {
 
     /// The p-th percentile (p in [0, 100]) by linear interpolation, as numpy's default.
     public static func percentile(_ values: [Double], _ p: Double) -> Double {
-        guard !values.isEmpty else { return .nan }
-        let sorted = values.sorted()
+        percentile(sorted: values.sorted(), p)
+    }
+
+    /// `percentile` of values already sorted ascending (several percentiles of one sample sort it once).
+    public static func percentile(sorted: [Double], _ p: Double) -> Double {
+        guard !sorted.isEmpty else { return .nan }
         let position = p / 100 * Double(sorted.count - 1)
         let low = Int(position.rounded(.down)), high = min(low + 1, sorted.count - 1)
         return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
+    }
+
+    /// Benjamini–Hochberg q-values (R's `p.adjust(p, "BH")`), in the order of `p`:
+    /// with p₍₁₎ ≤ … ≤ p₍ₖ₎ sorted, q₍ᵢ₎ = min over j ≥ i of k·p₍ⱼ₎ / j, capped at 1.
+    /// The step-up minimum makes q monotone in p; q ≥ p. Ties keep their order of `p`.
+    /// Rejecting every q < α controls the false discovery rate at α for independent or
+    /// positively dependent tests.
+    public static func benjaminiHochberg(_ p: [Double]) -> [Double] {
+        let k = p.count
+        let order = p.indices.sorted { p[$0] != p[$1] ? p[$0] < p[$1] : $0 < $1 }
+        var q = [Double](repeating: 0, count: k)
+        var running = 1.0
+        for position in stride(from: k - 1, through: 0, by: -1) {
+            let index = order[position]
+            running = min(running, Double(k) * p[index] / Double(position + 1))
+            q[index] = running
+        }
+        return q
     }
 
     /// Pearson correlation between every pair of columns of an `[n][m]`

@@ -55,10 +55,18 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
     /// Fisher–Yates shuffle with `nextIndex`, reproducible across toolchains.
     public mutating func shuffle<Element>(_ array: inout [Element]) {
-        guard array.count > 1 else { return }
-        for index in stride(from: array.count - 1, to: 0, by: -1) {
+        shuffle(collection: &array)
+    }
+
+    /// The same shuffle of any random-access collection (e.g. a buffer a hot loop owns, which it
+    /// shuffles without allocating): the same draws give the same order as for an array.
+    public mutating func shuffle<Items: MutableCollection & RandomAccessCollection>(collection items: inout Items)
+    where Items.Index == Int {
+        guard items.count > 1 else { return }
+        let start = items.startIndex
+        for index in stride(from: items.count - 1, to: 0, by: -1) {
             let other = nextIndex(below: index + 1)
-            if other != index { array.swapAt(index, other) }
+            if other != index { items.swapAt(start + index, start + other) }
         }
     }
 }

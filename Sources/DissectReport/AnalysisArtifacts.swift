@@ -25,15 +25,68 @@ public enum AnalysisArtifacts {
         return chosen.sorted()
     }
 
+    /// The map of `document` (rows `rows`, default all). With findings, a dot marks every
+    /// defined cell that is not one, and the caption states the rule.
     public static func sensitivityHeatmap(_ document: Sensitivity.Document, rows: [Int]? = nil, title: String, scale: Double? = nil) -> Heatmap {
         let chosen = rows ?? Array(document.sensitivity.indices)
+        var caption = "s[i,j] = mean(W[i,j]·h_i | \(document.condition) = j) − mean(… | ≠ j) on \(document.data); red positive, blue negative"
+        var marks: [[Bool]]? = nil
+        if let findings = document.statistics?.findings {
+            marks = chosen.map { row in
+                row < findings.cells.count ? findings.cells[row].map { $0 == false } : []
+            }
+            caption += ". A dot marks a cell that is not a finding; \(findings.count) of the matrix's \(findings.defined) defined cells are findings. Rule: \(findings.rule)."
+        }
         return Heatmap(
             title: title, rowLabels: chosen.map(String.init), columnLabels: document.labels,
-            values: chosen.map { document.sensitivity[$0] }, scale: scale, decimals: 2,
-            caption: "s[i,j] = mean(W[i,j]·h_i | \(document.condition) = j) − mean(… | ≠ j) on \(document.data); red positive, blue negative")
+            values: chosen.map { document.sensitivity[$0] }, scale: scale, decimals: 2, caption: caption,
+            marks: marks, markLegend: marks == nil ? nil : "not a finding")
     }
 
-    /// `document` as it is given (`AnalysisDocuments.sensitivity` puts its columns in display order).
+    /// The first line of `sensitivity-cells.csv`: `# finding: <rule>` (a comment line, so
+    /// the file states its rule; readers skip it, e.g. pandas `comment="#"`).
+    public static func findingsComment(_ statistics: SensitivityStatistics) -> String {
+        if let findings = statistics.findings { return "# finding: " + findings.rule + "\n" }
+        return "# finding: not computed (it needs both the bootstrap and the permutation test); "
+            + SensitivityStatistics.findingRule() + "\n"
+    }
+
+    /// `sensitivity-cells.csv`: one row per (neuron, label), in neuron then label order:
+    /// `neuron,label,s,lower,upper,rank,rank_lower,rank_upper,p,q,finding`, blank where a value
+    /// is undefined or was not computed; `finding` is `true` or `false`. Rank 1 is the most sensitive.
+    public static func sensitivityCells(_ document: Sensitivity.Document, statistics: SensitivityStatistics) -> String {
+        var rank: [String: [Int: Int]] = [:]
+        for (label, ranking) in document.rankings {
+            rank[label] = Dictionary(ranking.enumerated().map { ($1, $0 + 1) }, uniquingKeysWith: { first, _ in first })
+        }
+        func cell<Value>(_ matrix: [[Value?]]?, _ neuron: Int, _ label: Int, _ text: (Value) -> String) -> String {
+            guard let matrix, neuron < matrix.count, label < matrix[neuron].count, let value = matrix[neuron][label] else { return "" }
+            return text(value)
+        }
+        var rows: [[String]] = []
+        for (neuron, values) in document.sensitivity.enumerated() {
+            for (index, label) in document.labels.enumerated() {
+                let value = index < values.count ? values[index] : nil
+                let bootstrap = statistics.bootstrap, permutation = statistics.permutation
+                rows.append([
+                    String(neuron), label, CSVReport.number(value),
+                    cell(bootstrap?.lower, neuron, index) { CSVReport.number($0) },
+                    cell(bootstrap?.upper, neuron, index) { CSVReport.number($0) },
+                    value == nil ? "" : rank[label]?[neuron].map(String.init) ?? "",
+                    cell(bootstrap?.rankLower, neuron, index) { String($0) },
+                    cell(bootstrap?.rankUpper, neuron, index) { String($0) },
+                    cell(permutation?.p, neuron, index) { CSVReport.number($0, decimals: 8) },
+                    cell(permutation?.q, neuron, index) { CSVReport.number($0, decimals: 8) },
+                    cell(statistics.findings?.cells, neuron, index) { $0 ? "true" : "false" },
+                ])
+            }
+        }
+        return findingsComment(statistics) + CSVReport.table(
+            header: ["neuron", "label", "s", "lower", "upper", "rank", "rank_lower", "rank_upper", "p", "q", "finding"], rows: rows)
+    }
+
+    /// `document` as it is given (`AnalysisDocuments.sensitivity` puts its columns in display order);
+    /// with `statistics`, also `sensitivity-cells.csv`, and the heatmaps mark the cells that are not findings.
     public static func sensitivityFiles(_ document: Sensitivity.Document) throws -> [(String, String)] {
         let labels = document.labels
         let sensitivityCSV = CSVReport.table(
@@ -50,13 +103,15 @@ public enum AnalysisArtifacts {
         let top = SVGReport.heatmap(sensitivityHeatmap(
             document, rows: topNeurons(document.sensitivity, count: 10),
             title: "Sensitivity of the ten neurons most sensitive to some label"))
-        return [
+        var files = [
             ("sensitivity.json", try json(document)),
             ("sensitivity.csv", sensitivityCSV),
             ("rankings.csv", rankingsCSV),
             ("sensitivity.svg", all),
             ("sensitivity-top10.svg", top),
         ]
+        if let statistics = document.statistics { files.append(("sensitivity-cells.csv", sensitivityCells(document, statistics: statistics))) }
+        return files
     }
 
     // MARK: Ablation

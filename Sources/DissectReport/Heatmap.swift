@@ -23,9 +23,15 @@ public struct Heatmap: Sendable {
     public var decimals: Int
     /// Small text under the map, wrapped to the map's width.
     public var caption: String?
+    /// Rows × columns like `values`: a `true` cell gets a small grey dot in its top-right
+    /// corner (e.g. a sensitivity that is not a finding). nil (or a missing entry): no mark.
+    public var marks: [[Bool]]?
+    /// What a dot means, shown beside one under the colour legend when any cell is marked.
+    public var markLegend: String?
 
     public init(title: String, rowLabels: [String], columnLabels: [String], values: [[Double?]],
-                scale: Double? = nil, showValues: Bool = true, decimals: Int = 2, caption: String? = nil) {
+                scale: Double? = nil, showValues: Bool = true, decimals: Int = 2, caption: String? = nil,
+                marks: [[Bool]]? = nil, markLegend: String? = nil) {
         self.title = title
         self.rowLabels = rowLabels
         self.columnLabels = columnLabels
@@ -34,6 +40,14 @@ public struct Heatmap: Sendable {
         self.showValues = showValues
         self.decimals = decimals
         self.caption = caption
+        self.marks = marks
+        self.markLegend = markLegend
+    }
+
+    /// Whether cell (row, column) is marked.
+    public func isMarked(row: Int, column: Int) -> Bool {
+        guard let marks, row < marks.count, column < marks[row].count else { return false }
+        return marks[row][column]
     }
 
     /// The scale actually used for colouring: the explicit one if usable,
@@ -61,6 +75,13 @@ public enum SVGReport {
     static let positiveDeep: (red: Double, green: Double, blue: Double) = (0xb2, 0x18, 0x2b)
     static let negativeDeep: (red: Double, green: Double, blue: Double) = (0x21, 0x66, 0xac)
     static let missingColor = "#d9d9d9"
+    static let markColor = "#4d4d4d"
+
+    /// A mark's dot (class "mark"), centred at (x, y), grey with a white rim so it shows on deep cells too.
+    static func markDot(x: Double, y: Double) -> String {
+        "<circle class=\"mark\" cx=\"\(SVGText.coordinate(x))\" cy=\"\(SVGText.coordinate(y))\" r=\"2.2\" "
+            + "fill=\"\(markColor)\" stroke=\"#ffffff\" stroke-width=\"0.6\"/>\n"
+    }
 
     /// The fill for one heatmap cell as "#rrggbb": white at 0, shading linearly
     /// to #b2182b (positive) or #2166ac (negative) at |value| = `scale`, clamped
@@ -189,7 +210,7 @@ public enum SVGReport {
 
         // Cells: thin white gaps separate neighbours; a <title> gives a hover
         // tooltip in browsers (no scripting needed).
-        var anyMissing = false
+        var anyMissing = false, anyMarked = false
         for (rowIndex, row) in map.values.enumerated() {
             for (columnIndex, value) in row.enumerated() {
                 let x = gridX + cellWidth * Double(columnIndex)
@@ -203,6 +224,10 @@ public enum SVGReport {
                 body += "width=\"\(SVGText.coordinate(cellWidth))\" height=\"\(SVGText.coordinate(cellHeight))\" "
                 body += "fill=\"\(fill)\" stroke=\"#ffffff\" stroke-width=\"1\">"
                 body += "<title>\(SVGText.escape("\(rowName) · \(columnName): \(text)"))</title></rect>\n"
+                if map.isMarked(row: rowIndex, column: columnIndex) {
+                    anyMarked = true
+                    body += markDot(x: x + cellWidth - 5, y: y + 5)
+                }
                 if map.showValues || value == nil {
                     let ink = needsLightText(on: fill) ? "#ffffff" : (value == nil ? "#666666" : "#222222")
                     body += SVGText.text(text, x: x + cellWidth / 2, y: y + cellHeight / 2 + valueFont * 0.35, attributes:
@@ -255,6 +280,13 @@ public enum SVGReport {
             body += "height=\"10\" fill=\"\(missingColor)\" stroke=\"#999999\" stroke-width=\"0.5\"/>\n"
             body += SVGText.text("none", x: legendLabelX, y: y + 8.5, attributes: "font-size=\"9.5\" fill=\"#444444\"")
             legendLabelWidth = max(legendLabelWidth, SVGText.estimatedWidth("none", fontSize: 9.5))
+            legendBottom = y + 10
+        }
+        if anyMarked, let legend = map.markLegend, !legend.isEmpty {
+            let y = legendBottom + 8
+            body += markDot(x: legendX + barWidth / 2, y: y + 5)
+            body += SVGText.text(legend, x: legendLabelX, y: y + 8.5, attributes: "font-size=\"9.5\" fill=\"#444444\"")
+            legendLabelWidth = max(legendLabelWidth, SVGText.estimatedWidth(legend, fontSize: 9.5))
             legendBottom = y + 10
         }
         let legendRight = legendLabelX + legendLabelWidth

@@ -5,12 +5,16 @@ import Foundation
 /// `reproduce` and the single-analysis commands, so `sensitivity.json` reads
 /// the same either way.
 public enum AnalysisDocuments {
-    /// The sensitivity document with its columns in display order (the paper's for CoNLL NER).
-    public static func sensitivity(_ sensitivity: Sensitivity, run: ModelRun, data: String) -> Sensitivity.Document {
+    /// The sensitivity document with its columns in display order (the paper's for CoNLL NER),
+    /// and `statistics` (columns in `sensitivity.labels` order, as computed) reordered to match.
+    public static func sensitivity(
+        _ sensitivity: Sensitivity, run: ModelRun, data: String, statistics: SensitivityStatistics? = nil
+    ) -> Sensitivity.Document {
         let order = CorrelationAnalysis.displayOrder(sensitivity.labels)
         var document = sensitivity.document(data: data, predictedCounts: run.predictedCounts)
         document.labels = order
         document.sensitivity = CorrelationAnalysis.reorder(sensitivity.values, labels: sensitivity.labels, to: order)
+        document.statistics = statistics?.reordered(labels: sensitivity.labels, to: order)
         return document
     }
 }

@@ -8,6 +8,23 @@ import Testing
 /// The paper's CSVs and the analyses' memory estimates: numbers from a file
 /// never index memory or size an allocation unchecked.
 @Suite struct AnalysisBoundsTests {
+    /// The statistics' estimate covers their two largest arrays (the resampled matrices and
+    /// ranks, the per-sentence sums), grows with each count, and saturates instead of trapping.
+    @Test func statisticsEstimate() {
+        let n = 50, m = 9, S = 3250, N = 51_362
+        let estimate = AnalysisMemory.sensitivityStatistics(neurons: n, labels: m, sentences: S, tokens: N, resamples: 1000, permutations: 1000, cores: 2)
+        #expect(estimate.bytes >= Double(12 * 1000 * m * n + 8 * S * ((m + 1) * n + m + 1)))
+        #expect(estimate.bytes < 100_000_000, "about 30 MB on the dev set, not more: \(estimate)")
+        let more = AnalysisMemory.sensitivityStatistics(neurons: n, labels: m, sentences: S, tokens: N, resamples: 2000, permutations: 1000, cores: 2)
+        let morePermutations = AnalysisMemory.sensitivityStatistics(neurons: n, labels: m, sentences: S, tokens: N, resamples: 1000, permutations: 100_000, cores: 2)
+        #expect(more > estimate && morePermutations > estimate)
+        let none = AnalysisMemory.sensitivityStatistics(neurons: n, labels: m, sentences: S, tokens: N, resamples: 0, permutations: 0, cores: 2)
+        #expect(none < estimate && none.bytes == Double(n * m * (10 * 16 + 512)))
+        let huge = AnalysisMemory.sensitivityStatistics(
+            neurons: Int.max, labels: Int.max, sentences: Int.max, tokens: Int.max, resamples: 100_000, permutations: 100_000)
+        #expect(!MemoryBudget.fits(huge))
+    }
+
     @Test func aRepeatedLabelInTheCSVHeaderIsRejected() throws {
         let error = try #require(throws: DissectError.self) {
             try CorrelationAnalysis.readSensitivityCSV("neuron,B-PER,O,B-PER\n0,1,2,3\n", path: "s.csv")

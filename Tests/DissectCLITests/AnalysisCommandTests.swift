@@ -228,15 +228,16 @@ enum Analysis {
 
 @Suite("dissect sensitivity")
 struct SensitivityCommandTests {
-    @Test("writes exactly the five files; JSON, CSVs and SVGs agree with each other")
+    @Test("writes exactly the six files; JSON, CSVs and SVGs agree with each other")
     func files() async throws {
         let trained = try await SharedModel.shared.get()
         let sandbox = try Sandbox()
         let out = sandbox.path("sens")
         let result = try await sandbox.run(["sensitivity", "--model", trained.out, "--data", trained.files.dev, "--out", out])
         #expect(result.status == 0, "\(result)")
-        #expect(Files.listing(out) == ["rankings.csv", "sensitivity-top10.svg", "sensitivity.csv", "sensitivity.json", "sensitivity.svg"],
-                "\(Files.listing(out))")
+        #expect(Files.listing(out) == [
+            "rankings.csv", "sensitivity-cells.csv", "sensitivity-top10.svg", "sensitivity.csv", "sensitivity.json", "sensitivity.svg",
+        ], "\(Files.listing(out))")
         #expect(result.stdout.contains("wrote sensitivity.json"), "\(result.stdout)")
 
         let text = try Files.text(out + "/sensitivity.json")
@@ -319,6 +320,120 @@ struct SensitivityCommandTests {
         }
     }
 
+    @Test("statistics by default: intervals, p, q and findings in the JSON, sensitivity-cells.csv, marked heatmaps; the rule everywhere")
+    func statistics() async throws {
+        let trained = try await SharedModel.shared.get()
+        let sandbox = try Sandbox()
+        let out = sandbox.path("sens")
+        let (result, json) = try await Analysis.sensitivity(sandbox, model: trained.out, data: trained.files.dev, out: out)
+        let labels = try #require(json["labels"] as? [String])
+        let values = try #require(Analysis.matrix(json["sensitivity"]))
+        let statistics = try #require(json["statistics"] as? [String: Any])
+        let bootstrap = try #require(statistics["bootstrap"] as? [String: Any])
+        let permutation = try #require(statistics["permutation"] as? [String: Any])
+        let findings = try #require(statistics["findings"] as? [String: Any])
+        #expect(bootstrap["resamples"] as? Int == 1000 && bootstrap["seed"] as? Int == 1 && Analysis.number(bootstrap["level"]) == 0.95)
+        #expect(permutation["permutations"] as? Int == 1000 && permutation["seed"] as? Int == 1)
+        #expect((permutation["scheme"] as? String)?.contains("sentences of the same length") == true)
+        let lower = try #require(Analysis.matrix(bootstrap["lower"])), upper = try #require(Analysis.matrix(bootstrap["upper"]))
+        let rankLower = try #require(Analysis.matrix(bootstrap["rank_lower"])), rankUpper = try #require(Analysis.matrix(bootstrap["rank_upper"]))
+        let p = try #require(Analysis.matrix(permutation["p"])), q = try #require(Analysis.matrix(permutation["q"]))
+        let cells = try #require(findings["cells"] as? [[Any]])
+        let stability = try #require(Analysis.optionalNumbers(bootstrap["top10_stability"]))
+        #expect(stability.count == labels.count)
+        let rule = try #require(findings["rule"] as? String)
+        #expect(rule.hasPrefix("a cell is a finding when q < 0.05") && rule.contains("excludes ±10 % of the matrix's largest |s|"), "\(rule)")
+        let largest = values.flatMap { $0 }.compactMap { $0 }.map(abs).max() ?? 0
+        let margin = try #require(Analysis.number(findings["margin"]))
+        #expect(abs(margin - 0.1 * largest) < 1e-12)
+        var count = 0, defined = 0
+        for neuron in values.indices {
+            for label in labels.indices {
+                guard let value = values[neuron][label] else {
+                    #expect(lower[neuron][label] == nil && p[neuron][label] == nil && cells[neuron][label] is NSNull)
+                    continue
+                }
+                defined += 1
+                let low = try #require(lower[neuron][label]), high = try #require(upper[neuron][label])
+                let pValue = try #require(p[neuron][label]), qValue = try #require(q[neuron][label])
+                #expect(low <= high && value.isFinite)
+                #expect(try #require(rankLower[neuron][label]) <= (try #require(rankUpper[neuron][label])))
+                #expect(pValue >= 1.0 / 1001 - 1e-15 && pValue <= 1 && qValue >= pValue - 1e-15 && qValue <= 1)
+                let finding = qValue < 0.05 && (low > margin || high < -margin)
+                #expect(cells[neuron][label] as? Bool == finding, "neuron \(neuron) \(labels[label])")
+                if finding { count += 1 }
+            }
+        }
+        #expect(findings["count"] as? Int == count && findings["defined"] as? Int == defined)
+        #expect(result.stdout.contains("findings: \(count) of \(defined) cells (rule: \(rule))"), "\(result.stdout)")
+        #expect(result.stdout.contains("top-10 stability"), "\(result.stdout)")
+
+        // sensitivity-cells.csv: the rule as a comment line, then one row per (neuron, label) with the JSON's numbers.
+        let text = try Files.text(out + "/sensitivity-cells.csv")
+        #expect(text.hasPrefix("# finding: " + rule + "\n"))
+        let rows = try Analysis.csv(out + "/sensitivity-cells.csv").dropFirst()
+        #expect(rows.first == ["neuron", "label", "s", "lower", "upper", "rank", "rank_lower", "rank_upper", "p", "q", "finding"])
+        #expect(rows.count == 1 + values.count * labels.count)
+        let rankings = try #require(json["rankings"] as? [String: Any])
+        for (index, row) in rows.dropFirst().enumerated() where row.count == 11 {
+            let neuron = index / labels.count, label = index % labels.count
+            #expect(row[0] == String(neuron) && row[1] == labels[label])
+            if let value = values[neuron][label] {
+                #expect(Analysis.close(Double(row[2]), value, 5.000001e-7) && Analysis.close(Double(row[3]), lower[neuron][label], 5.000001e-7))
+                #expect(Analysis.close(Double(row[9]), q[neuron][label], 5.000001e-9))
+                let rank = (Analysis.ints(rankings[labels[label]])?.firstIndex(of: neuron) ?? -2) + 1
+                #expect(row[5] == String(rank) && row[6] == rankLower[neuron][label].map { String(Int($0)) })
+                #expect(row[10] == ((cells[neuron][label] as? Bool) == true ? "true" : "false"))
+            } else {
+                #expect(row[2...].allSatisfy { $0.isEmpty }, "an undefined cell is blank: \(row)")
+            }
+        }
+
+        // Both heatmaps mark the defined cells that are not findings, and say why in the caption.
+        let map = try Files.text(out + "/sensitivity.svg")
+        let marks = map.components(separatedBy: "class=\"mark\"").count - 1
+        #expect(marks == (defined - count) + (defined > count ? 1 : 0), "one dot per non-finding and one in the legend: \(marks)")
+        #expect(map.contains("not a finding") && map.contains("q &lt; 0.05"))
+        let top = try Files.text(out + "/sensitivity-top10.svg")
+        #expect(top.contains("q &lt; 0.05") && top.contains("excludes ±10"))
+    }
+
+    @Test("--bootstrap 0 --permutations 0: the files as without statistics; --permutations 0 alone: intervals, no findings")
+    func statisticsOff() async throws {
+        let trained = try await SharedModel.shared.get()
+        let sandbox = try Sandbox()
+        let off = sandbox.path("off")
+        let (result, json) = try await Analysis.sensitivity(
+            sandbox, model: trained.out, data: trained.files.dev, out: off, extra: ["--bootstrap", "0", "--permutations", "0"])
+        #expect(Files.listing(off) == ["rankings.csv", "sensitivity-top10.svg", "sensitivity.csv", "sensitivity.json", "sensitivity.svg"])
+        #expect(json["statistics"] == nil)
+        #expect(!(try Files.text(off + "/sensitivity.svg")).contains("class=\"mark\""))
+        #expect(!result.stdout.contains("findings") && !result.stdout.contains("stability"), "\(result.stdout)")
+
+        let half = sandbox.path("half")
+        let (halfResult, halfJSON) = try await Analysis.sensitivity(
+            sandbox, model: trained.out, data: trained.files.dev, out: half, extra: ["--bootstrap", "30", "--permutations", "0", "--seed", "4"])
+        let statistics = try #require(halfJSON["statistics"] as? [String: Any])
+        #expect((statistics["bootstrap"] as? [String: Any])?["resamples"] as? Int == 30)
+        #expect((statistics["bootstrap"] as? [String: Any])?["seed"] as? Int == 4)
+        #expect(statistics["permutation"] == nil && statistics["findings"] == nil)
+        #expect(try Files.text(half + "/sensitivity-cells.csv").hasPrefix("# finding: not computed"))
+        #expect(halfResult.stdout.contains("findings: not computed") && halfResult.stdout.contains("q < 0.05"), "\(halfResult.stdout)")
+        #expect(!(try Files.text(half + "/sensitivity.svg")).contains("class=\"mark\""))
+    }
+
+    @Test("--bootstrap and --permutations out of 0…100000: exit 2, one line, before the model is read", arguments: [
+        ["--bootstrap", "-1"], ["--permutations", "-5"], ["--bootstrap", "100001"], ["--permutations", "1000000000000"],
+    ])
+    func countBounds(_ flag: [String]) async throws {
+        let trained = try await SharedModel.shared.get()
+        let sandbox = try Sandbox()
+        let out = sandbox.path("out")
+        let result = try await sandbox.run(
+            ["sensitivity", "--model", sandbox.path("no-such-model"), "--data", trained.files.dev, "--out", out] + flag)
+        expectOneError(result, status: 2, mentions: ["error: \(flag[0]) must be 0 to 100000 (0 turns it off); got \(flag[1])."], out: out)
+    }
+
     @Test("--condition gold: condition 'gold', condition_counts are the file's gold label counts")
     func goldCondition() async throws {
         let trained = try await SharedModel.shared.get()
@@ -335,6 +450,15 @@ struct SensitivityCommandTests {
         #expect((gold.json["predicted_counts"] as? NSDictionary) == (predicted.json["predicted_counts"] as? NSDictionary))
         #expect((predicted.json["condition_counts"] as? NSDictionary) == (predicted.json["predicted_counts"] as? NSDictionary))
         Analysis.expectNoNaN(try Files.text(sandbox.path("gold") + "/sensitivity.json"), "gold sensitivity.json")
+        // The statistics are of the gold-conditioned matrix: defined exactly where it is, and not the predicted ones.
+        let values = try #require(Analysis.matrix(gold.json["sensitivity"]))
+        let findings = try #require((gold.json["statistics"] as? [String: Any])?["findings"] as? [String: Any])
+        let cells = try #require(findings["cells"] as? [[Any]])
+        for (neuron, row) in values.enumerated() {
+            for (label, value) in row.enumerated() { #expect((value == nil) == (cells[neuron][label] is NSNull)) }
+        }
+        #expect(findings["defined"] as? Int == values.flatMap { $0 }.compactMap { $0 }.count)
+        #expect(try Files.text(sandbox.path("gold") + "/sensitivity-cells.csv").hasPrefix("# finding: a cell is a finding"))
     }
 
     @Test("labels never predicted: null columns, empty rankings and blank CSV cells, one warning each; paper label order")
@@ -397,6 +521,13 @@ struct SensitivityCommandTests {
             #expect(goldColumns[label]?.contains { $0 == nil } == !present, "gold condition, \(label): defined iff present")
         }
         #expect(!gold.result.stderr.contains("warning"), "\(gold.result.stderr)")
+        // The statistics follow the condition: B-MISC, never predicted, has none under the
+        // predicted condition and a p-value for every neuron under the gold one.
+        let misc = try #require(labels.firstIndex(of: "B-MISC"))
+        let predictedP = try #require(Analysis.matrix(((json["statistics"] as? [String: Any])?["permutation"] as? [String: Any])?["p"]))
+        let goldP = try #require(Analysis.matrix(((gold.json["statistics"] as? [String: Any])?["permutation"] as? [String: Any])?["p"]))
+        #expect(predictedP.allSatisfy { $0[misc] == nil })
+        #expect(goldP.allSatisfy { $0[misc] != nil })
     }
 
     @Test("a file where every token is predicted O: every column null (O is every token's), files still written and valid")

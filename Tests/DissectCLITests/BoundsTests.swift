@@ -281,6 +281,20 @@ struct AnalysisDataBoundsTests {
                 + ["correlate models with fewer labels"], out: out)
     }
 
+    @Test("sensitivity --bootstrap 100000 with a 400,000-label model: its arrays fit nowhere, exit 2 before they are allocated")
+    func statisticsOfAWideModel() async throws {
+        let sandbox = try Sandbox()
+        let model = sandbox.path("wide")
+        try WideModel.write(to: model, labels: 400_000)
+        let data = try sandbox.write("small.conll", "a L0\na L1\n\na L0\n\n")
+        let out = sandbox.path("out")
+        let result = try await sandbox.run(["sensitivity", "--model", model, "--data", data, "--bootstrap", "100000", "--out", out])
+        expectOneError(
+            result, status: 2,
+            mentions: ["error: \(data): --bootstrap 100000 and --permutations 1000 on this file needs about "] + TrainingBoundsTests.memory
+                + ["choose a smaller --bootstrap or --permutations"], out: out)
+    }
+
     @Test("evaluate and sensitivity of a 400,000-label model on a 1,000,000-token sentence: exit 1, names the data file")
     func analysisOfAHugeFile() async throws {
         let trained = try await SharedModel.shared.get()

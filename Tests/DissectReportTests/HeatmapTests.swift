@@ -109,6 +109,24 @@ import Testing
         #expect(XMLCheck.parse(SVGReport.heatmaps([], title: nil, columns: 3)).isValid)
     }
 
+    /// A `true` mark is one grey dot in its cell; the legend shows one more beside its text.
+    @Test func marksAreDotsWithALegend() {
+        var map = Heatmap(title: "t", rowLabels: ["a", "b"], columnLabels: ["x", "y", "z"],
+                          values: [[1, -0.5, nil], [0, 2, -2]], marks: [[false, true, false], [true, false]],
+                          markLegend: "not a finding")
+        var check = XMLCheck.parse(SVGReport.heatmap(map))
+        #expect(check.isValid, "\(check.errorDescription ?? "")")
+        #expect(check.count("circle", class: "mark") == 3)
+        #expect(check.texts.contains("not a finding"))
+        #expect(map.isMarked(row: 0, column: 1) && !map.isMarked(row: 1, column: 2) && !map.isMarked(row: 5, column: 0))
+        // Without marks (or none true) nothing is drawn, and the legend line is left out.
+        map.marks = [[false, false, false], [false, false, false]]
+        check = XMLCheck.parse(SVGReport.heatmap(map))
+        #expect(check.count("circle", class: "mark") == 0 && !check.texts.contains("not a finding"))
+        map.marks = nil
+        #expect(XMLCheck.parse(SVGReport.heatmap(map)).count("circle", class: "mark") == 0)
+    }
+
     @Test func deterministic() {
         let map = Samples.sensitivity()
         #expect(SVGReport.heatmap(map) == SVGReport.heatmap(Samples.sensitivity()))
