@@ -282,7 +282,7 @@ package enum ReproduceNumbers {
         let bars = Set(rows.compactMap(\.bar?.rawValue)).sorted()
         guard !bars.isEmpty else { return "no usable random control (\(countText) orders)" }
         if bars == [RandomBar.percentile95.rawValue] { return "the 95th-percentile drop over \(countText) random orders" }
-        return "the largest drop over \(countText) random orders (fewer than \(percentileOrders), so no 95th percentile)"
+        return "the largest drop over \(countText) random orders (fewer than \(percentileOrders): no 95th percentile)"
     }
 
     package static var ruleB: String {
@@ -526,12 +526,20 @@ public enum ReproduceClaims {
         return Claim(claim: text, rule: rule, evidence: evidence, verdict: verdict)
     }
 
-    /// "seed 1, B-PER: 38.4 vs random 15.4, B-MISC 8.1 ✓" for every case.
+    /// The most cases a claim's evidence lists one by one; beyond it only the cases that do not pass are listed.
+    static let listedCases = 8
+
+    /// "seed 1, B-PER: 38.4 vs random 15.4, B-MISC 8.1 ✓" for every case, or (more than `listedCases`)
+    /// for every case that does not pass, pointing to the ablation table for the rest.
     static func caseList(_ rows: [N.AblationRow], mark: (N.AblationRow) -> Bool?, detail: (N.AblationRow) -> String) -> String {
-        rows.map { row in
+        func item(_ row: N.AblationRow) -> String {
             let symbol = mark(row).map { $0 ? "✓" : "✗" } ?? "?"
             return "\(N.seedName(row.seed)), \(row.ranking): " + detail(row) + " \(symbol)"
-        }.joined(separator: "; ")
+        }
+        guard rows.count > listedCases else { return rows.map(item).joined(separator: "; ") }
+        let failing = rows.filter { mark($0) != true }
+        return (failing.isEmpty ? "no case fails" : "the cases that do not pass: " + failing.map(item).joined(separator: "; "))
+            + " (the ablation table lists every case)"
     }
 
     static func depthNote(_ rows: [N.AblationRow]) -> String {
@@ -588,9 +596,9 @@ public enum ReproduceClaims {
             let gold = modeRows.first.flatMap { N.testShare(summary, seed: $0.seed, label: $0.ranking)?.gold } ?? true
             var evidence = "\(passing) of \(judged.count) (seed, ranking) cases pass"
                 + (judged.isEmpty ? "" : " (\(N.fixed(Double(passing) / Double(judged.count) * 100, 0)) %)")
-            evidence += ". Overall loss at \(depthNote(modeRows)) in points (test) against its bar = share of test tokens"
+            evidence += ". Overall loss at \(depthNote(modeRows)) in points (test) against its bar, share of test tokens"
                 + (gold ? "" : " (labels predicted on test: the summary has no gold counts)")
-                + " × the ranked label's drop + the random orders' overall loss (" + N.barDescription(modeRows) + "): "
+                + " × the ranked label's drop + the random orders' overall loss; the random bar is " + N.barDescription(modeRows) + ": "
             evidence += caseList(modeRows, mark: \.passesC) { row in
                 "\(N.fixed(row.all, 2)) vs \(N.fixed(row.overallBound, 2)) (share \(N.fixed(row.share.map { $0 * 100 }, 1)) % × \(N.fixed(row.ranked, 1)) "
                     + "+ random \(N.fixed(row.randomAllBar, 2)))"

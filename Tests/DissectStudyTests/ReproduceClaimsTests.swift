@@ -154,6 +154,13 @@ import Testing
         let seeds = Self.withAblation(seeds: [1, 2]) { seed, _ in seed == 1 ? (0.06, 0.01, 0.0005) : (0.001, 0.05, 0.0005) }
         #expect(Self.verdicts(seeds, "(b)") == [.partly, .partly])
         #expect(Self.claim(ReproduceClaims.evaluate(seeds), "(b)")!.evidence.contains("4 of 8"))
+        #expect(Self.claim(ReproduceClaims.evaluate(seeds), "(b)")!.evidence.contains("seed 1, B-PER: 38.4 vs random 15.4, B-MISC 8.1 ✓"))
+        // Beyond eight cases the evidence lists the ones that do not pass: 8 of 12 pass, partly.
+        let threeSeeds = Self.withAblation(seeds: [1, 2, 3]) { seed, _ in seed < 3 ? (0.06, 0.01, 0.0005) : (0.001, 0.05, 0.0005) }
+        let evidence = Self.claim(ReproduceClaims.evaluate(threeSeeds), "(b)")!.evidence
+        #expect(Self.verdicts(threeSeeds, "(b)") == [.partly, .partly])
+        #expect(evidence.contains("8 of 12") && evidence.contains("the cases that do not pass: seed 3, B-PER: 0.8 vs random 15.4"))
+        #expect(!evidence.contains("seed 1, B-PER") && evidence.contains("(the ablation table lists every case)"))
     }
 
     /// The ranked label's own curve made flat in every study that ranks it.

@@ -183,4 +183,16 @@ enum ReproduceSynthetic {
                 kind: .paper, pairs: ReproduceNumbers.paperPairs, pairRule: "the paper's pairs (Figures 4 and 5)",
                 trainLabelCounts: testCounts.mapValues { $0 * 4 }, testLabelCounts: testCounts))
     }
+
+    /// Statistics for a sensitivity matrix with the given findings and top-10 stability (intervals and p left undefined).
+    static func statistics(findings: [[Bool?]], stability: [Double?]) -> SensitivityStatistics {
+        let count = findings.flatMap { $0 }.filter { $0 == true }.count
+        let defined = findings.flatMap { $0 }.filter { $0 != nil }.count
+        let empty = findings.map { $0.map { _ in Double?.none } }
+        return SensitivityStatistics(
+            bootstrap: .init(resamples: 50, seed: 1, level: 0.95, lower: empty, upper: empty, rankLower: [], rankUpper: [], topTenStability: stability),
+            permutation: .init(permutations: 40, seed: 1, scheme: "sentences", p: empty, q: empty),
+            findings: .init(rule: "q < 0.05 and the interval excludes ±10 % of the largest |s|", qThreshold: 0.05, marginFraction: 0.1, margin: 0.2,
+                            cells: findings, count: count, defined: defined))
+    }
 }

@@ -56,23 +56,12 @@ import Testing
 
     // MARK: How sure
 
-    static func statistics(findings: [[Bool?]], stability: [Double?]) -> SensitivityStatistics {
-        let count = findings.flatMap { $0 }.filter { $0 == true }.count
-        let defined = findings.flatMap { $0 }.filter { $0 != nil }.count
-        let empty = findings.map { $0.map { _ in Double?.none } }
-        return SensitivityStatistics(
-            bootstrap: .init(resamples: 50, seed: 1, level: 0.95, lower: empty, upper: empty, rankLower: [], rankUpper: [], topTenStability: stability),
-            permutation: .init(permutations: 40, seed: 1, scheme: "sentences", p: empty, q: empty),
-            findings: .init(rule: "q < 0.05 and the interval excludes ±10 % of the largest |s|", qThreshold: 0.05, marginFraction: 0.1, margin: 0.2,
-                            cells: findings, count: count, defined: defined))
-    }
-
     @Test func confidenceReadsFindingsAndStability() {
         var summary = S.summary(seeds: [1, 2])
         // Seed 1: 2 of its 4 defined cells are findings; seed 2 has no statistics.
         var cells = [[Bool?]](repeating: [Bool?](repeating: nil, count: 9), count: 50)
         cells[0][0] = true; cells[0][1] = false; cells[1][0] = true; cells[1][1] = false
-        summary.sensitivityDev[0].statistics = Self.statistics(findings: cells, stability: [0.5] + Array(repeating: nil, count: 8))
+        summary.sensitivityDev[0].statistics = S.statistics(findings: cells, stability: [0.5] + Array(repeating: nil, count: 8))
         let rows = N.confidence(summary)
         #expect(rows.count == 1 && rows[0].name == "seed 1")
         #expect(rows[0].findings == 2 && rows[0].defined == 4 && rows[0].findingShare == 0.5)
