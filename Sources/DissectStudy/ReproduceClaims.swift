@@ -380,11 +380,12 @@ package enum ReproduceNumbers {
         return [
             pattern("d", "B-x and I-x are positively correlated (" + both.map { "\($0.0)/\($0.1)" }.joined(separator: ", ") + ")",
                     both, true, 1, "no entity type has both a B- and an I- label"),
-            pattern("e", list(inside) + " are positively correlated with each other", insidePairs, true, 1,
+            pattern("e", (inside.count >= 2 ? list(inside) : "The I-x labels") + " are positively correlated with each other", insidePairs, true, 1,
                     "the label set has fewer than two I- labels, so no two I-x to correlate"),
-            pattern("f", "B-x and I-y (x ≠ y) are generally negatively correlated (types " + list(types) + ")", crossed, false, holdsShare,
+            pattern("f", "B-x and I-y (x ≠ y) are generally negatively correlated" + (types.count >= 2 ? " (types " + list(types) + ")" : ""),
+                    crossed, false, holdsShare,
                     "no B-x and I-y of two different types"),
-            pattern("g", "\(outside ?? "O") is negatively correlated with every I-x (" + list(inside) + ")",
+            pattern("g", "\(outside ?? "O") is negatively correlated with every I-x" + (inside.isEmpty ? "" : " (" + list(inside) + ")"),
                     outside.map { o in inside.map { (o, $0) } } ?? [], false, 1,
                     outside == nil ? "the label set has no O label" : "the label set has no I- label"),
         ]

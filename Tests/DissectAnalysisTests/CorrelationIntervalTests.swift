@@ -86,6 +86,11 @@ import DissectCore
         let withNil: [[Double?]] = Self.matrix.map { [$0[0], $0[1], nil] }
         let bootstrap = CorrelationAnalysis.bootstrap(withNil, resamples: 20, seed: 1)!
         #expect(bootstrap.lower[0][2] == nil && bootstrap.upper[2][2] == nil && bootstrap.lower[0][1] != nil)
+        // Two columns each 1 at one row of ten, else 0: r is defined on the full matrix, but a resample misses
+        // one of the two rows (a constant column) with probability 0.9¹⁰ + 0.9¹⁰ − 0.8¹⁰ = 0.59: more than half, so no interval.
+        let sparse: [[Double?]] = (0..<10).map { [$0 == 0 ? 1 : 0, $0 == 1 ? 1 : 0] }
+        #expect(Statistics.columnCorrelation(sparse)[0][1] != nil)
+        #expect(CorrelationAnalysis.bootstrap(sparse, resamples: 400, seed: 1)!.lower[0][1] == nil)
         // A constant column has no r to resample.
         let constant: [[Double?]] = (0..<5).map { [Double($0), 1] }
         #expect(CorrelationAnalysis.bootstrap(constant, resamples: 20, seed: 1)!.lower[0][1] == nil)

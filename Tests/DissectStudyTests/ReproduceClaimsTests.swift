@@ -358,6 +358,12 @@ import Testing
         // One type: no two I- labels, no crossed pairs.
         let single = N.patterns(labels: ["O", "B-person", "I-person"])
         #expect(single[1].untestable != nil && single[2].untestable != nil && single[0].untestable == nil)
+        #expect(single[1].text == "The I-x labels are positively correlated with each other")
+        #expect(single[2].text == "B-x and I-y (x ≠ y) are generally negatively correlated")
+        // B- labels only: (g) has no I-x to name.
+        let beginOnly = N.patterns(labels: ["O", "B-a", "B-b"])
+        #expect(beginOnly[3].text == "O is negatively correlated with every I-x" && beginOnly[3].untestable == "the label set has no I- label")
+        #expect(beginOnly[0].untestable == "no entity type has both a B- and an I- label")
         // The paper's nine labels keep the paper's own patterns.
         #expect(N.patterns(labels: CorrelationAnalysis.paperLabelOrder)[1].text == "I-LOC, I-ORG and I-MISC are positively correlated with each other")
     }
