@@ -123,7 +123,10 @@ public enum AnalysisArtifacts {
 
     /// The paper's Figure 4/5 layout for one ranking: accuracy degradation
     /// of the ranked label, the other listed labels, "others" and "all", the
-    /// reverse order, and the random orders' 5th–95th percentile band.
+    /// reverse order, the random orders' 5th–95th percentile band, and the
+    /// ranked curve's bootstrap band when the curve has one (`AblationCurve.band`).
+    /// TODO(issue 15): both bands use LineChart's one band style (25 % opacity); a dedicated style for the
+    /// bootstrap band, if LineChart gains one, goes here.
     public static func ablationChart(_ document: AblationDocument, ranking label: String) -> LineChart {
         guard let curve = document.curves[label] else {
             return LineChart(title: "No curve for \(label)", xLabel: "", yLabel: "", series: [])
@@ -150,6 +153,12 @@ public enum AnalysisArtifacts {
                 name: "\(label), reverse order", x: x, y: degradation(reverse.accuracy[label]), color: rankedColor, dashed: true, width: 1.5))
         }
         var bands: [Band] = []
+        // The ranked curve's bootstrap band over the data's sentences, as degradation from the curve's own start.
+        if let band = curve.band, let low = band.lower[label], let high = band.upper[label], let start = curve.accuracy[label]?.first {
+            bands.append(Band(
+                name: "\(label), \(DecimalText.fixed(band.level * 100, decimals: 0)) % bootstrap band (\(band.resamples) resamples)", x: x,
+                lower: low.map { $0 - start }, upper: high.map { $0 - start }, color: rankedColor))
+        }
         if let random = document.controls.random, let low = random.p05.accuracy[label], let high = random.p95.accuracy[label],
            let mean = random.mean.accuracy[label], let start = mean.first {
             bands.append(Band(

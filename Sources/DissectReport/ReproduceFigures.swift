@@ -47,6 +47,19 @@ enum ReproduceFigures {
 
     // MARK: Sensitivity (Figures 2 and 7) and rankings (Figures 3 and 8)
 
+    /// The cells of `document` (rows `rows`, all columns) that are not findings (`statistics.findings`):
+    /// true where a cell is defined but not a finding; nil when the document has no findings.
+    /// TODO(issue 15, lead): pass these to Heatmap's per-cell mark on figure2-ours and figure7-ours once Heatmap has one.
+    static func nonFindingMarks(_ document: Sensitivity.Document, rows: [Int]) -> [[Bool]]? {
+        guard let cells = document.statistics?.findings?.cells else { return nil }
+        return rows.map { row in
+            (0..<document.labels.count).map { column in
+                guard row < cells.count, column < cells[row].count, let finding = cells[row][column] else { return false }
+                return !finding
+            }
+        }
+    }
+
     static func sensitivityFigures(_ summary: ReproduceSummary) -> [ReproduceFigure] {
         let scale = sensitivityScale(summary)
         let seed = firstSeedName(summary)

@@ -16,7 +16,27 @@ import Foundation
 public enum ReproduceReport {
     typealias N = ReproduceNumbers
 
-    static let title = "Reproducing Xin, Lin & Yu (EMNLP 2019): measuring and dissecting LSTM neurons"
+    static let paperTitle = "Reproducing Xin, Lin & Yu (EMNLP 2019): measuring and dissecting LSTM neurons"
+
+    static func isStudy(_ summary: ReproduceSummary) -> Bool { summary.task?.kind == .study }
+
+    /// The folder of the training file: what `dissect study --data-dir` was given.
+    static func dataName(_ summary: ReproduceSummary) -> String {
+        let directory = (summary.run.trainFile as NSString).deletingLastPathComponent
+        return directory.isEmpty ? summary.run.trainFile : directory
+    }
+
+    /// The label set as the report describes it: "9 labels, BIO with the entity types …" or "17 labels, not BIO".
+    static func labelDescription(_ summary: ReproduceSummary) -> String {
+        let labels = summary.sensitivityDev.first?.labels ?? summary.correlationDev.labels
+        return "\(labels.count) label\(labels.count == 1 ? "" : "s"), " + LabelScheme.detect(labels).description
+    }
+
+    /// reproduce: the paper; study: the data directory and the label set.
+    static func title(_ summary: ReproduceSummary) -> String {
+        guard isStudy(summary) else { return paperTitle }
+        return "dissect study of \(dataName(summary)) (\(labelDescription(summary))): measuring and dissecting LSTM neurons"
+    }
 
     /// Every figure as its own SVG document, named for the paper's figure it
     /// reproduces: `figure2-ours.svg`, `figure2-paper.svg`, `figure3-…`,
@@ -29,23 +49,44 @@ public enum ReproduceReport {
     /// One paragraph: what was run, the F1, and how many claims hold.
     static func overview(_ summary: ReproduceSummary, claims: [Claim]) -> String {
         let seeds = summary.seeds.map { String($0.seed) }.joined(separator: ", ")
-        var text = "This report checks the paper's claims against \(summary.seeds.count) tagger\(summary.seeds.count == 1 ? "" : "s") "
-            + "(one-layer unidirectional LSTM, 50 neurons, linear output) trained by dissect"
-            + (seeds.isEmpty ? "" : " with seeds \(seeds)") + ". "
+        let taggers = "\(summary.seeds.count) tagger\(summary.seeds.count == 1 ? "" : "s") "
+            + "(one-layer unidirectional LSTM, 50 neurons, linear output) trained by dissect" + (seeds.isEmpty ? "" : " with seeds \(seeds)")
+        var text: String
+        if isStudy(summary) {
+            let labels = summary.sensitivityDev.first?.labels ?? summary.correlationDev.labels
+            let scheme = LabelScheme.detect(labels)
+            text = "This report runs the analyses of Xin, Lin & Yu (EMNLP 2019) on the corpus in \(dataName(summary)) with " + taggers + ". "
+            text += "Its label set has \(labelDescription(summary))"
+            text += scheme.isBIO ? "; the paper's claims about B-x, I-x and O are generalised to these types. "
+                : ", so the claims about B-x, I-x and O cannot apply and say why. "
+            if let task = summary.task, !task.pairs.isEmpty {
+                text += "Ablated labels: " + task.pairs.map { "(" + $0.joined(separator: ", ") + ")" }.joined(separator: " and ")
+                    + ", chosen by this rule: " + task.pairRule + ". "
+            }
+        } else {
+            text = "This report checks the paper's claims against " + taggers + ". "
+        }
         let dev = summary.seeds.compactMap { N.percent($0.record.devF1NCRF) }
         let test = summary.seeds.compactMap { N.percent($0.record.testF1NCRF) }
         if let devMean = N.mean(dev) {
             text += "Mean F1 by NCRF++'s scorer is \(N.fixed(devMean, 1)) on dev"
             if let testMean = N.mean(test) { text += " and \(N.fixed(testMean, 1)) on test" }
-            text += " against the paper's \(N.fixed(summary.paper?.reportedF1 ?? 86.4, 1)). "
+            text += isStudy(summary) ? ". " : " against the paper's \(N.fixed(summary.paper?.reportedF1 ?? N.paperF1, 1)). "
         }
-        func count(_ verdict: Verdict) -> Int { claims.filter { $0.verdict == verdict }.count }
-        text += "Of the \(claims.count) claims checked, \(count(.holds)) hold, \(count(.partly)) hold partly, "
+        // Robustness rows are not claims of the paper: they are shown, not counted.
+        let paperClaims = claims.filter { !$0.robustness }
+        func count(_ verdict: Verdict) -> Int { paperClaims.filter { $0.verdict == verdict }.count }
+        text += "Of the \(paperClaims.count) claims checked, each by a rule fixed before the data, \(count(.holds)) hold, \(count(.partly)) hold partly, "
             + "\(count(.fails)) fail and \(count(.untested)) could not be tested."
-        let failing = claims.filter { $0.verdict == .fails }.map(\.claim)
+        let failing = paperClaims.filter { $0.verdict == .fails }.map(\.claim)
         if !failing.isEmpty { text += " Failing: " + failing.joined(separator: "; ") + "." }
-        let partly = claims.filter { $0.verdict == .partly }.map { String($0.claim.prefix(3)) }
+        let partly = paperClaims.filter { $0.verdict == .partly }.map { String($0.claim.prefix(3)) }
         if !partly.isEmpty { text += " Partly: " + partly.joined(separator: ", ") + "." }
+        let robustness = claims.filter(\.robustness)
+        if !robustness.isEmpty {
+            text += " Robustness rows (claim (b) with mean or resample ablation): "
+                + "\(robustness.filter { $0.verdict == .holds }.count) of \(robustness.count) hold."
+        }
         return text
     }
 
@@ -54,14 +95,38 @@ public enum ReproduceReport {
         var title: String
     }
 
-    static let sections = [
-        Section(id: "claims", title: "Claims and verdicts"),
-        Section(id: "f1", title: "F1: the trained taggers"),
-        Section(id: "sensitivity", title: "Sensitivity and rankings (Figures 2, 7, 3, 8)"),
-        Section(id: "ablation", title: "Ablation (Figures 4 and 5)"),
-        Section(id: "correlation", title: "Label correlation across models (Figure 6)"),
-        Section(id: "run", title: "How the run was made"),
-    ]
+    /// The page's sections in order; "Control task" only when the summary has control models.
+    static func sections(_ summary: ReproduceSummary) -> [Section] {
+        var sections = [
+            Section(id: "claims", title: "Claims and verdicts"),
+            Section(id: "f1", title: "F1: the trained taggers"),
+            Section(id: "sensitivity", title: "Sensitivity and rankings (Figures 2, 7, 3, 8)"),
+            Section(id: "sure", title: "How sure: intervals and findings"),
+            Section(id: "ablation", title: "Ablation (Figures 4 and 5)"),
+            Section(id: "correlation", title: "Label correlation across models (Figure 6)"),
+        ]
+        if summary.controls != nil { sections.append(Section(id: "control", title: "Control task (Hewitt & Liang 2019)")) }
+        sections.append(Section(id: "run", title: "How the run was made"))
+        return sections
+    }
+
+    /// The paragraph that opens "How sure", and whether there are numbers under it.
+    static func confidenceIntroduction(_ summary: ReproduceSummary) -> (text: String, rows: [N.Confidence]) {
+        let rows = N.confidence(summary)
+        guard !rows.isEmpty else {
+            return ("The summary has no bootstrap or permutation statistics for the sensitivity matrices "
+                + "(they come with --bootstrap N and --permutations N).", rows)
+        }
+        return ("How much of each seed's dev sensitivity would survive another sample of sentences: the share of neuron–label cells "
+            + "that are findings (significant and larger than the margin, by the rule under the table) and how stable each label's top 10 neurons are "
+            + "under a sentence-level bootstrap.", rows)
+    }
+
+    static func controlIntroduction() -> String {
+        "Each seed also trained a control model on the control task (every word type gets one fixed random label drawn from the training "
+            + "label distribution). Its sensitivity and ablation are measured as the real models' are; selectivity is real minus control, "
+            + "so structure that a model with nothing to learn shows as well scores near 0."
+    }
 
     // MARK: HTML
 
@@ -70,40 +135,52 @@ public enum ReproduceReport {
         let figures = ReproduceFigures.all(summary)
         func figure(_ name: String) -> ReproduceFigure? { figures.first { $0.name == name } }
         typealias H = ReproduceHTML
+        let sections = sections(summary)
+        func section(_ id: String) -> Section { sections.first { $0.id == id } ?? Section(id: id, title: id) }
+        let title = title(summary)
 
         var page = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
         page += "<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
         page += "<title>\(H.escape(title))</title>\n<style>\n\(H.css)</style>\n</head>\n<body>\n<main>\n"
         page += "<h1>\(H.escape(title))</h1>\n"
         page += "<p class=\"byline\">dissect \(H.escape(summary.run.dissectVersion)) · \(H.escape(summary.run.date)) · "
-        page += "paper: Ji Xin, Jimmy Lin and Yaoliang Yu, “What Part of the Neural Network Does This? Understanding LSTMs by Measuring and Dissecting Neurons”, EMNLP-IJCNLP 2019, pp. 5823–5830</p>\n"
+        page += (isStudy(summary) ? "method: " : "paper: ") + "Ji Xin, Jimmy Lin and Yaoliang Yu, “What Part of the Neural Network Does This? Understanding LSTMs by Measuring and Dissecting Neurons”, EMNLP-IJCNLP 2019, pp. 5823–5830</p>\n"
         page += "<p class=\"summary\">\(H.escape(overview(summary, claims: claims)))</p>\n"
         page += "<nav><h2>Contents</h2><ol>\n"
         for section in sections { page += "<li><a href=\"#\(section.id)\">\(H.escape(section.title))</a></li>\n" }
         page += "</ol></nav>\n"
 
         // Claims
-        page += H.sectionStart(sections[0])
-        page += "<p>Each claim of the paper, the numbers this run measured for it, and a verdict: <em>holds</em>, <em>partly</em> (mixed evidence), "
-        page += "<em>fails</em>, or <em>untested</em> (the data is missing). Thresholds are stated in each row; the sections below show the figures and full tables.</p>\n"
+        page += H.sectionStart(section("claims"))
+        page += "<p>Each claim of the paper, the rule that judges it (its thresholds fixed before the data, in one place in the code), "
+        page += "the numbers this run measured for it, and a verdict: <em>holds</em>, <em>partly</em> (mixed evidence), "
+        page += "<em>fails</em>, or <em>untested</em> (the data is missing or the claim cannot apply). The sections below show the figures and full tables.</p>\n"
         page += ReproduceTables.claims(claims).html
         page += "</section>\n"
 
         // F1
-        page += H.sectionStart(sections[1])
+        page += H.sectionStart(section("f1"))
         page += ReproduceTables.f1(summary).html
         page += "</section>\n"
 
         // Sensitivity
-        page += H.sectionStart(sections[2])
+        page += H.sectionStart(section("sensitivity"))
         let seed = ReproduceFigures.firstSeedName(summary)
         let scale = ReproduceFigures.sensitivityScale(summary)
-        page += "<p>Sensitivity s[i, j] of neuron i to label j (the paper's Eq. 5) on the dev set, for \(H.escape(seed)), beside the paper's own numbers. "
-        page += "Red is positive, blue negative, deeper for larger |s|; ours and the paper's share one scale (±\(H.escape(N.fixed(scale)))) so their colours compare directly.</p>\n"
-        if summary.paper == nil { page += "<p class=\"note\">The summary has no paper figures, so only ours are shown.</p>\n" }
+        if summary.paper != nil {
+            page += "<p>Sensitivity s[i, j] of neuron i to label j (the paper's Eq. 5) on the dev set, for \(H.escape(seed)), beside the paper's own numbers. "
+            page += "Red is positive, blue negative, deeper for larger |s|; ours and the paper's share one scale (±\(H.escape(N.fixed(scale)))) so their colours compare directly.</p>\n"
+        } else {
+            page += "<p>Sensitivity s[i, j] of neuron i to label j (the paper's Eq. 5) on the dev set, for \(H.escape(seed)). "
+            page += "Red is positive, blue negative, deeper for larger |s| (scale ±\(H.escape(N.fixed(scale)))).</p>\n"
+            if !isStudy(summary) { page += "<p class=\"note\">The summary has no paper figures, so only ours are shown.</p>\n" }
+        }
         page += "<h3>Figure 2: the ten most sensitive neurons</h3>\n"
-        page += "<p>Ours are the ten neurons with the largest sensitivity to any label (in neuron order); the paper's are the ten rows of its Figure 2 "
-        page += "(neurons 7, 10, 13, 17, 19, 24, 27, 34, 37, 48), which it chose as examples, not by size.</p>\n"
+        page += "<p>Ours are the ten neurons with the largest sensitivity to any label (in neuron order)"
+        if summary.paper != nil {
+            page += "; the paper's are the ten rows of its Figure 2 (neurons 7, 10, 13, 17, 19, 24, 27, 34, 37, 48), which it chose as examples, not by size"
+        }
+        page += ".</p>\n"
         page += H.figureRow([figure("figure2-ours.svg"), figure("figure2-paper.svg")])
         page += "<h3>Figure 7: every neuron</h3>\n"
         page += H.figureRow([figure("figure7-ours.svg"), figure("figure7-paper.svg")])
@@ -114,13 +191,30 @@ public enum ReproduceReport {
         page += H.figureRow([figure("figure8-ours.svg"), figure("figure8-paper.svg")])
         page += "</section>\n"
 
+        // How sure
+        page += H.sectionStart(section("sure"))
+        let confidence = confidenceIntroduction(summary)
+        page += "<p\(confidence.rows.isEmpty ? " class=\"note\"" : "")>\(H.escape(confidence.text))</p>\n"
+        if !confidence.rows.isEmpty {
+            page += ReproduceTables.confidence(confidence.rows, labels: summary.sensitivityDev.first?.labels ?? []).html
+        }
+        page += "</section>\n"
+
         // Ablation
-        page += H.sectionStart(sections[3])
+        page += H.sectionStart(section("ablation"))
         page += "<p>Neurons are ranked on dev and ablated (h<sub>i</sub> set to 0) on test, k = 0 … K at a time, following one label's ranking. "
         page += "<em>Readout</em> mode zeroes h<sub>i</sub> only where it enters the output layer (the paper's Eq. 1 reading); <em>recurrent</em> mode also zeroes it in the state carried to the next word. "
         page += "Each chart shows the accuracy lost by the ranked label (thick), the other label of the pair, all other labels (\"others\"), all tokens, "
-        page += "the ranking read backwards (dashed), and the ranked label under random orders (mean dashed grey, 5th–95th percentile band). "
-        page += "All charts share one y axis. The paper's own curves exist only as images (its y axes run from 0 to −0.6 or −0.8).</p>\n"
+        page += "the ranking read backwards (dashed), and the ranked label under random orders (mean dashed grey, 5th–95th percentile band)"
+        page += summary.ablations.contains { $0.document.curves.values.contains { $0.band != nil } }
+            ? ", with a bootstrap band over the test sentences around the ranked curve. " : ". "
+        page += "All charts share one y axis."
+        if !isStudy(summary) { page += " The paper's own curves exist only as images (its y axes run from 0 to −0.6 or −0.8)." }
+        if summary.ablations.contains(where: { ($0.document.value ?? .zero) != .zero }) {
+            page += " The figures show zero-value ablation; the tables add the robustness runs, where h<sub>i</sub> is set to its mean over dev "
+            page += "or to its value at a random dev token instead of 0."
+        }
+        page += "</p>\n"
         let ablationFigures = figures.filter { $0.name.hasPrefix("figure4") || $0.name.hasPrefix("figure5") || $0.name.hasPrefix("figure-ablation") }
         if ablationFigures.isEmpty { page += "<p class=\"note\">The summary has no ablation studies for the first seed.</p>\n" }
         for item in ablationFigures {
@@ -142,16 +236,17 @@ public enum ReproduceReport {
         page += "</section>\n"
 
         // Correlation
-        page += H.sectionStart(sections[4])
-        page += "<p>For each model, Pearson's r between every two label columns of its 50 × 9 sensitivity matrix, across neurons; "
-        page += "the last map is the same computed from the paper's Figure 7.</p>\n"
+        page += H.sectionStart(section("correlation"))
+        let shape = summary.sensitivityDev.first.map { "\($0.neurons) × \($0.labels.count) " } ?? ""
+        page += "<p>For each model, Pearson's r between every two label columns of its \(shape)sensitivity matrix, across neurons"
+        page += summary.correlationDev.reference != nil ? "; the last map is the same computed from the paper's Figure 7.</p>\n" : ".</p>\n"
         for set in ["dev", "test"] {
             if let item = figure("figure6-\(set).svg") {
                 page += "<h3>\(H.escape(item.title))</h3>\n"
                 page += H.panelRow(item)
             }
         }
-        page += "<h3>The paper's patterns, entry by entry (dev)</h3>\n"
+        page += "<h3>\(isStudy(summary) ? "The patterns (d)–(g) on this label set" : "The paper's patterns"), entry by entry, with intervals (dev)</h3>\n"
         page += ReproduceTables.patterns(summary.correlationDev).html
         page += "<h3>How alike the matrices are</h3>\n"
         page += ReproduceTables.similarity(summary).html
@@ -162,8 +257,16 @@ public enum ReproduceReport {
         }
         page += "</section>\n"
 
+        // Control task
+        if let rows = N.controlComparison(summary) {
+            page += H.sectionStart(section("control"))
+            page += "<p>\(H.escape(controlIntroduction()))</p>\n"
+            page += ReproduceTables.controls(rows).html
+            page += "</section>\n"
+        }
+
         // Run
-        page += H.sectionStart(sections[5])
+        page += H.sectionStart(section("run"))
         page += ReproduceTables.run(summary).html
         page += "<h3>Timings</h3>\n"
         page += ReproduceTables.timings(summary.run).html
@@ -183,32 +286,47 @@ public enum ReproduceReport {
             names.compactMap { name in figures.first { $0.name == name } }
                 .map { "![\(MarkdownReport.escape($0.title))](\($0.name))" }.joined(separator: "\n") + "\n"
         }
-        var text = "# \(title)\n\n"
+        let sections = sections(summary)
+        func heading(_ id: String) -> String {
+            "\n<a id=\"\(id)\"></a>\n## \(sections.first { $0.id == id }?.title ?? id)\n\n"
+        }
+        var text = "# \(title(summary))\n\n"
         text += overview(summary, claims: claims) + "\n\n"
         for (index, section) in sections.enumerated() { text += "\(index + 1). [\(section.title)](#\(section.id))\n" }
-        text += "\n<a id=\"claims\"></a>\n## \(sections[0].title)\n\n" + ReproduceTables.claims(claims).markdown
-        text += "\n<a id=\"f1\"></a>\n## \(sections[1].title)\n\n" + ReproduceTables.f1(summary).markdown
-        text += "\n<a id=\"sensitivity\"></a>\n## \(sections[2].title)\n\n"
-        text += "Sensitivity on dev, \(ReproduceFigures.firstSeedName(summary)), beside the paper's; one colour scale (±\(N.fixed(ReproduceFigures.sensitivityScale(summary)))).\n\n"
+        text += heading("claims") + ReproduceTables.claims(claims).markdown
+        text += heading("f1") + ReproduceTables.f1(summary).markdown
+        text += heading("sensitivity")
+        text += "Sensitivity on dev, \(ReproduceFigures.firstSeedName(summary))" + (summary.paper != nil ? ", beside the paper's; one colour scale" : "; colour scale")
+            + " (±\(N.fixed(ReproduceFigures.sensitivityScale(summary)))).\n\n"
         text += "### Figure 2\n\n" + image(["figure2-ours.svg", "figure2-paper.svg"])
         text += "\n### Figure 7\n\n" + image(["figure7-ours.svg", "figure7-paper.svg"])
         text += "\n### Figure 3\n\n" + image(["figure3-ours.svg", "figure3-paper.svg"])
         text += "\n### Figure 8\n\n" + image(["figure8-ours.svg", "figure8-paper.svg"])
-        text += "\n<a id=\"ablation\"></a>\n## \(sections[3].title)\n\n"
+        text += heading("sure")
+        let confidence = confidenceIntroduction(summary)
+        text += confidence.text + "\n\n"
+        if !confidence.rows.isEmpty {
+            text += ReproduceTables.confidence(confidence.rows, labels: summary.sensitivityDev.first?.labels ?? []).markdown
+        }
+        text += heading("ablation")
         for item in figures where item.name.hasPrefix("figure4") || item.name.hasPrefix("figure5") || item.name.hasPrefix("figure-ablation") {
             text += "### \(item.title)\n\n" + image([item.name]) + "\n"
         }
         let rows = N.ablationRows(summary)
         if !rows.isEmpty { text += "### Accuracy lost (points) at k = \(N.ablationK) and at the last step, every seed\n\n" + ReproduceTables.ablation(rows).markdown }
-        text += "\n<a id=\"correlation\"></a>\n## \(sections[4].title)\n\n"
+        text += heading("correlation")
         text += image(["figure6-dev.svg", "figure6-test.svg"])
-        text += "\n### The paper's patterns, entry by entry (dev)\n\n" + ReproduceTables.patterns(summary.correlationDev).markdown
+        text += "\n### \(isStudy(summary) ? "The patterns (d)–(g) on this label set" : "The paper's patterns"), entry by entry, with intervals (dev)\n\n"
+            + ReproduceTables.patterns(summary.correlationDev).markdown
         text += "\n### How alike the matrices are\n\n" + ReproduceTables.similarity(summary).markdown
         for document in [summary.correlationDev, summary.correlationTest] where !document.agreement.isEmpty {
             text += "\n### Do rankings agree between dev and test?\n\n" + ReproduceTables.agreement(document.agreement, labels: document.labels).markdown
             break
         }
-        text += "\n<a id=\"run\"></a>\n## \(sections[5].title)\n\n" + ReproduceTables.run(summary).markdown
+        if let rows = N.controlComparison(summary) {
+            text += heading("control") + controlIntroduction() + "\n\n" + ReproduceTables.controls(rows).markdown
+        }
+        text += heading("run") + ReproduceTables.run(summary).markdown
         text += "\n### Timings\n\n" + ReproduceTables.timings(summary.run).markdown
         return text
     }
@@ -273,8 +391,10 @@ enum ReproduceHTML {
     tr.paper td { background: #fbf7ea; }
     tr.mean td { font-weight: 600; background: #f6f8fa; }
     tr.reference td { background: #f1f6fb; }
+    tr.robustness td { background: #f7f4fb; }
     #claims td:first-child { min-width: 14em; max-width: 24em; }
-    #claims td:nth-child(2) { font-size: 12.5px; min-width: 20em; }
+    #claims td:nth-child(2) { font-size: 12px; color: #444444; min-width: 16em; max-width: 24em; }
+    #claims td:nth-child(3) { font-size: 12.5px; min-width: 20em; }
     .verdict { display: inline-block; padding: 1px 9px; border-radius: 10px; font-weight: 600; font-size: 12px; white-space: nowrap; }
     .v-holds { background: #d8efd3; color: #1d5e20; }
     .v-partly { background: #fdecc8; color: #7a4b00; }

@@ -64,20 +64,27 @@ struct ReportTable {
 enum ReproduceTables {
     typealias N = ReproduceNumbers
 
+    /// Every claim with its rule, evidence and verdict; robustness rows marked (class "robustness").
     static func claims(_ claims: [Claim]) -> ReportTable {
         ReportTable(
-            header: ["Claim", "Evidence (this run)", "Verdict"],
-            rows: claims.map { [$0.claim, $0.evidence, $0.verdict.rawValue] }, verdictColumn: 2)
+            header: ["Claim", "Rule (fixed before the data)", "Evidence (this run)", "Verdict"],
+            rows: claims.map { [($0.robustness ? "↳ " : "") + $0.claim, $0.rule, $0.evidence, $0.verdict.rawValue] }, verdictColumn: 3,
+            rowClasses: claims.map { $0.robustness ? "robustness" : nil },
+            notes: claims.contains(where: \.robustness)
+                ? ["↳ Robustness rows judge claim (b) by the same rule with another ablation value; they are not claims of the paper and are not counted among them."]
+                : [])
     }
 
     /// F1 by both scorers: the paper's number, each seed, mean ± sd, and the reference rows.
     static func f1(_ summary: ReproduceSummary) -> ReportTable {
-        let reported = summary.paper?.reportedF1 ?? 86.4
-        var rows: [[String]] = [[
+        let reported = summary.paper?.reportedF1 ?? N.paperF1
+        // study runs on another corpus: the paper's F1 is no reference there.
+        let withPaper = summary.task?.kind != .study
+        var rows: [[String]] = withPaper ? [[
             "Paper (Xin, Lin & Yu 2019): LSTM + linear", N.fixed(reported, 1) + " †", "–", N.fixed(reported, 1) + " †", "–", "–", "–",
             "reported in Section 3.2, NCRF++'s scorer",
-        ]]
-        var classes: [String?] = ["paper"]
+        ]] : []
+        var classes: [String?] = withPaper ? ["paper"] : []
         for seed in summary.seeds {
             let record = seed.record
             rows.append([
@@ -114,55 +121,116 @@ enum ReproduceTables {
         return ReportTable(
             header: ["Model", "dev F1 (NCRF++)", "dev F1 (conlleval)", "test F1 (NCRF++)", "test F1 (conlleval)", "best epoch", "training s", "checkpoint / provenance"],
             rows: rows, numeric: [1, 2, 3, 4, 5, 6], tableClass: "f1", rowClasses: classes,
-            notes: [
+            notes: !withPaper ? ["F1 is in percent; NCRF++'s scorer and conlleval differ in how they treat ill-formed I- chunks."] : [
                 "† The paper reports a single F1, 86.4, for the checkpoint chosen by dev F1, by NCRF++'s scorer, without saying whether it is on dev or test; it is shown under both. "
                     + "(The same toolkit's BiLSTM-CRF scores 89.5, Yang et al. 2018.) F1 is in percent; NCRF++'s scorer and conlleval differ in how they treat ill-formed I- chunks.",
             ])
     }
 
-    /// The ablation numbers behind claims (b) and (c); `seedColumn` false for a single seed's table.
+    /// The ablation numbers behind claims (b) and (c), case by case; `seedColumn` false for a single seed's table.
     static func ablation(_ rows: [ReproduceNumbers.AblationRow], seedColumn: Bool = true) -> ReportTable {
         let k = rows.map(\.k).min().map(String.init) ?? "k"
         let kMax = rows.map(\.kMax).max().map(String.init) ?? "K"
-        var header = ["Mode", "Ranking", "ranked", "pair partner", "others", "random mean", "random worst 5%", "all tokens", "ranked drops most",
-                      "ranked at \(kMax)", "random mean at \(kMax)", "all tokens at \(kMax)"]
+        let showValue = rows.contains { $0.value != .zero }
+        var header = ["Mode", "Ranking", "ranked", "pair partner", "others", "random mean", "random bar", "(b) passes",
+                      "all tokens", "share of test %", "(c) bar", "(c) passes", "ranked at \(kMax)", "random mean at \(kMax)", "all tokens at \(kMax)"]
+        var numeric = Set([2, 4, 5, 6, 8, 9, 10, 12, 13, 14])
+        func yesNo(_ value: Bool?) -> String { value.map { $0 ? "yes" : "no" } ?? "–" }
+        var prefix = 0
+        if showValue { header.insert("Value", at: 1) }
         if seedColumn { header.insert("Seed", at: 0) }
-        let offset = seedColumn ? 1 : 0
+        prefix = (showValue ? 1 : 0) + (seedColumn ? 1 : 0)
+        numeric = Set(numeric.map { $0 + prefix })
         return ReportTable(
             header: header,
             rows: rows.map { row in
                 var cells = [
                     row.mode.rawValue, row.ranking, N.fixed(row.ranked, 1),
                     row.partners.map { "\($0.label) \(N.fixed($0.drop, 1))" }.joined(separator: ", "),
-                    N.fixed(row.others, 1), N.fixed(row.randomMean, 1), N.fixed(row.randomWorst, 1), N.fixed(row.all, 2),
-                    row.holds.map { $0 ? "yes" : "no" } ?? "–",
+                    N.fixed(row.others, 1), N.fixed(row.randomMean, 1),
+                    N.fixed(row.randomBar, 1) + (row.bar.map { $0 == .percentile95 ? " (p95)" : " (max)" } ?? ""),
+                    yesNo(row.passesB),
+                    N.fixed(row.all, 2), N.fixed(row.share.map { $0 * 100 }, 1), N.fixed(row.overallBound, 2), yesNo(row.passesC),
                     N.fixed(row.rankedAtMax, 1), N.fixed(row.randomMeanAtMax, 1), N.fixed(row.allAtMax, 2),
                 ]
+                if showValue { cells.insert(row.value.rawValue, at: 1) }
                 if seedColumn { cells.insert(String(row.seed), at: 0) }
                 return cells
             },
-            numeric: Set([2, 4, 5, 6, 7, 9, 10, 11].map { $0 + offset }), tableClass: "compact",
+            numeric: numeric, tableClass: "compact",
+            rowClasses: rows.map { $0.value == .zero ? nil : "robustness" },
             notes: ["Accuracy lost in points (accuracy at k = 0 minus accuracy at k, on test) after ablating the first \(k) neurons of a ranking, "
-                + "and (last three columns) the first \(kMax). \"Random\" is the ranked label's loss when neurons are ablated in random order: "
-                + "the mean over the orders, and the worst 5% of orders (the 5th percentile of accuracy: the far edge of the grey band). "
-                + "\"Ranked drops most\": the ranked label loses more than its pair partner, \"others\" and the random mean."])
+                + "and (last three columns) the first \(kMax). \"Random bar\" is the ranked label's drop that the random orders reach: "
+                + "their 95th percentile (p95, with at least \(N.percentileOrders) orders) or their largest (max, with fewer). "
+                + "\"(b) passes\": the ranked label loses more than the random bar and than each pair partner. "
+                + "\"(c) bar\": the ranked label's share of the test tokens × its drop + the random orders' overall loss (same statistic); "
+                + "\"(c) passes\": the loss over all tokens stays within it."])
     }
 
-    /// The correlation entries behind claims (d)–(g): per model, mean, and the paper's.
+    /// "+0.60 [+0.41, +0.77]", or the value alone without an interval.
+    static func withInterval(_ r: Double?, _ lower: Double?, _ upper: Double?) -> String {
+        guard let lower, let upper else { return N.signed(r) }
+        return "\(N.signed(r)) [\(N.signed(lower)), \(N.signed(upper))]"
+    }
+
+    /// The correlation entries behind claims (d)–(g): per model with its bootstrap interval over
+    /// neurons, the mean with its interval across seeds, whether the pair agrees, and the paper's.
     static func patterns(_ document: CorrelationDocument) -> ReportTable {
         var rows: [[String]] = []
-        for pattern in N.patterns {
-            for pair in pattern.pairs {
+        let patterns = N.patterns(labels: document.labels)
+        for pattern in patterns where pattern.untestable == nil {
+            let result = N.evaluate(pattern, document.models)
+            for item in result.pairs {
+                let pair = item.pair
                 var row = ["(\(pattern.letter)) " + (pattern.positive ? "> 0" : "< 0"), "\(pair.0) / \(pair.1)"]
-                row += document.models.map { N.signed(N.entry($0, pair.0, pair.1)) }
-                row.append(N.signed(N.mean(document.models.compactMap { N.entry($0, pair.0, pair.1) })))
+                row += document.models.map { model in
+                    let interval = N.bootstrapInterval(model, pair.0, pair.1)
+                    return withInterval(N.entry(model, pair.0, pair.1), interval?.lower, interval?.upper)
+                }
+                row.append(withInterval(item.r, item.lower, item.upper))
+                row.append(item.agrees.map { $0 ? "yes" : "no" } ?? "–")
                 if let reference = document.reference { row.append(N.signed(N.entry(reference, pair.0, pair.1))) }
                 rows.append(row)
             }
         }
-        var header = ["Pattern", "Labels"] + document.models.map(\.name) + ["mean"]
+        let across = document.models.count >= 2
+        var header = ["Pattern", "Labels"] + document.models.map(\.name) + [across ? "mean [across seeds]" : "r [bootstrap]", "agrees"]
         if document.reference != nil { header.append("paper") }
-        return ReportTable(header: header, rows: rows, numeric: Set(2..<header.count))
+        var notes = ["Each model's r with its \(N.fixed(N.intervalLevel * 100, 0)) % bootstrap interval over neurons (rows of its sensitivity matrix resampled"
+            + (document.models.first?.bootstrap.map { ", \($0.resamples) resamples" } ?? "; none in this summary") + "); "
+            + (across ? "the mean over the \(document.models.count) models with mean ± t(0.975, \(document.models.count - 1)) · sd / √\(document.models.count). "
+                      : "with one model, its bootstrap interval is the one judged. ")
+            + "A pair agrees when the judged interval lies wholly on the expected side of 0 and |r| ≥ \(N.fixed(N.clearCorrelation))."]
+        if let reason = patterns.compactMap(\.untestable).first, rows.isEmpty { notes = [reason.prefix(1).uppercased() + reason.dropFirst() + "."] }
+        return ReportTable(header: header, rows: rows, numeric: Set(2..<header.count).subtracting([header.count - (document.reference != nil ? 2 : 1)]),
+                           notes: notes)
+    }
+
+    /// Per seed: the share of sensitivity cells that are findings, and each label's top-10 stability.
+    static func confidence(_ rows: [ReproduceNumbers.Confidence], labels: [String]) -> ReportTable {
+        ReportTable(
+            header: ["Model", "findings", "resamples", "permutations"] + labels.map { "\($0) top 10" },
+            rows: rows.map { row in
+                let findings = row.findings.map { count in
+                    "\(count) of \(row.defined ?? 0) (\(N.fixed(row.findingShare.map { $0 * 100 }, 1)) %)"
+                } ?? "–"
+                return [row.name, findings, row.resamples.map(String.init) ?? "–", row.permutations.map(String.init) ?? "–"]
+                    + labels.map { label in N.fixed(row.stability.first { $0.label == label }?.value ?? nil, 2) }
+            },
+            numeric: Set(1..<(4 + labels.count)), tableClass: "compact",
+            notes: (rows.compactMap(\.rule).first.map { ["A cell is a finding when: " + $0 + "."] } ?? [])
+                + ["Top 10: the mean Jaccard overlap of each bootstrap resample's top 10 neurons for the label with the full sample's (1: always the same ten)."])
+    }
+
+    /// The real models beside the control-task models, and selectivity = real − control.
+    static func controls(_ rows: [ReproduceNumbers.ControlRow]) -> ReportTable {
+        ReportTable(
+            header: ["Measure", "Label", "real models", "control models", "selectivity (real − control)"],
+            rows: rows.map { [$0.measure, $0.label, N.fixed($0.real, 1), N.fixed($0.control, 1), N.signed($0.selectivity, 1)] },
+            numeric: [2, 3, 4], tableClass: "compact",
+            notes: ["Means over seeds. Findings: as in \"How sure\". " + N.concentrationDefinition.prefix(1).uppercased()
+                + N.concentrationDefinition.dropFirst() + ". Ranked drop: the ranked label's accuracy lost at k = \(N.ablationK) with zero-value ablation (test). "
+                + "A control model learns each word type's fixed random label (Hewitt & Liang 2019); structure it shows too is not evidence about the task."])
     }
 
     /// Mean pairwise similarity, each pair, and each model against the paper, dev and test side by side.

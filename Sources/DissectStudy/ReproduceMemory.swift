@@ -5,7 +5,7 @@ import DissectModel
 
 extension ReproducePipeline {
     /// About how much memory `reproduce` holds at its peak, for `seeds` models of
-    /// `configuration` and `randomCount` random orders: n neurons, m labels,
+    /// `configuration` and the request's random orders per mode (none when `randomCount` is 0): n neurons, m labels,
     /// K = min(steps, n), P parameters.
     ///
     ///     per seed (kept to the end)  4·P + 2 sensitivity matrices + modes × random control
@@ -21,8 +21,10 @@ extension ReproducePipeline {
         let n = MemoryEstimate.exactProduct([c.hiddenSize, c.directionCount]) ?? Int.max, m = c.labelCount
         let steps = min(request.steps, n)
         let perSeed = c.parameterMemory + AnalysisMemory.sensitivity(neurons: n, labels: m) * 2
-            + AnalysisMemory.randomControl(count: randomCount, neurons: n, steps: steps, labels: m, groups: request.pairs.count)
-            * request.modes.count
+            + request.modes.map { mode in
+                AnalysisMemory.randomControl(
+                    count: randomCount == 0 ? 0 : request.randomCount(mode), neurons: n, steps: steps, labels: m, groups: request.pairs?.count ?? 2)
+            }.reduce(MemoryEstimate.zero, +)
         var total = perSeed * seeds + AnalysisMemory.correlation(labels: m, matrices: 1) * (2 * (Double(seeds) + 1))
         if let dev, let test {
             let chunk = dev.largest(Sharding.sentencesPerCall).union(test.largest(Sharding.sentencesPerCall))

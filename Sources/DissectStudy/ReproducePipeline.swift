@@ -18,16 +18,34 @@ public struct ReproduceRequest: Sendable {
     public var batchSize = 10
     public var dropout = 0.5
     public var steps = 25
-    public var randomCount = 20
+    /// Random ablation orders in readout mode: 100, so claim (b) can use their 95th percentile.
+    public var randomCount = 100
+    /// Random orders in recurrent mode, where each order is a rerun of the recurrence.
+    public var recurrentRandomCount = 20
     public var randomSeed: UInt64 = 1
-    /// The paper's two pairs (Figures 4 and 5).
-    public var pairs: [[String]] = [["B-PER", "B-MISC"], ["B-LOC", "I-ORG"]]
+    /// The label groups to ablate: the paper's two pairs (Figures 4 and 5) for `reproduce`;
+    /// nil lets the pipeline choose them from the label set (`AblationPairs.choose`).
+    public var pairs: [[String]]? = ReproduceNumbers.paperPairs
     public var modes: [AblationMode] = [.readout, .recurrent]
+    /// Sentence-level bootstrap resamples of every sensitivity matrix (0: none); the
+    /// label correlations get a bootstrap over neurons of the same size.
+    public var bootstrap = 1000
+    /// Permutations of the per-cell test of every sensitivity matrix (0: none).
+    public var permutations = 1000
+    /// What ablated neurons are set to: zero (the paper's), and with `--all` also mean and resample.
+    public var values: [AblationValue] = [.zero]
+    /// Whether to train a control-task model per seed and analyse it as the real ones (`--all`).
+    public var controlTask = false
+    /// The paper (`reproduce`) or any corpus (`study`).
+    public var kind: StudyKind = .paper
     /// Where the paper's figure CSVs are (`figure7_sensitivity.csv`, `figure8_rankings.csv`).
     public var paperDirectory: String?
     /// `../shared/anchors/README.md`: NCRF++ measured on this machine.
     public var anchorsFile: String?
     public var command = "dissect reproduce"
+
+    /// The random orders of one mode.
+    public func randomCount(_ mode: AblationMode) -> Int { mode == .recurrent ? recurrentRandomCount : randomCount }
 
     public init(trainPath: String, devPath: String, testPath: String, outputDirectory: String) {
         self.trainPath = trainPath
@@ -146,6 +164,11 @@ public final class ReproducePipeline {
         let dev = try CoNLLReader.read(path: request.devPath, tagColumn: request.tagColumn)
         let test = try CoNLLReader.read(path: request.testPath, tagColumn: request.tagColumn)
         try requireMemory(first: checkpoints.first, dev: dev, test: test)
+        // The ablated pairs: the request's, else chosen from the label set by training-set frequency.
+        let trainCounts = try ReproducePipeline.labelCounts(CoNLLReader.read(path: request.trainPath, tagColumn: request.tagColumn))
+        let modelLabels = checkpoints.first?.metadata.vocabulary.labels ?? []
+        let pairs = request.pairs ?? AblationPairs.choose(labels: modelLabels, trainingCounts: trainCounts)
+        let pairRule = request.pairs == nil ? AblationPairs.rule : "the paper's pairs (Figures 4 and 5)"
         var sensitivityDev: [Sensitivity.Document] = [], sensitivityTest: [Sensitivity.Document] = []
         var rawDev: [(String, [String], [[Double?]])] = [], rawTest: [(String, [String], [[Double?]])] = []
         var agreements: [RankingAgreement] = []
@@ -181,7 +204,7 @@ public final class ReproducePipeline {
                         devSensitivity.ranking(label: labelIndex), testSensitivity.ranking(label: labelIndex), k: 10)))
             }
             var groups: [[String]] = []
-            for pair in request.pairs {
+            for pair in pairs {
                 let usable = pair.filter { label in
                     guard let labelIndex = devRun.labels.firstIndex(of: label) else { return false }
                     return !devSensitivity.ranking(label: labelIndex).isEmpty
@@ -196,7 +219,7 @@ public final class ReproducePipeline {
                 let documents = timed("seed \(seed): \(mode.rawValue) ablation") {
                     AblationStudy.run(
                         rankRun: devRun, dataRun: testRun, groups: groups, steps: request.steps, mode: mode,
-                        randomCount: request.randomCount, seed: request.randomSeed)
+                        randomCount: request.randomCount(mode), seed: request.randomSeed)
                 }
                 for (group, document) in zip(groups, documents) {
                     let folder = directory + "/ablation-\(mode.rawValue)-" + group.map(FileNames.safe).joined(separator: "-")
@@ -213,12 +236,14 @@ public final class ReproducePipeline {
         let paper = try readPaperFigures()
         let reference = paper.map { (name: "paper", labels: $0.labels, values: $0.sensitivity) }
         let referencePath = request.paperDirectory.map { $0 + "/figure7_sensitivity.csv" }
+        // A bootstrap over neurons gives each correlation an interval (claims (d)–(h)).
+        let correlationBootstrap = request.bootstrap > 0 ? (resamples: request.bootstrap, seed: request.randomSeed) : nil
         let correlationDev = CorrelationStudy.make(
             data: request.devPath, agreementData: request.testPath, models: rawDev, reference: reference,
-            referencePath: referencePath, agreements: agreements)
+            referencePath: referencePath, agreements: agreements, bootstrap: correlationBootstrap)
         let correlationTest = CorrelationStudy.make(
             data: request.testPath, agreementData: nil, models: rawTest, reference: reference,
-            referencePath: referencePath, agreements: [])
+            referencePath: referencePath, agreements: [], bootstrap: correlationBootstrap)
         try writeFiles(try renderers.correlation(correlationDev), to: request.outputDirectory + "/correlation-dev")
         try writeFiles(try renderers.correlation(correlationTest), to: request.outputDirectory + "/correlation-test")
 
@@ -230,7 +255,17 @@ public final class ReproducePipeline {
             embeddingsFile: request.embeddingsPath, timings: timings, totalSeconds: Date().timeIntervalSince(started))
         return ReproduceSummary(
             seeds: seeds, references: readAnchors(), sensitivityDev: sensitivityDev, sensitivityTest: sensitivityTest,
-            paper: paper, ablations: ablations, correlationDev: correlationDev, correlationTest: correlationTest, run: information)
+            paper: paper, ablations: ablations, correlationDev: correlationDev, correlationTest: correlationTest, run: information,
+            task: StudyTask(
+                kind: request.kind, pairs: pairs, pairRule: pairRule, trainLabelCounts: trainCounts,
+                testLabelCounts: ReproducePipeline.labelCounts(test)))
+    }
+
+    /// Gold tokens per label of a corpus.
+    static func labelCounts(_ corpus: Corpus) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for sentence in corpus.sentences { for label in sentence.labels { counts[label, default: 0] += 1 } }
+        return counts
     }
 
     func writeFiles(_ files: [(String, String)], to directory: String) throws {

@@ -143,14 +143,18 @@ public struct ReproduceSummary: Codable, Sendable {
     public var correlationDev: CorrelationDocument
     public var correlationTest: CorrelationDocument
     public var run: RunInformation
+    /// What was studied (the paper, or any corpus by `dissect study`), the ablated pairs
+    /// and the label counts; nil in older summaries (the paper).
+    public var task: StudyTask?
 
     public init(
         seeds: [SeedResult], references: [ReferenceScore], sensitivityDev: [Sensitivity.Document],
         sensitivityTest: [Sensitivity.Document], paper: PaperFigures?, ablations: [AblationEntry],
         correlationDev: CorrelationDocument, correlationTest: CorrelationDocument, run: RunInformation,
-        controls: ControlStudy? = nil
+        controls: ControlStudy? = nil, task: StudyTask? = nil
     ) {
         self.controls = controls
+        self.task = task
         self.seeds = seeds
         self.references = references
         self.sensitivityDev = sensitivityDev
@@ -160,5 +164,32 @@ public struct ReproduceSummary: Codable, Sendable {
         self.correlationDev = correlationDev
         self.correlationTest = correlationTest
         self.run = run
+    }
+}
+
+/// Which run made a summary: `reproduce` (the paper: CoNLL-2003, its pairs and
+/// figures) or `study` (any tagging corpus, pairs chosen by `AblationPairs.rule`).
+public enum StudyKind: String, Codable, Sendable {
+    case paper
+    case study
+}
+
+/// What a run studied, beside its numbers.
+public struct StudyTask: Codable, Sendable {
+    public var kind: StudyKind
+    /// The ablated label groups, and how they were chosen.
+    public var pairs: [[String]]
+    public var pairRule: String
+    /// Gold label counts of the training file (what chose the pairs) and of the
+    /// test file (each label's share of the test tokens, claim (c)).
+    public var trainLabelCounts: [String: Int]
+    public var testLabelCounts: [String: Int]
+
+    public init(kind: StudyKind, pairs: [[String]], pairRule: String, trainLabelCounts: [String: Int], testLabelCounts: [String: Int]) {
+        self.kind = kind
+        self.pairs = pairs
+        self.pairRule = pairRule
+        self.trainLabelCounts = trainLabelCounts
+        self.testLabelCounts = testLabelCounts
     }
 }

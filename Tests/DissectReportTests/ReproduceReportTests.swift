@@ -28,14 +28,14 @@ import Testing
         // Figures inline: 8 sensitivity/ranking panels, 8 ablation charts, 2 × 5 correlation maps.
         #expect((check.elementCounts["svg"] ?? 0) >= 26)
         #expect(check.elementCounts["script"] == nil)
-        #expect(check.elementCounts["section"] == 6)
+        #expect(check.elementCounts["section"] == 7)
         // No network references: the only URLs are the XHTML and SVG namespace names.
         let withoutNamespaces = html.replacingOccurrences(of: "xmlns=\"http://www.w3.org/1999/xhtml\"", with: "")
             .replacingOccurrences(of: "xmlns=\"http://www.w3.org/2000/svg\"", with: "")
         #expect(!withoutNamespaces.contains("http:") && !withoutNamespaces.contains("https:") && !withoutNamespaces.contains("//"))
         #expect(!html.contains("<?xml"))
         // Every section is linked from the table of contents.
-        for id in ["claims", "f1", "sensitivity", "ablation", "correlation", "run"] {
+        for id in ["claims", "f1", "sensitivity", "sure", "ablation", "correlation", "run"] {
             #expect(html.contains("href=\"#\(id)\""))
             #expect(html.contains("<section id=\"\(id)\">"))
         }

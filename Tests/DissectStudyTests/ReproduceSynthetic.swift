@@ -78,8 +78,11 @@ enum ReproduceSynthetic {
             f1: (0...steps).map { 80 * exp(-allRate * 3 * Double($0)) })
     }
 
+    /// Random orders as `RandomControl` summarises them, with `randomCount` orders: the mean decays at 0.008 per step,
+    /// the 5th percentile at 0.016, the lowest at 0.02 (so the bar is 12.6 points at k = 10 with ≥ 100 orders, 15.4 with fewer).
     static func ablation(seed: UInt64, pair: [String], mode: AblationMode, steps: Int = 25, values: [[Double?]],
-                         rate: Double = 0.06, partnerRate: Double = 0.01, allRate: Double = 0.0008) -> AblationEntry {
+                         rate: Double = 0.06, partnerRate: Double = 0.01, allRate: Double = 0.0008, randomCount: Int = 20,
+                         value: AblationValue? = nil) -> AblationEntry {
         let ranking = rankings(values)
         var curves: [String: AblationCurve] = [:], reverse: [String: AblationCurve] = [:]
         let slower = mode == .recurrent ? 1.3 : 1
@@ -95,9 +98,11 @@ enum ReproduceSynthetic {
             for label in labels { accuracy[label] = (0...steps).map { k in 0.85 * exp(-rate * Double(k)) } }
             return CurveSummary(accuracy: accuracy, f1: c.f1)
         }
-        let random = RandomControl(count: 20, seed: seed, orders: [], mean: summary(0.008), p05: summary(0.016), p95: summary(0.003))
+        let random = RandomControl(
+            count: randomCount, seed: seed, orders: [], mean: summary(0.008), p05: summary(0.016), p95: summary(0.003),
+            minimum: summary(0.02), maximum: summary(0.002))
         let document = AblationDocument(
-            mode: mode, rankOn: "dev.txt", data: "test.txt", labels: pair, steps: steps, condition: .predicted,
+            mode: mode, value: value, rankOn: "dev.txt", data: "test.txt", labels: pair, steps: steps, condition: .predicted,
             neurons: values.count, curves: curves, controls: AblationControls(reverse: reverse, random: random), seconds: 3.5)
         return AblationEntry(seed: seed, pair: pair, document: document)
     }
@@ -123,6 +128,12 @@ enum ReproduceSynthetic {
             totalSeconds: 1848)
     }
 
+    /// Gold tokens per label of a CoNLL-2003-sized test file (46,435 tokens; B-PER 3.4 %).
+    static let testCounts = [
+        "O": 38_323, "B-PER": 1_617, "I-PER": 1_156, "B-LOC": 1_668, "I-LOC": 257, "B-ORG": 1_661, "I-ORG": 835,
+        "B-MISC": 702, "I-MISC": 216,
+    ]
+
     /// The whole summary; `paperValues` nil leaves the paper out.
     static func summary(seeds: [UInt64] = [1, 2, 3, 4], withPaper: Bool = true) -> ReproduceSummary {
         let dev = seeds.map { sensitivity(seed: $0) }
@@ -142,7 +153,8 @@ enum ReproduceSynthetic {
                 data: data, agreementData: agreements.isEmpty ? nil : "eng.testb",
                 models: zip(seeds, matrices).map { ("seed \($0)", labels, $1) },
                 reference: withPaper ? ("Xin et al. 2019, Figure 7", labels, paperValues) : nil,
-                referencePath: withPaper ? "../shared/paper/figure7_sensitivity.csv" : nil, agreements: agreements)
+                referencePath: withPaper ? "../shared/paper/figure7_sensitivity.csv" : nil, agreements: agreements,
+                bootstrap: (resamples: 200, seed: 5))
         }
         var agreements: [RankingAgreement] = []
         for (index, seed) in seeds.enumerated() {
@@ -166,6 +178,21 @@ enum ReproduceSynthetic {
             paper: paper, ablations: ablations,
             correlationDev: correlation(dev, data: "eng.testa", agreements: agreements),
             correlationTest: correlation(test, data: "eng.testb", agreements: []),
-            run: run())
+            run: run(),
+            task: StudyTask(
+                kind: .paper, pairs: ReproduceNumbers.paperPairs, pairRule: "the paper's pairs (Figures 4 and 5)",
+                trainLabelCounts: testCounts.mapValues { $0 * 4 }, testLabelCounts: testCounts))
+    }
+
+    /// Statistics for a sensitivity matrix with the given findings and top-10 stability (intervals and p left undefined).
+    static func statistics(findings: [[Bool?]], stability: [Double?]) -> SensitivityStatistics {
+        let count = findings.flatMap { $0 }.filter { $0 == true }.count
+        let defined = findings.flatMap { $0 }.filter { $0 != nil }.count
+        let empty = findings.map { $0.map { _ in Double?.none } }
+        return SensitivityStatistics(
+            bootstrap: .init(resamples: 50, seed: 1, level: 0.95, lower: empty, upper: empty, rankLower: [], rankUpper: [], topTenStability: stability),
+            permutation: .init(permutations: 40, seed: 1, scheme: "sentences", p: empty, q: empty),
+            findings: .init(rule: "q < 0.05 and the interval excludes ±10 % of the largest |s|", qThreshold: 0.05, marginFraction: 0.1, margin: 0.2,
+                            cells: findings, count: count, defined: defined))
     }
 }
