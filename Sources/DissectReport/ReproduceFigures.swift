@@ -47,19 +47,6 @@ enum ReproduceFigures {
 
     // MARK: Sensitivity (Figures 2 and 7) and rankings (Figures 3 and 8)
 
-    /// The cells of `document` (rows `rows`, all columns) that are not findings (`statistics.findings`):
-    /// true where a cell is defined but not a finding; nil when the document has no findings.
-    /// TODO(issue 15, lead): pass these to Heatmap's per-cell mark on figure2-ours and figure7-ours once Heatmap has one.
-    static func nonFindingMarks(_ document: Sensitivity.Document, rows: [Int]) -> [[Bool]]? {
-        guard let cells = document.statistics?.findings?.cells else { return nil }
-        return rows.map { row in
-            (0..<document.labels.count).map { column in
-                guard row < cells.count, column < cells[row].count, let finding = cells[row][column] else { return false }
-                return !finding
-            }
-        }
-    }
-
     static func sensitivityFigures(_ summary: ReproduceSummary) -> [ReproduceFigure] {
         let scale = sensitivityScale(summary)
         let seed = firstSeedName(summary)
@@ -68,6 +55,8 @@ enum ReproduceFigures {
         let order = ours?.labels ?? summary.paper.map { CorrelationAnalysis.displayOrder($0.labels) } ?? []
         let paperValues = summary.paper.map { N.paperSensitivity($0, order: order) }
         let caption = "Red positive, blue negative, deeper for larger |s|; one colour scale (±\(N.fixed(scale))) for ours and the paper's."
+        // Our maps carry a dot on each cell that is not a finding (AnalysisArtifacts.sensitivityHeatmap); say what it means.
+        let oursCaption = caption + (ours?.statistics?.findings.map { " A dot marks a cell that is not a finding (\($0.rule))." } ?? "")
 
         func single(_ name: String, _ title: String, _ panel: SVGPanel) -> ReproduceFigure {
             ReproduceFigure(name: name, title: title, panels: [panel], panelTitles: [title], columns: 1)
@@ -77,7 +66,7 @@ enum ReproduceFigures {
             let rows = AnalysisArtifacts.topNeurons(ours.sensitivity, count: 10)
             let title = "Ours (\(seed), dev): the ten neurons most sensitive to some label"
             var map = AnalysisArtifacts.sensitivityHeatmap(ours, rows: rows, title: title, scale: scale)
-            map.caption = caption
+            map.caption = oursCaption
             figures.append(single("figure2-ours.svg", title, SVGReport.heatmapPanel(map)))
         }
         if let paperValues {
@@ -90,7 +79,7 @@ enum ReproduceFigures {
         if let ours {
             let title = "Ours (\(seed), dev): sensitivity of every neuron"
             var map = AnalysisArtifacts.sensitivityHeatmap(ours, title: title, scale: scale)
-            map.caption = caption
+            map.caption = oursCaption
             figures.append(single("figure7-ours.svg", title, SVGReport.heatmapPanel(map)))
         }
         if let paperValues {

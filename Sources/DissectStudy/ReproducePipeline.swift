@@ -36,6 +36,13 @@ public struct ReproduceRequest: Sendable {
     public var values: [AblationValue] = [.zero]
     /// Whether to train a control-task model per seed and analyse it as the real ones (`--all`).
     public var controlTask = false
+    /// Bootstrap resamples of the test sentences for the band around each ranked ablation curve (0: none).
+    public var bandResamples = 200
+    /// The seed of the sensitivity bootstrap and permutations, and of resample ablation.
+    public var statisticsSeed: UInt64 = 1
+    /// Random orders of the mean and resample ablations in recurrent mode (robustness rows, each order a rerun;
+    /// readout mode uses `randomCount`). They have no reverse control.
+    public var robustnessRecurrentRandomCount = 10
     /// The paper (`reproduce`) or any corpus (`study`).
     public var kind: StudyKind = .paper
     /// Where the paper's figure CSVs are (`figure7_sensitivity.csv`, `figure8_rankings.csv`).
@@ -82,6 +89,23 @@ public final class ReproducePipeline {
 
     public func seedDirectory(_ seed: UInt64) -> String { request.outputDirectory + "/seed-\(seed)" }
 
+    /// One model the run trains and analyses: a seed's real model, or its control-task model.
+    struct PlannedModel {
+        var seed: UInt64
+        var control: Bool
+        var name: String { control ? "control seed \(seed)" : "seed \(seed)" }
+    }
+
+    /// The real seeds, then (with `controlTask`) one control model per seed.
+    var plannedModels: [PlannedModel] {
+        request.seeds.map { PlannedModel(seed: $0, control: false) }
+            + (request.controlTask ? request.seeds.map { PlannedModel(seed: $0, control: true) } : [])
+    }
+
+    public func controlDirectory(_ seed: UInt64) -> String { request.outputDirectory + "/control-seed-\(seed)" }
+
+    func directory(_ model: PlannedModel) -> String { model.control ? controlDirectory(model.seed) : seedDirectory(model.seed) }
+
     /// Whether a stop was asked for (SIGINT/SIGTERM); tests replace it to stop at a chosen step.
     var interruptionRequested: () -> Bool = { Interruption.requested }
 
@@ -91,8 +115,8 @@ public final class ReproducePipeline {
             + " is trained again from its start"
     }
 
-    /// Steps: one per seed to train, then per seed the analyses, then correlation and the report.
-    var totalSteps: Int { request.seeds.count * 2 + 2 }
+    /// Steps: one per model to train, then per model the analyses, then correlation and the report.
+    var totalSteps: Int { plannedModels.count * 2 + 2 }
     var stepNumber = 0
     var trainingSecondsPerSeed: Double?
     var analysisSecondsPerSeed: Double?
@@ -107,12 +131,13 @@ public final class ReproducePipeline {
         stepNumber += 1
         let elapsed = Date().timeIntervalSince(started)
         var remaining: Double?
-        let seedsLeftToTrain = max(0, request.seeds.count - stepNumber + 1)
+        let models = plannedModels.count
+        let seedsLeftToTrain = max(0, models - stepNumber + 1)
         if let training = trainingSecondsPerSeed {
-            remaining = Double(min(seedsLeftToTrain, request.seeds.count)) * training
-                + Double(request.seeds.count) * (analysisSecondsPerSeed ?? training * 0.6)
-            if stepNumber > request.seeds.count {
-                let analysesLeft = max(0, 2 * request.seeds.count - stepNumber + 1)
+            remaining = Double(min(seedsLeftToTrain, models)) * training
+                + Double(models) * (analysisSecondsPerSeed ?? training * 0.6)
+            if stepNumber > models {
+                let analysesLeft = max(0, 2 * models - stepNumber + 1)
                 remaining = Double(analysesLeft) * (analysisSecondsPerSeed ?? training * 0.6) + 2
             }
         }
@@ -133,31 +158,33 @@ public final class ReproducePipeline {
             trainPath: request.trainPath, devPath: request.devPath, testPath: request.testPath,
             embeddingsPath: request.embeddingsPath)
         // 1. Train (or reuse) every seed.
-        var seeds: [SeedResult] = []
+        var trained: [SeedResult] = []
         var checkpoints: [Checkpoint] = []
         var trainedSeconds: [Double] = []
-        for seed in request.seeds {
+        for model in plannedModels {
+            let seed = model.seed
             if checkpoints.count == 1 { try requireMemory(first: checkpoints.first) }   // every seed's model is kept
-            try beginStep("seed \(seed): training")
-            let directory = seedDirectory(seed)
+            try beginStep("\(model.name): training")
+            let directory = directory(model)
             let stepStart = Date()
-            if let finished = finishedCheckpoint(directory: directory, seed: seed, hashes: hashes) {
+            if let finished = finishedCheckpoint(directory: directory, seed: seed, hashes: hashes, control: model.control) {
                 report(.reused(seed: seed, directory: directory))
-                timings.append(StepTiming(step: "seed \(seed): reuse checkpoint", seconds: Date().timeIntervalSince(stepStart)))
-                seeds.append(SeedResult(seed: seed, directory: directory, reused: true, record: finished.metadata.training ?? placeholderRecord(seed)))
+                timings.append(StepTiming(step: "\(model.name): reuse checkpoint", seconds: Date().timeIntervalSince(stepStart)))
+                trained.append(SeedResult(seed: seed, directory: directory, reused: true, record: finished.metadata.training ?? placeholderRecord(seed)))
                 checkpoints.append(finished)
                 continue
             }
-            let summary = try timed("seed \(seed): train \(request.epochs) epochs") {
-                try TrainingSession(request: trainingRequest(seed: seed, directory: directory, hashes: hashes)) { event in
+            let summary = try timed("\(model.name): train \(request.epochs) epochs") {
+                try TrainingSession(request: trainingRequest(seed: seed, directory: directory, hashes: hashes, control: model.control)) { event in
                     self.report(.training(seed: seed, event))
                 }.run()
             }
             trainedSeconds.append(Date().timeIntervalSince(stepStart))
             trainingSecondsPerSeed = trainedSeconds.reduce(0, +) / Double(trainedSeconds.count)
-            seeds.append(SeedResult(seed: seed, directory: directory, reused: false, record: summary.checkpoint.metadata.training ?? placeholderRecord(seed)))
+            trained.append(SeedResult(seed: seed, directory: directory, reused: false, record: summary.checkpoint.metadata.training ?? placeholderRecord(seed)))
             checkpoints.append(summary.checkpoint)
         }
+        let seeds = Array(trained.prefix(request.seeds.count))
         if trainingSecondsPerSeed == nil { trainingSecondsPerSeed = 0 }
 
         // 2. Analyse each seed.
@@ -173,63 +200,31 @@ public final class ReproducePipeline {
         var rawDev: [(String, [String], [[Double?]])] = [], rawTest: [(String, [String], [[Double?]])] = []
         var agreements: [RankingAgreement] = []
         var ablations: [AblationEntry] = []
+        var controlSensitivity: [Sensitivity.Document] = [], controlAblations: [AblationEntry] = []
         var analysisTimes: [Double] = []
-        for (index, checkpoint) in checkpoints.enumerated() {
-            let seed = request.seeds[index]
-            try beginStep("seed \(seed): sensitivity, rankings and ablation")
+        for (model, checkpoint) in zip(plannedModels, checkpoints) {
+            try beginStep("\(model.name): sensitivity, rankings and ablation")
             let analysisStart = Date()
-            let directory = seedDirectory(seed)
-            let name = "seed \(seed)"
-            let needsRecurrent = request.modes.contains(.recurrent)
-            let devRun = timed("seed \(seed): run on dev") { ModelRun(checkpoint: checkpoint, corpus: dev) }
-            let testRun = timed("seed \(seed): run on test") { ModelRun(checkpoint: checkpoint, corpus: test, keepProjections: needsRecurrent) }
-            let devSensitivity = Sensitivity(run: devRun, condition: .predicted)
-            let testSensitivity = Sensitivity(run: testRun, condition: .predicted)
-            for label in devSensitivity.undefinedLabels { report(.warning("\(name): \(label) is never predicted on \(request.devPath); its sensitivity is undefined")) }
-            let devDocument = AnalysisDocuments.sensitivity(devSensitivity, run: devRun, data: request.devPath)
-            let testDocument = AnalysisDocuments.sensitivity(testSensitivity, run: testRun, data: request.testPath)
-            try writeFiles(try renderers.sensitivity(devDocument), to: directory + "/sensitivity-dev")
-            try writeFiles(try renderers.sensitivity(testDocument), to: directory + "/sensitivity-test")
-            sensitivityDev.append(devDocument)
-            sensitivityTest.append(testDocument)
-            rawDev.append((name, devRun.labels, devSensitivity.values))
-            rawTest.append((name, testRun.labels, testSensitivity.values))
-            for (labelIndex, label) in devRun.labels.enumerated() {
-                let a = devSensitivity.values.map { $0[labelIndex] }, b = testSensitivity.values.map { $0[labelIndex] }
-                let defined = !a.contains { $0 == nil } && !b.contains { $0 == nil }
-                agreements.append(RankingAgreement(
-                    model: name, label: label,
-                    spearman: defined ? Statistics.spearman(a.compactMap { $0 }, b.compactMap { $0 }) : nil,
-                    topTenOverlap: Statistics.topOverlap(
-                        devSensitivity.ranking(label: labelIndex), testSensitivity.ranking(label: labelIndex), k: 10)))
-            }
-            var groups: [[String]] = []
-            for pair in pairs {
-                let usable = pair.filter { label in
-                    guard let labelIndex = devRun.labels.firstIndex(of: label) else { return false }
-                    return !devSensitivity.ranking(label: labelIndex).isEmpty
+            let analysis = try analyse(model: model, checkpoint: checkpoint, dev: dev, test: test, pairs: pairs)
+            if model.control {
+                controlSensitivity.append(analysis.dev.document)
+                controlAblations += analysis.ablations
+            } else {
+                sensitivityDev.append(analysis.dev.document)
+                rawDev.append((model.name, analysis.dev.sensitivity.labels, analysis.dev.sensitivity.values))
+                if let test = analysis.test {
+                    sensitivityTest.append(test.document)
+                    rawTest.append((model.name, test.sensitivity.labels, test.sensitivity.values))
                 }
-                if usable.count < pair.count {
-                    report(.warning("\(name): the pair \(pair.joined(separator: "/")) has labels without a ranking on dev; using \(usable)"))
-                }
-                if !usable.isEmpty { groups.append(usable) }
-            }
-            for mode in request.modes where !groups.isEmpty {
-                // Both pairs in one study: the random orders are ablated once for both.
-                let documents = timed("seed \(seed): \(mode.rawValue) ablation") {
-                    AblationStudy.run(
-                        rankRun: devRun, dataRun: testRun, groups: groups, steps: request.steps, mode: mode,
-                        randomCount: request.randomCount(mode), seed: request.randomSeed)
-                }
-                for (group, document) in zip(groups, documents) {
-                    let folder = directory + "/ablation-\(mode.rawValue)-" + group.map(FileNames.safe).joined(separator: "-")
-                    try writeFiles(try renderers.ablation(document), to: folder)
-                    ablations.append(AblationEntry(seed: seed, pair: group, document: document))
-                }
+                agreements += analysis.agreements
+                ablations += analysis.ablations
             }
             analysisTimes.append(Date().timeIntervalSince(analysisStart))
             analysisSecondsPerSeed = analysisTimes.reduce(0, +) / Double(analysisTimes.count)
         }
+        let controls = request.controlTask
+            ? ControlStudy(seeds: Array(trained.dropFirst(request.seeds.count)), sensitivityDev: controlSensitivity, ablations: controlAblations)
+            : nil
 
         // 3. Correlation across the models, with the paper's matrix as reference.
         try beginStep("label correlation across seeds")
@@ -256,7 +251,7 @@ public final class ReproducePipeline {
         return ReproduceSummary(
             seeds: seeds, references: readAnchors(), sensitivityDev: sensitivityDev, sensitivityTest: sensitivityTest,
             paper: paper, ablations: ablations, correlationDev: correlationDev, correlationTest: correlationTest, run: information,
-            task: StudyTask(
+            controls: controls, task: StudyTask(
                 kind: request.kind, pairs: pairs, pairRule: pairRule, trainLabelCounts: trainCounts,
                 testLabelCounts: ReproducePipeline.labelCounts(test)))
     }
@@ -273,8 +268,103 @@ public final class ReproducePipeline {
         for (name, contents) in files { try AtomicFile.write(contents, to: directory + "/" + name) }
     }
 
-    func trainingRequest(seed: UInt64, directory: String, hashes: InputHashes?) -> TrainingRequest {
+    /// One model's analyses, as `analyse` writes them.
+    struct SensitivityResult {
+        var sensitivity: Sensitivity
+        var document: Sensitivity.Document
+    }
+
+    struct ModelAnalysis {
+        var dev: SensitivityResult
+        /// Nil for a control model (only its dev structure and its ablations are compared).
+        var test: SensitivityResult?
+        var agreements: [RankingAgreement]
+        var ablations: [AblationEntry]
+    }
+
+    /// Sensitivity with its statistics on dev (and on test for a real model), ranking agreement
+    /// between the two, and the ablation of `pairs` on test ranked on dev: every value of the request
+    /// in every mode for a real model, zero-value ablation for a control model. Writes each analysis's files.
+    /// A control model reads the data with its control labels as gold (`Checkpoint.analysisCorpus`).
+    func analyse(model: PlannedModel, checkpoint: Checkpoint, dev: Corpus, test: Corpus, pairs: [[String]]) throws -> ModelAnalysis {
+        let seed = model.seed, name = model.name
+        let directory = directory(model)
+        let needsRecurrent = request.modes.contains(.recurrent)
+        let devCorpus = try checkpoint.analysisCorpus(dev), testCorpus = try checkpoint.analysisCorpus(test)
+        let devRun = timed("\(name): run on dev") { ModelRun(checkpoint: checkpoint, corpus: devCorpus) }
+        let testRun = timed("\(name): run on test") { ModelRun(checkpoint: checkpoint, corpus: testCorpus, keepProjections: needsRecurrent) }
+
+        func measure(_ run: ModelRun, data: String, folder: String) throws -> SensitivityResult {
+            let sensitivity = Sensitivity(run: run, condition: .predicted)
+            let statistics = request.bootstrap > 0 || request.permutations > 0
+                ? timed("\(name): statistics on \(data)") {
+                    SensitivityStatistics(
+                        run: run, sensitivity: sensitivity, bootstrap: request.bootstrap, permutations: request.permutations,
+                        seed: request.statisticsSeed)
+                }
+                : nil
+            let document = AnalysisDocuments.sensitivity(sensitivity, run: run, data: data, statistics: statistics)
+            try writeFiles(try renderers.sensitivity(document), to: directory + "/" + folder)
+            return SensitivityResult(sensitivity: sensitivity, document: document)
+        }
+        let devResult = try measure(devRun, data: request.devPath, folder: "sensitivity-dev")
+        let devSensitivity = devResult.sensitivity
+        for label in devSensitivity.undefinedLabels { report(.warning("\(name): \(label) is never predicted on \(request.devPath); its sensitivity is undefined")) }
+        var testResult: SensitivityResult?
+        var agreements: [RankingAgreement] = []
+        if !model.control {
+            let result = try measure(testRun, data: request.testPath, folder: "sensitivity-test")
+            testResult = result
+            let testSensitivity = result.sensitivity
+            for (labelIndex, label) in devRun.labels.enumerated() {
+                let a = devSensitivity.values.map { $0[labelIndex] }, b = testSensitivity.values.map { $0[labelIndex] }
+                let defined = !a.contains { $0 == nil } && !b.contains { $0 == nil }
+                agreements.append(RankingAgreement(
+                    model: name, label: label,
+                    spearman: defined ? Statistics.spearman(a.compactMap { $0 }, b.compactMap { $0 }) : nil,
+                    topTenOverlap: Statistics.topOverlap(
+                        devSensitivity.ranking(label: labelIndex), testSensitivity.ranking(label: labelIndex), k: 10)))
+            }
+        }
+        var groups: [[String]] = []
+        for pair in pairs {
+            let usable = pair.filter { label in
+                guard let labelIndex = devRun.labels.firstIndex(of: label) else { return false }
+                return !devSensitivity.ranking(label: labelIndex).isEmpty
+            }
+            if usable.count < pair.count {
+                report(.warning("\(name): the pair \(pair.joined(separator: "/")) has labels without a ranking on dev; using \(usable)"))
+            }
+            if !usable.isEmpty { groups.append(usable) }
+        }
+        var ablations: [AblationEntry] = []
+        for value in model.control ? [AblationValue.zero] : request.values {
+            for mode in request.modes where !groups.isEmpty {
+                // The paper's ablation keeps its reverse control and every random order; mean and resample are
+                // robustness rows, and in recurrent mode (a rerun per order) they use fewer random orders.
+                let robustness = value != .zero
+                let randomCount = robustness && mode == .recurrent ? request.robustnessRecurrentRandomCount : request.randomCount(mode)
+                // Both pairs in one study: the random orders are ablated once for both.
+                let documents = timed("\(name): \(mode.rawValue) ablation, \(value.rawValue) value") {
+                    AblationStudy.run(
+                        rankRun: devRun, dataRun: testRun, groups: groups, steps: request.steps, mode: mode,
+                        randomCount: randomCount, seed: request.randomSeed, reverse: !robustness, value: value,
+                        bandResamples: request.bandResamples)
+                }
+                for (group, document) in zip(groups, documents) {
+                    let folder = directory + "/ablation-\(mode.rawValue)-" + (robustness ? value.rawValue + "-" : "")
+                        + group.map(FileNames.safe).joined(separator: "-")
+                    try writeFiles(try renderers.ablation(document), to: folder)
+                    ablations.append(AblationEntry(seed: seed, pair: group, document: document))
+                }
+            }
+        }
+        return ModelAnalysis(dev: devResult, test: testResult, agreements: agreements, ablations: ablations)
+    }
+
+    func trainingRequest(seed: UInt64, directory: String, hashes: InputHashes?, control: Bool = false) -> TrainingRequest {
         var training = TrainingRequest(trainPath: request.trainPath, devPath: request.devPath, outputDirectory: directory)
+        training.controlTask = control
         training.inputHashes = hashes
         // reproduce has no --clip and no --overwrite.
         training.divergenceFix = "lower --lr"
@@ -294,7 +384,7 @@ public final class ReproducePipeline {
     /// this run: the same SHA-256 for every input file and the same options
     /// (see `TrainingRequest.differences`). Otherwise nil, with a warning
     /// that says why, and the seed is trained again from its start.
-    func finishedCheckpoint(directory: String, seed: UInt64, hashes: InputHashes) -> Checkpoint? {
+    func finishedCheckpoint(directory: String, seed: UInt64, hashes: InputHashes, control: Bool = false) -> Checkpoint? {
         guard FileManager.default.fileExists(atPath: Checkpoint.metadataPath(directory)) else { return nil }
         let checkpoint: Checkpoint
         do {
@@ -307,7 +397,7 @@ public final class ReproducePipeline {
             report(.warning("\(directory): holds an unfinished run (interrupted or diverged); training seed \(seed) again from its start"))
             return nil
         }
-        let differences = trainingRequest(seed: seed, directory: directory, hashes: hashes)
+        let differences = trainingRequest(seed: seed, directory: directory, hashes: hashes, control: control)
             .differences(from: checkpoint.metadata, hashes: hashes)
         guard differences.isEmpty else {
             report(.warning("\(directory): \(differences.joined(separator: ", ")); training seed \(seed) again"))

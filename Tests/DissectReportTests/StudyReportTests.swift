@@ -116,16 +116,26 @@ import Testing
         #expect(svg.isValid && svg.count("path", class: "band") == 2)
     }
 
-    @Test func nonFindingMarksHook() {
-        var document = S.summary(seeds: [1]).sensitivityDev[0]
-        #expect(ReproduceFigures.nonFindingMarks(document, rows: [0, 1]) == nil)
+    /// The report's own heatmaps (Figures 2 and 7, ours) dot exactly the defined cells that are not findings.
+    @Test func reportHeatmapsMarkNonFindings() {
+        var summary = S.summary(seeds: [1])
+        func marks() -> [String: Int] {
+            var counts: [String: Int] = [:]
+            for figure in ReproduceReport.figures(summary) where figure.name.hasSuffix("-ours.svg") {
+                counts[figure.name] = figure.svg.components(separatedBy: "<circle class=\"mark\"").count - 1
+            }
+            return counts
+        }
+        #expect(marks().values.allSatisfy { $0 == 0 }, "no statistics: no marks")
         var cells = [[Bool?]](repeating: [Bool?](repeating: true, count: 9), count: 50)
         cells[1][2] = false
         cells[1][3] = nil
-        document.statistics = S.statistics(findings: cells, stability: [])
-        let marks = ReproduceFigures.nonFindingMarks(document, rows: [0, 1])!
-        #expect(marks[0] == Array(repeating: false, count: 9))
-        #expect(marks[1][2] && !marks[1][3] && !marks[1][0])
+        cells[40][0] = false
+        summary.sensitivityDev[0].statistics = S.statistics(findings: cells, stability: [])
+        let counts = marks()
+        #expect(counts["figure7-ours.svg"] == 2, "every neuron: both non-findings, not the undefined cell")
+        let figure7 = ReproduceReport.figures(summary).first { $0.name == "figure7-ours.svg" }?.svg ?? ""
+        #expect(figure7.contains("not a finding"))
     }
 
     /// The synthetic summary as `study` on a corpus with lower-case entity types would make it.
