@@ -8,7 +8,7 @@ import Foundation
 struct AblateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ablate",
-        abstract: "Zero each label's most sensitive neurons one by one and track every label's accuracy (the paper's Figures 4 and 5).",
+        abstract: "Ablate each label's most sensitive neurons one by one and track every label's accuracy (the paper's Figures 4 and 5).",
         discussion: """
             Rankings come from --rank-on (the dev set), accuracy from --data (the test set), as in the paper. \
             An ablated h_i is set to 0 (--value zero, the paper), its mean over --rank-on (mean) or its value at a random \
@@ -31,7 +31,7 @@ struct AblateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The largest number of ablated neurons K; curves run k = 0 … K.")
     var steps = 25
 
-    @Option(help: "'readout' zeroes h_i where it enters the linear layer (top layer only; the default there); 'recurrent' also zeroes it in the state carried to the next step, and so in every layer above (the default below the top layer).")
+    @Option(help: "'readout' replaces h_i (by --value) only where it enters the linear layer (top layer only; the default there); 'recurrent' also replaces it in the state carried to the next step, and so in every layer above (the default below the top layer).")
     var mode: AblationMode?
 
     @Option(parsing: .unconditional, help: "How many random ablation orders form the control band (0 turns it off).")
