@@ -3,11 +3,11 @@ import DissectKernels
 import DissectCorpus
 import DissectModel
 
-/// How "setting h_i to 0" (the paper's ablation) is read.
+/// How "setting h_i to 0" (the paper's ablation, or to another `AblationValue`) is read.
 public enum AblationMode: String, Codable, Sendable, CaseIterable {
-    /// h_i is zeroed only where it enters the linear layer; the LSTM runs unchanged.
+    /// h_i is replaced only where it enters the linear layer; the LSTM runs unchanged.
     case readout
-    /// h_i is also zeroed in the state carried to the next step, so later steps change.
+    /// h_i is also replaced in the state carried to the next step, so later steps change.
     case recurrent
 }
 

@@ -84,7 +84,8 @@ public enum AblationStudy {
     ///   - seed: seeds the random orders, the resample draws (`AblationReplacement`) and the band's
     ///     sentence resamples (`CurveBootstrap`), each from its own stream.
     ///   - value: what an ablated h_i becomes (`AblationReplacement`), in the rankings and both controls alike.
-    ///   - bandResamples: B ≥ 0, the sentence resamples of the band around each ranked curve; 0 gives none.
+    ///   - bandResamples: B ≥ 0, the sentence resamples of the band around each ranked curve (`AblationCurve.band`;
+    ///     the reverse and random curves get none); 0 gives none.
     public static func run(
         rankRun: ModelRun, dataRun: ModelRun, groups: [[String]], steps: Int, mode: AblationMode,
         randomCount: Int, seed: UInt64, condition: Condition = .predicted, reverse: Bool = true,
