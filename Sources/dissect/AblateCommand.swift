@@ -64,7 +64,7 @@ struct AblateCommand: ParsableCommand {
         // The smallest model (one neuron, one label) bounds --random and --band before any checkpoint is read.
         do {
             try requireRandomMemory(neurons: 1, labels: 1)
-            try requireBandMemory(sentences: 1, labels: 1, curves: 1)
+            try requireBandMemory(sentences: 1, neurons: 1, labels: 1, curves: 1)
         } catch let error as DissectError {
             throw ValidationError(error.description)
         }
@@ -73,10 +73,10 @@ struct AblateCommand: ParsableCommand {
     /// More resamples than this refine a 95% percentile band no further.
     static let largestBand = 100_000
 
-    /// The bands must fit in memory (`AnalysisMemory.band`).
-    func requireBandMemory(sentences: Int, labels: Int, curves: Int) throws {
+    /// The bands must fit in memory (`AnalysisMemory.band`); --steps stops at the neuron count.
+    func requireBandMemory(sentences: Int, neurons: Int, labels: Int, curves: Int) throws {
         try MemoryBudget.require(
-            AnalysisMemory.band(resamples: band, sentences: sentences, steps: steps, labels: labels, curves: curves),
+            AnalysisMemory.band(resamples: band, sentences: sentences, steps: min(steps, neurons), labels: labels, curves: curves),
             for: "--band \(band)" + (sentences > 1 ? " (over \(sentences) sentences)" : ""), kind: .usage,
             fix: "choose a smaller --band")
     }
@@ -136,7 +136,7 @@ struct AblateCommand: ParsableCommand {
             throw DissectError(file: rankOn, problem: "none of the requested labels has a defined sensitivity", fix: "rank on a file where the labels are predicted")
         }
         try requireBandMemory(
-            sentences: dataRun.sentenceStarts.count - 1, labels: dataRun.labels.count, curves: usable.count)
+            sentences: dataRun.sentenceStarts.count - 1, neurons: dataRun.neuronCount, labels: dataRun.labels.count, curves: usable.count)
         let document = AblationStudy.run(
             rankRun: rankRun, dataRun: dataRun, labels: usable, steps: steps, mode: ablationMode,
             randomCount: random, seed: seed, condition: analysis.condition, reverse: !noReverse, value: value, bandResamples: band)
