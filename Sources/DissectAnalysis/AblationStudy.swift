@@ -70,18 +70,26 @@ public enum AblationStudy {
     /// - Parameter labels: labels whose rankings to ablate; each must have a defined ranking.
     public static func run(
         rankRun: ModelRun, dataRun: ModelRun, labels: [String], steps: Int, mode: AblationMode,
-        randomCount: Int, seed: UInt64, condition: Condition = .predicted, reverse: Bool = true
+        randomCount: Int, seed: UInt64, condition: Condition = .predicted, reverse: Bool = true,
+        value: AblationValue = .zero, bandResamples: Int = 0
     ) -> AblationDocument {
         run(rankRun: rankRun, dataRun: dataRun, groups: [labels], steps: steps, mode: mode, randomCount: randomCount,
-            seed: seed, condition: condition, reverse: reverse)[0]
+            seed: seed, condition: condition, reverse: reverse, value: value, bandResamples: bandResamples)[0]
     }
 
     /// The same for several groups of labels (the paper's two pairs) at once:
     /// the random orders do not depend on the labels, so each is ablated once
     /// and measured for every group. One document per group.
+    /// - Parameters:
+    ///   - seed: seeds the random orders, the resample draws (`AblationReplacement`) and the band's
+    ///     sentence resamples (`CurveBootstrap`), each from its own stream.
+    ///   - value: what an ablated h_i becomes (`AblationReplacement`), in the rankings and both controls alike.
+    ///   - bandResamples: B ≥ 0, the sentence resamples of the band around each ranked curve (`AblationCurve.band`;
+    ///     the reverse and random curves get none); 0 gives none.
     public static func run(
         rankRun: ModelRun, dataRun: ModelRun, groups: [[String]], steps: Int, mode: AblationMode,
-        randomCount: Int, seed: UInt64, condition: Condition = .predicted, reverse: Bool = true
+        randomCount: Int, seed: UInt64, condition: Condition = .predicted, reverse: Bool = true,
+        value: AblationValue = .zero, bandResamples: Int = 0
     ) -> [AblationDocument] {
         let started = DispatchClock.now()
         let sensitivity = Sensitivity(run: rankRun, condition: condition)
@@ -89,16 +97,17 @@ public enum AblationStudy {
             guard let index = rankRun.labels.firstIndex(of: label) else { return [] }
             return sensitivity.ranking(label: index)
         }
-        let engine = AblationEngine(run: dataRun, focusSets: groups, steps: steps)
+        let replacement = value == .zero ? AblationReplacement.zero : AblationReplacement(value: value, rankRun: rankRun, seed: seed)
+        let engine = AblationEngine(run: dataRun, focusSets: groups, steps: steps, replacement: replacement)
         let random = randomOrders(count: randomCount, neurons: dataRun.neuronCount, seed: seed)
-        var jobs: [(order: [Int], focusSets: [Int])] = []
+        var jobs: [AblationJob] = []
         for (group, labels) in groups.enumerated() {
-            for label in labels { jobs.append((ranking(label), [group])) }
-            if reverse { for label in labels { jobs.append((Array(ranking(label).reversed()), [group])) } }
+            for label in labels { jobs.append(AblationJob(order: ranking(label), focusSets: [group], band: true)) }
+            if reverse { for label in labels { jobs.append(AblationJob(order: Array(ranking(label).reversed()), focusSets: [group])) } }
         }
         let allGroups = Array(groups.indices)
-        for order in random { jobs.append((order, allGroups)) }
-        let results = engine.curves(jobs: jobs, mode: mode)
+        for order in random { jobs.append(AblationJob(order: order, focusSets: allGroups)) }
+        let results = engine.curves(jobs: jobs, mode: mode, bandResamples: max(0, bandResamples), bandSeed: seed)
         let seconds = DispatchClock.now() - started
         var documents: [AblationDocument] = []
         var cursor = 0
@@ -117,7 +126,7 @@ public enum AblationStudy {
                     maximum: summarize(randomCurves) { $0.max() ?? .nan })
                 : nil
             documents.append(AblationDocument(
-                mode: mode, value: .zero, layer: dataRun.layer + 1, measure: sensitivity.measure, decoding: dataRun.decoding,
+                mode: mode, value: value, layer: dataRun.layer + 1, measure: sensitivity.measure, decoding: dataRun.decoding,
                 rankOn: rankRun.dataPath, data: dataRun.dataPath, labels: labels,
                 steps: min(steps, dataRun.neuronCount), condition: condition, neurons: dataRun.neuronCount, curves: ranked,
                 controls: AblationControls(reverse: reversed, random: control), seconds: seconds))

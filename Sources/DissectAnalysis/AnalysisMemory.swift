@@ -33,7 +33,10 @@ public enum AnalysisMemory {
     ///     recurrent  + 4·N·(n + m + 1) per rerun + the transposed recurrent weights 4·L·dirs·H·G,
     ///                and below the top layer 4·N·n (a layer's output) + 4·dirs·N·G (the next one's projections)
     ///     CRF        + 2 cores × 4·N·m (token-major logits for Viterbi)
-    public static func ablation(configuration c: TaggerConfiguration, tokens N: Int, mode: AblationMode) -> MemoryEstimate {
+    ///     resample   + 4·N·n (the drawn values v_i(t), neuron-major; mean keeps n values)
+    public static func ablation(
+        configuration c: TaggerConfiguration, tokens N: Int, mode: AblationMode, value: AblationValue = .zero
+    ) -> MemoryEstimate {
         let n = neurons(c), m = c.labelCount
         let perToken = MemoryEstimate.floats(n) + MemoryEstimate.floats(m) + (MemoryEstimate.floats(m) + MemoryEstimate.floats(1)) * 2
             + MemoryEstimate.elements([1], bytesEach: 2)
@@ -46,7 +49,25 @@ public enum AnalysisMemory {
             }
         }
         if c.crf { total += MemoryEstimate.floats(N, m) * 2 }
+        if value == .resample { total += MemoryEstimate.floats(N, n) }
         return total
+    }
+
+    /// The bootstrap bands of `curves` ranked curves (`CurveBootstrap`), B resamples of S sentences,
+    /// K steps, m labels (so at most m + 2 accuracy keys):
+    ///
+    ///     weights           8·B·S
+    ///     per curve, 2 at once (readout runs two)
+    ///                       8·(K + 1)·(m + 2)·S correct counts + 8·(m + 2)·S totals
+    ///                       + 8·B·((K + 1)·(m + 2) + (m + 2)) resampled sums + 8·B sorted values
+    ///     kept per curve    2·(K + 1)·(m + 2) bounds, as Doubles and JSON and CSV text (64 bytes a number)
+    public static func band(resamples: Int, sentences: Int, steps: Int, labels: Int, curves: Int) -> MemoryEstimate {
+        guard resamples > 0 else { return MemoryEstimate(bytes: 0) }
+        let B = Double(resamples), S = Double(max(1, sentences)), points = Double(max(0, steps)) + 1
+        let keys = Double(max(0, labels)) + 2
+        let perCurve = 8 * (points * keys * S + keys * S + B * (points * keys + keys) + B)
+        let kept = 2 * points * keys * (8 + 64)
+        return MemoryEstimate(bytes: 8 * B * S + 2 * perCurve + Double(max(1, curves)) * kept)
     }
 
     /// The random-order control: `count` permutations of n neurons, kept as
@@ -105,15 +126,15 @@ public enum AnalysisMemory {
 
     /// Throws (`.input`, naming `path`) unless loading `checkpoint`'s model and
     /// running it over `corpus` for sensitivity (and ablation in `ablation`
-    /// mode) fits in the machine's memory and in 32-bit offsets.
+    /// mode, replacing by `value`) fits in the machine's memory and in 32-bit offsets.
     public static func requireModelRun(
         checkpoint: Checkpoint, corpus: Corpus, path: String, keepProjections: Bool, ablation: AblationMode? = nil,
-        available: UInt64 = MemoryBudget.physicalMemory
+        value: AblationValue = .zero, available: UInt64 = MemoryBudget.physicalMemory
     ) throws {
         let c = checkpoint.model.configuration
         let sizes = CorpusSizes(sentences: corpus.sentences)
         var extra = modelRun(configuration: c, sizes: sizes, keepProjections: keepProjections)
-        if let ablation { extra += AnalysisMemory.ablation(configuration: c, tokens: sizes.tokenCount, mode: ablation) }
+        if let ablation { extra += AnalysisMemory.ablation(configuration: c, tokens: sizes.tokenCount, mode: ablation, value: value) }
         try Checkpoint.requireInferenceMemory(
             configuration: c, sizes: sizes, path: path, extra: extra,
             what: ablation == nil ? "the analysis of this file" : "the ablation on this file", available: available)

@@ -2,10 +2,11 @@ import DissectCore
 import DissectKernels
 
 /// The recurrent layers run forward only, over many sentences at once, with
-/// chosen hidden units of one layer forced to zero after every step — both in
-/// that layer's output and in the state it carries to its next step (an LSTM's
-/// cell state is not touched). This is "recurrent" ablation: zeroing h_i
-/// changes every later step, and every layer above, which then runs normally.
+/// chosen hidden units of one layer forced to a value v_i(t) after every step
+/// (zero, as the paper, or a `Replacement`) — both in that layer's output and
+/// in the state it carries to its next step (an LSTM's cell state is not
+/// touched). This is "recurrent" ablation: setting h_i changes every later
+/// step, and every layer above, which then runs normally.
 ///
 /// The masked layer's input projections do not depend on the mask, so they
 /// are computed once (`projected`, from a normal forward pass) and only its
@@ -71,6 +72,26 @@ public final class MaskedRecurrence {
         }
     }
 
+    /// What an ablated unit's h_i(t) is set to after every step of the masked layer, v_i(t).
+    /// Units are numbered [forward; backward] within the layer (O = H · directions, N tokens);
+    /// t is the token the step reads, so a backward unit at token t gets v_i(t) of that token.
+    public enum Replacement: Sendable {
+        /// v_i(t) = 0: h is multiplied by `keep` (the paper's ablation, the fastest path).
+        case zero
+        /// v_i(t) = values[i], one per unit, `[O]` (e.g. its mean).
+        case constant([Float])
+        /// v_i(t) = values[i · N + t], per unit and token, unit-major `[O][N]` (e.g. a resampled value).
+        case perToken([Float])
+    }
+
+    /// One direction's ablated units (0..<H) and where their values are: v = values[bases[j] + token · tokenStride].
+    struct Substitution {
+        var units: [Int]
+        var bases: [Int]
+        var tokenStride: Int
+        var values: UnsafePointer<Float>?
+    }
+
     /// Scratch for one core.
     final class Workspace {
         let gates = Buffer<Float>()
@@ -83,9 +104,20 @@ public final class MaskedRecurrence {
     /// Fills `hidden [N, O]` (O = H · directions) with the top layer's states
     /// when the units of layer `layer` with `keep[i] = 0` are ablated (numbered
     /// [forward; backward] within the layer); every other `keep[i]` is 1.
-    public func run(keep: [Float], into hidden: UnsafeMutablePointer<Float>) {
+    /// An ablated unit's h_i(t) becomes v_i(t) of `replacement` after every step:
+    /// `.zero` multiplies h by `keep`, the others set the ablated units' values.
+    public func run(keep: [Float], replacement: Replacement = .zero, into hidden: UnsafeMutablePointer<Float>) {
         let c = configuration
-        let N = sentenceStarts[sentenceStarts.count - 1], O = c.outputSize
+        let N = sentenceStarts[sentenceStarts.count - 1], O = c.outputSize, H = c.hiddenSize
+        precondition(keep.count == O, "keep has \(keep.count) values for \(O) units")
+        let table: [Float], tokenStride: Int
+        switch replacement {
+        case .zero: table = []; tokenStride = 0
+        case .constant(let values): table = values; tokenStride = 0
+        case .perToken(let values): table = values; tokenStride = 1
+        }
+        let isZero = if case .zero = replacement { true } else { false }
+        precondition(isZero || table.count == (tokenStride == 0 ? O : O * N), "the replacement has \(table.count) values")
         let workspaces = [Workspace(), Workspace()]
         let top = c.layers - 1
         // Layers below the top write into `below`; the top writes into `hidden`.
@@ -93,24 +125,34 @@ public final class MaskedRecurrence {
         defer { below.deallocate() }
         var upperProjected = [[Float]](repeating: [], count: layer < top ? c.directionCount : 0)
         keep.withUnsafeBufferPointer { keepAll in
-            for current in layer...top {
-                let output = current == top ? hidden : below.baseAddress!
-                if current > layer {
-                    // The layer below's output (now in `below`) projected by this layer's input weights.
-                    for direction in 0..<c.directionCount {
-                        upperProjected[direction] = project(UnsafePointer(below.baseAddress!), layer: current, direction: direction, tokens: N)
-                    }
+            table.withUnsafeBufferPointer { tableBuffer in
+                // Per direction, the ablated units and the offsets of their values in the table.
+                let substitutions: [Substitution]? = isZero ? nil : (0..<c.directionCount).map { direction in
+                    let units = (0..<H).filter { keepAll[direction * H + $0] == 0 }
+                    return Substitution(
+                        units: units, bases: units.map { (direction * H + $0) * (tokenStride == 0 ? 1 : N) },
+                        tokenStride: tokenStride, values: tableBuffer.baseAddress)
                 }
-                let inputs = current == layer ? projected : upperProjected
-                let mask = current == layer ? keepAll.baseAddress : nil
-                parallelFor(2) { shard in
-                    for groupIndex in self.groupShards[shard] {
+                for current in layer...top {
+                    let output = current == top ? hidden : below.baseAddress!
+                    if current > layer {
+                        // The layer below's output (now in `below`) projected by this layer's input weights.
                         for direction in 0..<c.directionCount {
-                            inputs[direction].withUnsafeBufferPointer { input in
-                                self.runGroup(
-                                    self.groups[groupIndex], layer: current, direction: direction,
-                                    input: input.baseAddress!, mask: mask.map { $0 + direction * c.hiddenSize },
-                                    output: output, workspace: workspaces[shard])
+                            upperProjected[direction] = project(UnsafePointer(below.baseAddress!), layer: current, direction: direction, tokens: N)
+                        }
+                    }
+                    let inputs = current == layer ? projected : upperProjected
+                    let mask = current == layer && isZero ? keepAll.baseAddress : nil
+                    parallelFor(2) { shard in
+                        for groupIndex in self.groupShards[shard] {
+                            for direction in 0..<c.directionCount {
+                                inputs[direction].withUnsafeBufferPointer { input in
+                                    self.runGroup(
+                                        self.groups[groupIndex], layer: current, direction: direction,
+                                        input: input.baseAddress!, mask: mask.map { $0 + direction * H },
+                                        substitution: current == layer ? substitutions?[direction] : nil,
+                                        output: output, workspace: workspaces[shard])
+                                }
                             }
                         }
                     }
@@ -132,10 +174,11 @@ public final class MaskedRecurrence {
         return result
     }
 
-    /// One group of sentences through one layer and direction; `mask` (H values) multiplies h after every step.
+    /// One group of sentences through one layer and direction; after every step `mask` (H values)
+    /// multiplies h, or `substitution` sets its units to their values at the step's token.
     private func runGroup(
         _ group: [Int], layer: Int, direction: Int, input: UnsafePointer<Float>, mask: UnsafePointer<Float>?,
-        output: UnsafeMutablePointer<Float>, workspace: Workspace
+        substitution: Substitution?, output: UnsafeMutablePointer<Float>, workspace: Workspace
     ) {
         let c = configuration
         let H = c.hiddenSize, G = c.gateSize, O = c.outputSize
@@ -194,6 +237,12 @@ public final class MaskedRecurrence {
                     for row in 0..<active {
                         let h = state + row * H
                         for unit in 0..<H { h[unit] *= mask[unit] }
+                    }
+                } else if let substitution, let values = substitution.values {
+                    for row in 0..<active {
+                        let token = sentenceStarts[group[row]] + (reverse ? lengths[row] - 1 - step : step)
+                        let h = state + row * H, offset = token * substitution.tokenStride
+                        for (unit, base) in zip(substitution.units, substitution.bases) { h[unit] = values[base + offset] }
                     }
                 }
                 for row in 0..<active {

@@ -123,10 +123,10 @@ public enum AnalysisArtifacts {
 
     /// The paper's Figure 4/5 layout for one ranking: accuracy degradation
     /// of the ranked label, the other listed labels, "others" and "all", the
-    /// reverse order, the random orders' 5th–95th percentile band, and the
-    /// ranked curve's bootstrap band when the curve has one (`AblationCurve.band`).
-    /// TODO(issue 15): both bands use LineChart's one band style (25 % opacity); a dedicated style for the
-    /// bootstrap band, if LineChart gains one, goes here.
+    /// reverse order, the random orders' 5th–95th percentile band (grey) and,
+    /// when the document has one, the ranked curve's 95% sentence-bootstrap
+    /// band (a light fill in its colour). Both bands are drawn relative to
+    /// their own curve's k = 0 value, as the lines.
     public static func ablationChart(_ document: AblationDocument, ranking label: String) -> LineChart {
         guard let curve = document.curves[label] else {
             return LineChart(title: "No curve for \(label)", xLabel: "", yLabel: "", series: [])
@@ -153,12 +153,6 @@ public enum AnalysisArtifacts {
                 name: "\(label), reverse order", x: x, y: degradation(reverse.accuracy[label]), color: rankedColor, dashed: true, width: 1.5))
         }
         var bands: [Band] = []
-        // The ranked curve's bootstrap band over the data's sentences, as degradation from the curve's own start.
-        if let band = curve.band, let low = band.lower[label], let high = band.upper[label], let start = curve.accuracy[label]?.first {
-            bands.append(Band(
-                name: "\(label), \(DecimalText.fixed(band.level * 100, decimals: 0)) % bootstrap band (\(band.resamples) resamples)", x: x,
-                lower: low.map { $0 - start }, upper: high.map { $0 - start }, color: rankedColor))
-        }
         if let random = document.controls.random, let low = random.p05.accuracy[label], let high = random.p95.accuracy[label],
            let mean = random.mean.accuracy[label], let start = mean.first {
             bands.append(Band(
@@ -166,24 +160,41 @@ public enum AnalysisArtifacts {
                 lower: low.map { $0 - start }, upper: high.map { $0 - start }, color: "#999999"))
             series.append(LineSeries(name: "\(label), random mean", x: x, y: mean.map { $0 - start }, color: "#777777", dashed: true, width: 1.5))
         }
+        // Over the grey band, so the ranked curve's own uncertainty stays visible.
+        if let band = curve.band, let low = band.lower[label], let high = band.upper[label],
+           let start = curve.accuracy[label]?.first {
+            bands.append(Band(
+                name: "\(label) ranked, 95% band over \(band.resamples) sentence resamples", x: x,
+                lower: low.map { $0 - start }, upper: high.map { $0 - start }, color: rankedColor, opacity: 0.15))
+        }
+        let value = document.value.map { $0 == .zero ? "" : ", \($0.rawValue) value" } ?? ""
         return LineChart(
-            title: "Ablating by the \(label) ranking (\(document.mode.rawValue) mode)",
+            title: "Ablating by the \(label) ranking (\(document.mode.rawValue) mode\(value))",
             xLabel: "Number of ablated neurons", yLabel: "Accuracy degradation", series: series, bands: bands)
     }
 
+    /// `ablation.json`, `ablation.csv` (long format: ranking, order, k, metric, value, degradation,
+    /// and for a ranked curve's accuracies the band's lower and upper bound, empty elsewhere) and one SVG per ranking.
     public static func ablationFiles(_ document: AblationDocument) throws -> [(String, String)] {
         var rows: [[String]] = []
-        func add(ranking: String, order: String, accuracy: [String: [Double]], f1: [Double]) {
+        func add(ranking: String, order: String, accuracy: [String: [Double]], f1: [Double], band: CurveBand? = nil) {
             for (k, value) in f1.enumerated() {
                 for metric in accuracy.keys.sorted() {
                     guard let values = accuracy[metric], k < values.count else { continue }
-                    rows.append([ranking, order, String(k), "accuracy:" + metric, CSVReport.number(values[k]), CSVReport.number(values[k] - values[0])])
+                    var bounds = ["", ""]
+                    if let band, let low = band.lower[metric], let high = band.upper[metric], k < low.count, k < high.count {
+                        bounds = [CSVReport.number(low[k]), CSVReport.number(high[k])]
+                    }
+                    rows.append([ranking, order, String(k), "accuracy:" + metric, CSVReport.number(values[k]), CSVReport.number(values[k] - values[0])]
+                        + bounds)
                 }
-                rows.append([ranking, order, String(k), "f1", CSVReport.number(value), CSVReport.number(value - f1[0])])
+                rows.append([ranking, order, String(k), "f1", CSVReport.number(value), CSVReport.number(value - f1[0]), "", ""])
             }
         }
         for label in document.labels {
-            if let curve = document.curves[label] { add(ranking: label, order: "ranked", accuracy: curve.accuracy, f1: curve.f1) }
+            if let curve = document.curves[label] {
+                add(ranking: label, order: "ranked", accuracy: curve.accuracy, f1: curve.f1, band: curve.band)
+            }
             if let curve = document.controls.reverse[label] { add(ranking: label, order: "reverse", accuracy: curve.accuracy, f1: curve.f1) }
         }
         if let random = document.controls.random {
@@ -193,7 +204,8 @@ public enum AnalysisArtifacts {
         }
         var files: [(String, String)] = [
             ("ablation.json", try json(document)),
-            ("ablation.csv", CSVReport.table(header: ["ranking", "order", "k", "metric", "value", "degradation"], rows: rows)),
+            ("ablation.csv", CSVReport.table(
+                header: ["ranking", "order", "k", "metric", "value", "degradation", "band_lower", "band_upper"], rows: rows)),
         ]
         for label in document.labels {
             files.append(("ablation-\(FileNames.safe(label)).svg", SVGReport.lineChart(ablationChart(document, ranking: label))))

@@ -27,7 +27,7 @@ public struct LineSeries: Sendable {
 
 /// A shaded area between two curves on a `LineChart`, e.g. the 5th–95th
 /// percentile of accuracy over random ablation orders. Drawn under the lines
-/// at 25% opacity; points with a non-finite x, lower or upper split the area.
+/// at `opacity` (25% unless given); points with a non-finite x, lower or upper split the area.
 public struct Band: Sendable {
     /// Shown in the legend.
     public var name: String
@@ -36,14 +36,20 @@ public struct Band: Sendable {
     public var upper: [Double]
     /// Any SVG colour; `nil` is grey for the first band, then palette colours.
     public var color: String?
+    /// Fill opacity in (0, 1]; a non-finite or out-of-range value draws at 0.25.
+    public var opacity: Double
 
-    public init(name: String, x: [Double], lower: [Double], upper: [Double], color: String? = nil) {
+    public init(name: String, x: [Double], lower: [Double], upper: [Double], color: String? = nil, opacity: Double = 0.25) {
         self.name = name
         self.x = x
         self.lower = lower
         self.upper = upper
         self.color = color
+        self.opacity = opacity
     }
+
+    /// `opacity` where it is usable, else 0.25.
+    var fillOpacity: Double { opacity.isFinite && opacity > 0 && opacity <= 1 ? opacity : 0.25 }
 }
 
 /// An x–y line chart with grid lines, 1/2/5 ticks, shaded bands and a
@@ -237,7 +243,7 @@ extension SVGReport {
         }
         for drawn in drawnBands {
             let swatch = "<rect x=\"0\" y=\"-5\" width=\"\(SVGText.coordinate(swatchWidth))\" height=\"10\" "
-                + "fill=\"\(SVGText.escape(drawn.color))\" fill-opacity=\"0.25\"/>"
+                + "fill=\"\(SVGText.escape(drawn.color))\" fill-opacity=\"\(SVGText.coordinate(drawn.band.fillOpacity))\"/>"
             let name = drawn.runs.isEmpty ? drawn.band.name + " (no data)" : drawn.band.name
             entries.append(LegendEntry(name: name, swatch: drawn.runs.isEmpty ? "" : swatch,
                                        width: swatchWidth + 6 + SVGText.estimatedWidth(name, fontSize: legendFont)))
@@ -328,7 +334,7 @@ extension SVGReport {
                 path += " L" + run.reversed().map { point(band.x[$0], band.lower[$0]) }.joined(separator: " L") + " Z "
             }
             body += "<path class=\"band\" d=\"\(path.trimmingCharacters(in: .whitespaces))\" "
-            body += "fill=\"\(SVGText.escape(drawn.color))\" fill-opacity=\"0.25\" stroke=\"none\"><title>\(SVGText.escape(band.name))</title></path>\n"
+            body += "fill=\"\(SVGText.escape(drawn.color))\" fill-opacity=\"\(SVGText.coordinate(band.fillOpacity))\" stroke=\"none\"><title>\(SVGText.escape(band.name))</title></path>\n"
         }
         for drawn in drawnSeries where !drawn.runs.isEmpty {
             let series = drawn.series

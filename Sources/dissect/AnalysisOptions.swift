@@ -36,15 +36,18 @@ struct AnalysisOptions: ParsableArguments {
 
     /// Loads a checkpoint and runs it over a CoNLL file (with a control
     /// model's control labels as the gold labels), with a warning for CR LF line ends, gold labels and characters the model never saw.
-    /// The run (and the ablation of `ablationMode`, when given) must fit in memory before it starts.
-    func run(model: String, data: String, keepProjections: Bool = false, ablationMode: AblationMode? = nil) throws -> ModelRun {
+    /// The run (and the ablation of `ablationMode` replacing by `ablationValue`, when given) must fit in memory before it starts.
+    func run(
+        model: String, data: String, keepProjections: Bool = false, ablationMode: AblationMode? = nil, ablationValue: AblationValue = .zero
+    ) throws -> ModelRun {
         let checkpoint = try Checkpoint.load(from: model)
         let analysedLayer = try layerIndex(model: model, layers: checkpoint.model.configuration.layers)
         let column = tagColumn ?? checkpoint.metadata.training?.tagColumn
         // A control model's gold labels are its control labels (Checkpoint.analysisCorpus).
         let corpus = try checkpoint.analysisCorpus(try CoNLLReader.read(path: data, tagColumn: column))
         try AnalysisMemory.requireModelRun(
-            checkpoint: checkpoint, corpus: corpus, path: data, keepProjections: keepProjections, ablation: ablationMode)
+            checkpoint: checkpoint, corpus: corpus, path: data, keepProjections: keepProjections, ablation: ablationMode,
+            value: ablationValue)
         for warning in SentenceEncoder(metadata: checkpoint.metadata).warnings(for: corpus) { Terminal.warn(warning) }
         return ModelRun(checkpoint: checkpoint, corpus: corpus, layer: analysedLayer, keepProjections: keepProjections)
     }

@@ -8,4 +8,5 @@ extension CellKind: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension VocabularyRule: ExpressibleByArgument {}
 extension AblationMode: ExpressibleByArgument {}
+extension AblationValue: ExpressibleByArgument {}
 extension Condition: ExpressibleByArgument {}

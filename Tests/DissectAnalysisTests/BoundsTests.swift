@@ -65,6 +65,25 @@ import Testing
         #expect(random.bytes.isFinite && random.bytes > 1e50)
         #expect(AnalysisMemory.correlation(labels: 1_000_000, matrices: 3).bytes > 1e14)
         #expect(AnalysisMemory.randomControl(count: 0, neurons: 50, steps: 25, labels: 9, groups: 1).bytes == 0)
+        let band = AnalysisMemory.band(resamples: Int.max, sentences: Int.max, steps: Int.max, labels: Int.max, curves: Int.max)
+        #expect(band.bytes.isFinite && band.bytes > 1e50)
+        #expect(AnalysisMemory.band(resamples: 0, sentences: 3453, steps: 25, labels: 9, curves: 4).bytes == 0)
+        // The weights alone: 8·B·S.
+        #expect(AnalysisMemory.band(resamples: 200, sentences: 3453, steps: 25, labels: 9, curves: 4).bytes > 8 * 200 * 3453)
+    }
+
+    /// Resample ablation keeps its drawn values, 4·N·n more than zero or mean.
+    @Test func resampleAblationNeedsItsTable() {
+        var c = TaggerConfiguration()
+        c.hiddenSize = 50
+        c.bidirectional = true
+        c.labelCount = 9
+        for mode in AblationMode.allCases {
+            let zero = AnalysisMemory.ablation(configuration: c, tokens: 46_000, mode: mode)
+            #expect(AnalysisMemory.ablation(configuration: c, tokens: 46_000, mode: mode, value: .mean).bytes == zero.bytes)
+            let resample = AnalysisMemory.ablation(configuration: c, tokens: 46_000, mode: mode, value: .resample)
+            #expect(resample.bytes == zero.bytes + 4 * 46_000 * 100)
+        }
     }
 
     @Test func anAnalysisLargerThanTheMemoryGivenNamesTheDataFile() throws {

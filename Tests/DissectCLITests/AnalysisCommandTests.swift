@@ -578,6 +578,45 @@ struct AblateCommandTests {
         return result
     }
 
+    /// The k-th lower and upper bound of every key of a curve's band; nil without a band.
+    static func band(_ curve: [String: Any], _ k: Int) -> (lower: [String: Double], upper: [String: Double])? {
+        guard let band = curve["band"] as? [String: Any] else { return nil }
+        var lower: [String: Double] = [:], upper: [String: Double] = [:]
+        for (key, series) in (band["lower"] as? [String: Any]) ?? [:] {
+            if let values = Analysis.numbers(series), k < values.count { lower[key] = values[k] }
+        }
+        for (key, series) in (band["upper"] as? [String: Any]) ?? [:] {
+            if let values = Analysis.numbers(series), k < values.count { upper[key] = values[k] }
+        }
+        return (lower, upper)
+    }
+
+    /// Each ranked curve of `json` has a band of `resamples` holding it at every k and
+    /// key; the reverse curves have none.
+    static func expectBands(_ json: [String: Any], labels: [String], resamples: Int, steps: Int,
+                            sourceLocation: SourceLocation = #_sourceLocation) {
+        let curves = (json["curves"] as? [String: [String: Any]]) ?? [:]
+        let reverse = ((json["controls"] as? [String: Any])?["reverse"] as? [String: [String: Any]]) ?? [:]
+        for label in labels {
+            let curve = curves[label] ?? [:]
+            #expect((curve["band"] as? [String: Any])?["resamples"] as? Int == resamples, "\(label) band", sourceLocation: sourceLocation)
+            #expect(reverse[label]?["band"] == nil || reverse[label]?["band"] is NSNull, "no band on the reverse curve", sourceLocation: sourceLocation)
+            for k in 0...steps {
+                let point = Self.point(curve, k)
+                guard let band = Self.band(curve, k) else {
+                    Issue.record("\(label) has no band", sourceLocation: sourceLocation)
+                    return
+                }
+                let keys = point.keys.filter { $0.hasPrefix("accuracy:") }.map { String($0.dropFirst("accuracy:".count)) }
+                #expect(Set(band.lower.keys) == Set(keys) && Set(band.upper.keys) == Set(keys), "\(label) band keys", sourceLocation: sourceLocation)
+                for key in keys {
+                    let value = point["accuracy:" + key] ?? .nan, low = band.lower[key] ?? .nan, high = band.upper[key] ?? .nan
+                    #expect(low <= value && value <= high, "\(label) \(key) k = \(k): \(low) ≤ \(value) ≤ \(high)", sourceLocation: sourceLocation)
+                }
+            }
+        }
+    }
+
     @Test("readout: curves, controls, k = 0 equals `evaluate --json`, CSV and SVGs")
     func readout() async throws {
         let trained = try await SharedModel.shared.get()
@@ -677,23 +716,32 @@ struct AblateCommandTests {
 
         // ablation.csv.
         let csv = try Analysis.csv(out + "/ablation.csv")
-        #expect(csv.first == ["ranking", "order", "k", "metric", "value", "degradation"])
+        #expect(csv.first == ["ranking", "order", "k", "metric", "value", "degradation", "band_lower", "band_upper"])
         let rows = csv.dropFirst()
         // (2 rankings × ranked/reverse + random mean/p05/p95) × 5 k × (9 accuracy series + f1).
         #expect(rows.count == 7 * 5 * 10, "\(rows.count) rows")
         for row in rows {
-            #expect(row.count == 6, "\(row)")
-            guard row.count == 6 else { continue }
+            #expect(row.count == 8, "\(row)")
+            guard row.count == 8 else { continue }
             if row[2] == "0" { #expect(Double(row[5]) == 0, "degradation at k = 0: \(row)") }
             #expect(Double(row[4]) != nil && Double(row[5]) != nil, "\(row)")
+            // The band (200 resamples by default) belongs to a ranked curve's accuracies only.
+            let banded = row[1] == "ranked" && row[3].hasPrefix("accuracy:")
+            #expect(banded ? Double(row[6]) != nil && Double(row[7]) != nil : row[6].isEmpty && row[7].isEmpty, "\(row)")
         }
-        for row in rows where row.count == 6 && row[0] == "B-PER" && row[1] == "ranked" {
+        for row in rows where row.count == 8 && row[0] == "B-PER" && row[1] == "ranked" {
             let k = try #require(Int(row[2]))
             let key = row[3]
             let expected = try #require(Self.point(curves["B-PER"]!, k)[key], "\(key) in the JSON")
             #expect(abs((Double(row[4]) ?? .nan) - expected) <= 5.000001e-7, "\(row) vs JSON \(expected)")
             let base = Self.point(curves["B-PER"]!, 0)[key] ?? .nan
             #expect(abs((Double(row[5]) ?? .nan) - (expected - base)) <= 1.000001e-6, "degradation \(row)")
+            if key.hasPrefix("accuracy:") {
+                let band = try #require(Self.band(curves["B-PER"]!, k), "B-PER has a band")
+                let metric = String(key.dropFirst("accuracy:".count))
+                #expect(abs((Double(row[6]) ?? .nan) - (band.lower[metric] ?? .nan)) <= 5.000001e-7, "band_lower \(row)")
+                #expect(abs((Double(row[7]) ?? .nan) - (band.upper[metric] ?? .nan)) <= 5.000001e-7, "band_upper \(row)")
+            }
         }
         #expect(Set(rows.map { "\($0[0]),\($0[1])" }) == ["B-PER,ranked", "B-PER,reverse", "B-LOC,ranked", "B-LOC,reverse",
                                                           "random,mean", "random,p05", "random,p95"])
@@ -701,6 +749,63 @@ struct AblateCommandTests {
             let problem = Analysis.xmlProblem(out + "/" + svg)
             #expect(problem == nil, "\(problem ?? "")")
         }
+        #expect(json["value"] as? String == "zero")
+        #expect(result.stdout.contains("readout ablation, value zero (h_i ← 0)"), "\(result.stdout)")
+        Self.expectBands(json, labels: ["B-PER", "B-LOC"], resamples: 200, steps: 4)
+        let chart = try Files.text(out + "/ablation-B-PER.svg")
+        #expect(chart.contains("B-PER ranked, 95% band over 200 sentence resamples"), "the ranked band is drawn and named")
+        #expect(chart.contains("B-PER, 3 random orders (5th–95th pct)"), "so is the random band")
+    }
+
+    @Test("--value mean and resample, both modes: ablation.json records the value, k = 0 is the model, bands hold the curves",
+          arguments: ["mean", "resample"], ["readout", "recurrent"])
+    func values(_ value: String, _ mode: String) async throws {
+        let trained = try await SharedModel.shared.get()
+        let sandbox = try Sandbox()
+        async let zeroRun = sandbox.run(Self.arguments(trained, out: sandbox.path("zero"), extra: ["--mode", mode, "--band", "50"]))
+        async let valueRun = sandbox.run(
+            Self.arguments(trained, out: sandbox.path("value"), extra: ["--mode", mode, "--value", value, "--band", "50"]))
+        let (zero, other) = try await (zeroRun, valueRun)
+        #expect(zero.status == 0 && other.status == 0, "\(zero)\n\(other)")
+        #expect(other.stderrBeyondUnseenCharacters.isEmpty, "\(other.stderr)")
+        #expect(other.stdout.contains("\(mode) ablation, value \(value) (h_i ← "), "\(other.stdout)")
+        let text = try Files.text(sandbox.path("value") + "/ablation.json")
+        Analysis.expectNoNaN(text, "ablation.json")
+        let json = try Files.json(sandbox.path("value") + "/ablation.json")
+        let base = try Files.json(sandbox.path("zero") + "/ablation.json")
+        #expect(json["value"] as? String == value)
+        #expect(json["mode"] as? String == mode)
+        Self.expectBands(json, labels: ["B-PER", "B-LOC"], resamples: 50, steps: 4)
+        let curves = try #require(json["curves"] as? [String: [String: Any]])
+        let baseCurves = try #require(base["curves"] as? [String: [String: Any]])
+        var moved = false
+        for label in ["B-PER", "B-LOC"] {
+            let curve = try #require(curves[label]), baseCurve = try #require(baseCurves[label])
+            #expect(Analysis.ints(curve["neurons"]) == Analysis.ints(baseCurve["neurons"]), "the ranking does not depend on the value")
+            #expect(Self.point(curve, 0) == Self.point(baseCurve, 0), "\(label): k = 0 is the model itself")
+            if (1...4).contains(where: { Self.point(curve, $0) != Self.point(baseCurve, $0) }) { moved = true }
+        }
+        #expect(moved, "\(value) ablation gives other curves than zero ablation")
+        let random = (json["controls"] as? [String: Any])?["random"] as? [String: Any]
+        #expect(random?["count"] as? Int == 3, "the random control runs with the value too")
+        let chart = try Files.text(sandbox.path("value") + "/ablation-B-PER.svg")
+        #expect(chart.contains("\(mode) mode, \(value) value"), "the chart names the value")
+        #expect(Analysis.xmlProblem(sandbox.path("value") + "/ablation-B-PER.svg") == nil)
+    }
+
+    @Test("--band 0: no band in the JSON, empty band columns in the CSV")
+    func noBand() async throws {
+        let trained = try await SharedModel.shared.get()
+        let sandbox = try Sandbox()
+        let out = sandbox.path("ablation")
+        let result = try await sandbox.run(Self.arguments(trained, out: out, extra: ["--band", "0", "--value", "resample"]))
+        #expect(result.status == 0, "\(result)")
+        let json = try Files.json(out + "/ablation.json")
+        let curve = try #require((json["curves"] as? [String: [String: Any]])?["B-PER"])
+        #expect(curve["band"] == nil || curve["band"] is NSNull, "\(curve.keys.sorted())")
+        let rows = try Analysis.csv(out + "/ablation.csv").dropFirst()
+        #expect(!rows.isEmpty && rows.allSatisfy { $0.count == 8 && $0[6].isEmpty && $0[7].isEmpty })
+        #expect(!(try Files.text(out + "/ablation-B-PER.svg")).contains("sentence resamples"))
     }
 
     @Test("the same command twice writes the same files (ablation.json apart from \"seconds\")")
@@ -1052,6 +1157,9 @@ struct AnalysisErrorTests {
         (["ablate", "--steps=-1"], ["--steps", "0 or more"]),
         (["ablate", "--random=-2"], ["--random"]),
         (["ablate", "--labels", ","], ["--labels"]),
+        (["ablate", "--value", "median"], ["--value", "median", "'zero', 'mean' or 'resample'"]),
+        (["ablate", "--band", "-1"], ["--band", "0 (no band) to 100000"]),
+        (["ablate", "--band=100001"], ["--band"]),
         (["sensitivity", "--condition", "maybe"], ["--condition", "maybe"]),
         (["sensitivity", "--tag-column", "0"], ["--tag-column"]),
         (["correlate", "--condition", "maybe"], ["--condition"]),
@@ -1166,8 +1274,8 @@ struct AnalysisHelpTests {
 
     @Test("each analysis command's --help exits 0 and lists its options", arguments: [
         ("sensitivity", ["--model", "--data", "--out", "--condition", "--tag-column"]),
-        ("ablate", ["--model", "--rank-on", "--data", "--labels", "--steps", "--mode", "--random", "--seed", "--no-reverse", "--out",
-                    "--condition"]),
+        ("ablate", ["--model", "--rank-on", "--data", "--labels", "--steps", "--mode", "--random", "--value", "--band", "--seed",
+                    "--no-reverse", "--out", "--condition"]),
         ("correlate", ["--models", "--data", "--reference", "--agreement-data", "--out", "--condition"]),
     ])
     func subcommandHelp(_ command: String, _ options: [String]) async throws {

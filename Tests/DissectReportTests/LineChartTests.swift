@@ -1,5 +1,6 @@
 import Testing
 @testable import DissectReport
+import DissectAnalysis
 
 @Suite struct LineChartTests {
     @Test func onePathPerSeriesAndOneBand() {
@@ -86,5 +87,48 @@ import Testing
         #expect(ticks.values.map(ticks.label) == ["0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1.0"])
         let whole = AxisTicks(low: 0, high: 25, target: 5, expand: false)
         #expect(whole.values.map(whole.label) == ["0", "5", "10", "15", "20", "25"])
+    }
+}
+
+@Suite struct AblationChartBandTests {
+    /// The ranked curve's bootstrap band is drawn in the curve's colour, lighter than the grey
+    /// random band, both named in the legend and both relative to their own curve's k = 0.
+    @Test func theRankedBandIsDrawnBesideTheRandomBand() throws {
+        var entry = ReproduceSynthetic.ablation(
+            seed: 1, pair: ["B-PER", "B-MISC"], mode: .readout, steps: 5, values: ReproduceSynthetic.sensitivity(seed: 1))
+        entry.document.value = .mean
+        var curve = try #require(entry.document.curves["B-PER"])
+        let own = try #require(curve.accuracy["B-PER"])
+        curve.band = CurveBand(
+            resamples: 200, level: 0.95, lower: ["B-PER": own.map { $0 - 0.02 }], upper: ["B-PER": own.map { $0 + 0.01 }])
+        entry.document.curves["B-PER"] = curve
+        let chart = AnalysisArtifacts.ablationChart(entry.document, ranking: "B-PER")
+        #expect(chart.title == "Ablating by the B-PER ranking (readout mode, mean value)")
+        #expect(chart.bands.count == 2)
+        let ranked = try #require(chart.bands.last)
+        #expect(ranked.name == "B-PER ranked, 95% band over 200 sentence resamples")
+        #expect(ranked.color == "#d55e00" && ranked.opacity == 0.15)
+        #expect(ranked.lower.first.map { abs($0 + 0.02) < 1e-12 } == true && ranked.upper.first.map { abs($0 - 0.01) < 1e-12 } == true)
+        #expect(chart.bands.first?.name == "B-PER, 20 random orders (5th–95th pct)" && chart.bands.first?.opacity == 0.25)
+        let svg = SVGReport.lineChart(chart)
+        let check = XMLCheck.parse(svg)
+        #expect(check.isValid, "\(check.errorDescription ?? "")")
+        #expect(check.count("path", class: "band") == 2)
+        #expect(check.texts.contains(ranked.name) && check.texts.contains("B-PER, 20 random orders (5th–95th pct)"))
+        #expect(svg.contains("fill=\"#d55e00\" fill-opacity=\"0.15\""))
+        #expect(svg.contains("fill=\"#999999\" fill-opacity=\"0.25\""))
+        // Without a band (and with the zero value) the chart is as before.
+        entry.document.curves["B-PER"]?.band = nil
+        entry.document.value = .zero
+        let plain = AnalysisArtifacts.ablationChart(entry.document, ranking: "B-PER")
+        #expect(plain.bands.count == 1 && plain.title == "Ablating by the B-PER ranking (readout mode)")
+    }
+
+    @Test func anUnusableOpacityDrawsAtAQuarter() {
+        for opacity in [Double.nan, 0, -1, 2] {
+            let chart = LineChart(title: "t", xLabel: "x", yLabel: "y", series: [],
+                                  bands: [Band(name: "b", x: [0, 1], lower: [0, 0], upper: [1, 1], opacity: opacity)])
+            #expect(SVGReport.lineChart(chart).contains("fill-opacity=\"0.25\""), "\(opacity)")
+        }
     }
 }

@@ -108,8 +108,8 @@ import Testing
         document.curves["B-PER"] = curve
         let chart = AnalysisArtifacts.ablationChart(document, ranking: "B-PER")
         #expect(chart.bands.count == 2)
-        let band = chart.bands.first { $0.name.contains("bootstrap") }!
-        #expect(band.name == "B-PER, 95 % bootstrap band (200 resamples)")
+        let band = chart.bands.first { $0.name.contains("sentence resamples") }!
+        #expect(band.name == "B-PER ranked, 95% band over 200 sentence resamples")
         // Degradation from the curve's own start: at k = 0 the band is [−0.02, +0.01].
         #expect(abs(band.lower[0] + 0.02) < 1e-12 && abs(band.upper[0] - 0.01) < 1e-12)
         let svg = XMLCheck.parse(SVGReport.lineChart(chart))

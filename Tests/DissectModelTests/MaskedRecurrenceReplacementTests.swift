@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+import DissectCore
+import DissectKernels
+@testable import DissectModel
+
+/// `MaskedRecurrence` with each ablated unit set to v_i(t) after every step,
+/// against a naive reference written here: one sentence and one token at a
+/// time, matrix-vector products as loops, the cells' reference pointwise
+/// functions, v_i(t) substituted in the masked layer's output and carried
+/// state, and every layer above run normally.
+@Suite struct MaskedRecurrenceReplacementTests {
+    /// The top layer's states `[N, O]` with the units in `ablated` (0..<O, [forward; backward]) of
+    /// layer `layer` set to `value(unit, token)` after every step.
+    static func reference(
+        configuration c: TaggerConfiguration, parameters p: [Float], layer: Int, projected: [[Float]], starts: [Int],
+        ablated: Set<Int>, value: (Int, Int) -> Float
+    ) -> [Float] {
+        let offsets = ParameterOffsets(layout: ParameterLayout(configuration: c), configuration: c)
+        let H = c.hiddenSize, G = c.gateSize, O = c.outputSize, N = starts[starts.count - 1]
+        var below: [Float] = []
+        for current in layer..<c.layers {
+            var output = [Float](repeating: 0, count: N * O)
+            for direction in 0..<c.directionCount {
+                let weights = offsets.recurrent[current][direction]
+                // The layer's input projection: cached for the masked layer, else from the layer below.
+                var projection = [Float](repeating: 0, count: N * G)
+                if current == layer {
+                    projection = projected[direction]
+                } else {
+                    for token in 0..<N {
+                        for gate in 0..<G {
+                            var sum = p[weights.inputBias + gate] + (c.cell.foldsHiddenBias ? p[weights.hiddenBias + gate] : 0)
+                            for column in 0..<O { sum += p[weights.inputWeight + gate * O + column] * below[token * O + column] }
+                            projection[token * G + gate] = sum
+                        }
+                    }
+                }
+                for sentence in 0..<(starts.count - 1) {
+                    let length = starts[sentence + 1] - starts[sentence]
+                    var h = [Float](repeating: 0, count: H), cell = [Float](repeating: 0, count: H)
+                    for step in 0..<length {
+                        let token = starts[sentence] + (direction == 1 ? length - 1 - step : step)
+                        var recurrent = [Float](repeating: 0, count: G)
+                        for gate in 0..<G {
+                            for unit in 0..<H { recurrent[gate] += p[weights.hiddenWeight + gate * H + unit] * h[unit] }
+                        }
+                        var gates = (0..<G).map { projection[token * G + $0] }
+                        var next = [Float](repeating: 0, count: H), tanhCell = [Float](repeating: 0, count: H)
+                        var candidate = [Float](repeating: 0, count: H)
+                        switch c.cell {
+                        case .lstm:
+                            for gate in 0..<G { gates[gate] += recurrent[gate] }
+                            let previous = cell
+                            LSTMCell.referenceForwardPointwise(
+                                hiddenSize: H, gates: &gates, cellPrevious: previous, cell: &cell, tanhCell: &tanhCell, hidden: &next)
+                        case .gru:
+                            for gate in 0..<G { recurrent[gate] += p[weights.hiddenBias + gate] }
+                            var activations = [Float](repeating: 0, count: G)
+                            GRUCell.referenceForwardPointwise(
+                                hiddenSize: H, input: gates, recurrent: recurrent, hiddenPrevious: h, gates: &activations,
+                                candidate: &candidate, hidden: &next)
+                        case .rnn:
+                            for gate in 0..<G { gates[gate] += recurrent[gate] }
+                            RNNCell.referenceForwardPointwise(hiddenSize: H, gates: &gates, hidden: &next)
+                        }
+                        if current == layer {
+                            for unit in 0..<H where ablated.contains(direction * H + unit) { next[unit] = value(direction * H + unit, token) }
+                        }
+                        h = next
+                        for unit in 0..<H { output[token * O + direction * H + unit] = h[unit] }
+                    }
+                }
+            }
+            below = output
+        }
+        return below
+    }
+
+    static let cases: [(String, Int)] = [
+        ("lstm", 0), ("bilstm", 0), ("gru", 0), ("bigru", 0), ("rnn", 0), ("birnn", 0),
+        ("bilstm2", 0), ("bilstm2", 1), ("gru2", 0), ("bigru2", 1), ("birnn2", 0), ("lstm2", 1),
+    ]
+
+    @Test(arguments: cases)
+    func replacementMatchesTheNaiveReference(variant: String, layer: Int) throws {
+        let fixture = try ParityTests.load(variant)
+        let c = try ParityTests.configuration(fixture)
+        let model: TaggerModel<Float> = try ParityTests.model(fixture, c)
+        let sentences = fixture.sentences.map { EncodedSentence(words: $0.words, characters: $0.chars, labels: $0.labels) }
+        var starts = [0]
+        for sentence in sentences { starts.append(starts[starts.count - 1] + sentence.count) }
+        let N = starts[starts.count - 1], O = c.outputSize, H = c.hiddenSize
+        let shard = TaggerShard<Float>(configuration: c)
+        model.parameters.withUnsafeBufferPointer { p in
+            _ = shard.forward(parameters: p.baseAddress!, sentences: sentences, range: 0..<sentences.count, dropoutRNG: nil, withLoss: false)
+        }
+        let projected = (0..<c.directionCount).map { direction in
+            Array(UnsafeBufferPointer(start: shard.projectedInput(layer: layer, direction: direction), count: N * c.gateSize))
+        }
+        let recurrence = MaskedRecurrence(configuration: c, parameters: model.parameters, layer: layer, projected: projected, sentenceStarts: starts)
+        // The first forward unit and, in a bidirectional model, the last backward one.
+        let ablated: Set<Int> = c.bidirectional ? [0, O - 1] : [0, H - 1]
+        var keep = [Float](repeating: 1, count: O)
+        for unit in ablated { keep[unit] = 0 }
+        var rng = SplitMix64(seed: 41)
+        let constants = (0..<O).map { _ in Float(rng.uniform(-0.9, 0.9)) }
+        let perToken = (0..<(O * N)).map { _ in Float(rng.uniform(-0.9, 0.9)) }
+        let replacements: [(String, MaskedRecurrence.Replacement, (Int, Int) -> Float)] = [
+            ("zero", .zero, { _, _ in 0 }),
+            ("constant", .constant(constants), { unit, _ in constants[unit] }),
+            ("per token", .perToken(perToken), { unit, token in perToken[unit * N + token] }),
+        ]
+        var outputs: [[Float]] = []
+        for (name, replacement, value) in replacements {
+            var hidden = [Float](repeating: .nan, count: N * O)
+            hidden.withUnsafeMutableBufferPointer { recurrence.run(keep: keep, replacement: replacement, into: $0.baseAddress!) }
+            let expected = Self.reference(
+                configuration: c, parameters: model.parameters, layer: layer, projected: projected, starts: starts,
+                ablated: ablated, value: value)
+            for index in hidden.indices {
+                #expect(abs(hidden[index] - expected[index]) < 1e-5, "\(variant) layer \(layer + 1) \(name) hidden[\(index)]")
+            }
+            if layer == c.layers - 1 {
+                // On the top layer the ablated units show their values exactly.
+                for token in 0..<N { for unit in ablated { #expect(hidden[token * O + unit] == value(unit, token)) } }
+            }
+            outputs.append(hidden)
+        }
+        #expect(outputs[1] != outputs[0] && outputs[2] != outputs[1], "each replacement gives other states")
+    }
+}
