@@ -4,14 +4,16 @@ import DissectCorpus
 import DissectModel
 
 extension ReproducePipeline {
-    /// About how much memory `reproduce` holds at its peak, for `seeds` models of
-    /// `configuration` and the request's random orders per mode (none when `randomCount` is 0): n neurons, m labels,
-    /// K = min(steps, n), P parameters.
+    /// About how much memory `reproduce` holds at its peak, for `seeds` seeds of
+    /// `configuration` (twice as many models with `controlTask`) and the request's random orders per mode
+    /// (none when `randomCount` is 0): n neurons, m labels, K = min(steps, n), P parameters.
     ///
-    ///     per seed (kept to the end)  4·P + 2 sensitivity matrices + modes × random control
-    ///     one seed's analyses         predictor + ModelRun on dev and on test (with projections)
-    ///                                 + the ablation engine on test
-    ///     correlation                 2 × (seeds + 1) matrices of m × m
+    ///     per model (kept to the end)  4·P + 2 sensitivity matrices with their statistics
+    ///                                  + modes × values × random control
+    ///     one model's analyses         predictor + ModelRun on dev and on test (with projections)
+    ///                                  + the statistics' working memory on dev + the ablation engine on test
+    ///                                  (its costliest value) + the band of the ranked curves
+    ///     correlation                  2 × (seeds + 1) matrices of m × m
     ///
     /// The analyses count only when the dev and test sizes are given.
     public static func memoryEstimate(
@@ -20,19 +22,31 @@ extension ReproducePipeline {
     ) -> MemoryEstimate {
         let n = MemoryEstimate.exactProduct([c.hiddenSize, c.directionCount]) ?? Int.max, m = c.labelCount
         let steps = min(request.steps, n)
-        let perSeed = c.parameterMemory + AnalysisMemory.sensitivity(neurons: n, labels: m) * 2
+        let groups = request.pairs?.count ?? 2
+        // The statistics kept per matrix: only its result (the resampling's working memory is counted once below).
+        let keptStatistics = AnalysisMemory.sensitivityStatistics(
+            neurons: n, labels: m, sentences: 0, tokens: 0, resamples: 0, permutations: 0)
+        let perModel = c.parameterMemory + (AnalysisMemory.sensitivity(neurons: n, labels: m) + keptStatistics) * 2
             + request.modes.map { mode in
                 AnalysisMemory.randomControl(
-                    count: randomCount == 0 ? 0 : request.randomCount(mode), neurons: n, steps: steps, labels: m, groups: request.pairs?.count ?? 2)
+                    count: randomCount == 0 ? 0 : request.randomCount(mode), neurons: n, steps: steps, labels: m, groups: groups)
+                    * max(1, request.values.count)
             }.reduce(MemoryEstimate.zero, +)
-        var total = perSeed * seeds + AnalysisMemory.correlation(labels: m, matrices: 1) * (2 * (Double(seeds) + 1))
+        let models = seeds * (request.controlTask ? 2 : 1)
+        var total = perModel * models + AnalysisMemory.correlation(labels: m, matrices: 1) * (2 * (Double(seeds) + 1))
         if let dev, let test {
             let chunk = dev.largest(Sharding.sentencesPerCall).union(test.largest(Sharding.sentencesPerCall))
             let ablationMode: AblationMode = request.modes.contains(.recurrent) ? .recurrent : .readout
+            let ablationValue: AblationValue = request.values.contains(.resample) ? .resample : .zero
             total += c.predictionMemory(chunk: chunk)
                 + AnalysisMemory.modelRun(configuration: c, sizes: dev, keepProjections: false)
                 + AnalysisMemory.modelRun(configuration: c, sizes: test, keepProjections: request.modes.contains(.recurrent))
-                + AnalysisMemory.ablation(configuration: c, tokens: test.tokenCount, mode: ablationMode)
+                + AnalysisMemory.sensitivityStatistics(
+                    neurons: n, labels: m, sentences: max(dev.sentenceCount, test.sentenceCount),
+                    tokens: max(dev.tokenCount, test.tokenCount), resamples: request.bootstrap, permutations: request.permutations)
+                + AnalysisMemory.ablation(configuration: c, tokens: test.tokenCount, mode: ablationMode, value: ablationValue)
+                + AnalysisMemory.band(
+                    resamples: request.bandResamples, sentences: test.sentenceCount, steps: steps, labels: m, curves: groups * 2)
         }
         return total
     }

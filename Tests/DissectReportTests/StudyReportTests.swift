@@ -133,7 +133,8 @@ import Testing
         cells[40][0] = false
         summary.sensitivityDev[0].statistics = S.statistics(findings: cells, stability: [])
         let counts = marks()
-        #expect(counts["figure7-ours.svg"] == 2, "every neuron: both non-findings, not the undefined cell")
+        // Two cell dots and the legend's one.
+        #expect(counts["figure7-ours.svg"] == 3, "every neuron: both non-findings, not the undefined cell, plus the legend")
         let figure7 = ReproduceReport.figures(summary).first { $0.name == "figure7-ours.svg" }?.svg ?? ""
         #expect(figure7.contains("not a finding"))
     }

@@ -1,3 +1,4 @@
+import DissectAnalysis
 import DissectCore
 import DissectModel
 import Testing
@@ -57,5 +58,24 @@ import Testing
         }
         #expect(error.kind == .input && error.file == "train.txt")
         #expect(error.description.contains("reproduce on these files (26000 words, 300000 labels) needs about"), "\(error)")
+    }
+
+    /// --all's control models, mean and resample ablations and the statistics' resamples all count.
+    @Test func allCountsTheControlModelsValuesAndStatistics() throws {
+        let c = Self.configuration()
+        let dev = CorpusSizes(tokens: [Int](repeating: 16, count: 3_250), characters: [Int](repeating: 90, count: 3_250))
+        let test = CorpusSizes(tokens: [Int](repeating: 14, count: 3_453), characters: [Int](repeating: 80, count: 3_453))
+        func estimate(_ change: (inout ReproduceRequest) -> Void) -> Double {
+            var request = Self.request(seeds: 4, random: 100)
+            change(&request)
+            return ReproducePipeline.memoryEstimate(
+                request: request, configuration: c, seeds: 4, randomCount: 100, dev: dev, test: test).bytes
+        }
+        let plain = estimate { _ in }
+        #expect(estimate { $0.controlTask = true } > plain)
+        #expect(estimate { $0.values = AblationValue.allCases } > plain)
+        #expect(estimate { $0.bootstrap = 10_000 } > plain)
+        #expect(estimate { $0.bootstrap = 0; $0.permutations = 0; $0.bandResamples = 0 } < plain)
+        #expect(plain < Double(1 << 30), "the paper's run fits in 1 GiB")
     }
 }
