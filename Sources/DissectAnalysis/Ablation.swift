@@ -344,8 +344,8 @@ public final class AblationEngine {
 
     /// Curves for several orders, each measured once per listed focus set:
     /// an order shared by several sets (a random control) is ablated once.
-    /// Readout orders are split between the cores; recurrent mode uses both
-    /// cores inside each rerun.
+    /// Orders are split between the cores (a single recurrent order uses both
+    /// cores inside each rerun instead).
     /// - Parameters:
     ///   - bandResamples: B, the sentence resamples of each band (`CurveBootstrap`); 0 gives no band.
     ///   - bandSeed: their seed; every banded curve uses the same B multiplicity vectors.
@@ -370,9 +370,25 @@ public final class AblationEngine {
             return results
         case .recurrent:
             let recurrence = makeRecurrence()
-            return jobs.map { job in
-                measuredCurves(job, bootstrap: bootstrap) { body in recurrent(order: job.order, recurrence: recurrence, body) }
+            guard jobs.count > 1 else {
+                return jobs.map { job in
+                    measuredCurves(job, bootstrap: bootstrap) { body in recurrent(order: job.order, recurrence: recurrence, body) }
+                }
             }
+            // Several orders: one per core, each rerun on one core, so the scoring between reruns runs in parallel too.
+            var results = [[AblationCurve]](repeating: [], count: jobs.count)
+            let shards = 2
+            results.withUnsafeMutableBufferPointer { buffer in
+                let out = buffer
+                parallelFor(shards) { shard in
+                    for index in stride(from: shard, to: jobs.count, by: shards) {
+                        out[index] = measuredCurves(jobs[index], bootstrap: bootstrap) { body in
+                            recurrent(order: jobs[index].order, recurrence: recurrence, parallel: false, body)
+                        }
+                    }
+                }
+            }
+            return results
         }
     }
 
@@ -475,7 +491,9 @@ public final class AblationEngine {
     /// The same with each ablated h_i also set to v_i(t) in the recurrent state
     /// after every step (`MaskedRecurrence.Replacement`). k = 0 is the model's
     /// own prediction (nothing to rerun).
-    func recurrent(order: [Int], recurrence: MaskedRecurrence, _ body: (Int, UnsafePointer<Int32>) -> Void) {
+    func recurrent(
+        order: [Int], recurrence: MaskedRecurrence, parallel: Bool = true, _ body: (Int, UnsafePointer<Int32>) -> Void
+    ) {
         let K = min(steps, order.count)
         run.predicted.withUnsafeBufferPointer { body(0, $0.baseAddress!) }
         guard K > 0 else { return }
@@ -487,7 +505,7 @@ public final class AblationEngine {
         let bias = Array(run.outputBias), outputWeight = Array(run.outputWeight)
         for k in 1...K {
             keep[order[k - 1]] = 0
-            hidden.withUnsafeMutableBufferPointer { recurrence.run(keep: keep, replacement: recurrentReplacement, into: $0.baseAddress!) }
+            hidden.withUnsafeMutableBufferPointer { recurrence.run(keep: keep, replacement: recurrentReplacement, parallel: parallel, into: $0.baseAddress!) }
             for token in 0..<N { for label in 0..<m { logits[token * m + label] = bias[label] } }
             BLAS.gemm(transposeB: true, m: N, n: m, k: n, a: hidden, lda: n, b: outputWeight, ldb: n, beta: 1, c: &logits, ldc: m)
             logits.withUnsafeBufferPointer { logitsBuffer in

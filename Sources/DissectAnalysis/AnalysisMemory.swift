@@ -30,7 +30,7 @@ public enum AnalysisMemory {
     /// An `AblationEngine` over N tokens, beside the `ModelRun` it reads:
     ///
     ///     readout    4·N·n + 4·N·m (transposed copies) + 2 cores × 4·N·(m + 1) (working logits and predictions)
-    ///     recurrent  + 4·N·(n + m + 1) per rerun + the transposed recurrent weights 4·L·dirs·H·G,
+    ///     recurrent  + 2 reruns at once × 4·N·(n + m + 1) + the transposed recurrent weights 4·L·dirs·H·G,
     ///                and below the top layer 4·N·n (a layer's output) + 4·dirs·N·G (the next one's projections)
     ///     CRF        + 2 cores × 4·N·m (token-major logits for Viterbi)
     ///     resample   + 4·N·n (the drawn values v_i(t), neuron-major; mean keeps n values)
@@ -42,7 +42,7 @@ public enum AnalysisMemory {
             + MemoryEstimate.elements([1], bytesEach: 2)
         var total = perToken * N
         if mode == .recurrent {
-            total += (MemoryEstimate.floats(n) + MemoryEstimate.floats(m) + MemoryEstimate.floats(1)) * N
+            total += (MemoryEstimate.floats(n) + MemoryEstimate.floats(m) + MemoryEstimate.floats(1)) * N * 2
                 + MemoryEstimate.floats(max(1, c.layers), c.directionCount, c.hiddenSize, c.cell.gateCount, c.hiddenSize)
             if c.layers > 1 {
                 total += MemoryEstimate.floats(N, n) + MemoryEstimate.floats(c.directionCount, N, c.cell.gateCount, c.hiddenSize)

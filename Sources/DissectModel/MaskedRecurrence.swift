@@ -106,7 +106,13 @@ public final class MaskedRecurrence {
     /// [forward; backward] within the layer); every other `keep[i]` is 1.
     /// An ablated unit's h_i(t) becomes v_i(t) of `replacement` after every step:
     /// `.zero` multiplies h by `keep`, the others set the ablated units' values.
-    public func run(keep: [Float], replacement: Replacement = .zero, into hidden: UnsafeMutablePointer<Float>) {
+    ///
+    /// With `parallel` the two shards of groups run on both cores; without, one after the other on the
+    /// caller's thread (for callers that run several reruns at once). Each group's arithmetic is the same
+    /// either way, so the result is too.
+    public func run(
+        keep: [Float], replacement: Replacement = .zero, parallel: Bool = true, into hidden: UnsafeMutablePointer<Float>
+    ) {
         let c = configuration
         let N = sentenceStarts[sentenceStarts.count - 1], O = c.outputSize, H = c.hiddenSize
         precondition(keep.count == O, "keep has \(keep.count) values for \(O) units")
@@ -143,7 +149,7 @@ public final class MaskedRecurrence {
                     }
                     let inputs = current == layer ? projected : upperProjected
                     let mask = current == layer && isZero ? keepAll.baseAddress : nil
-                    parallelFor(2) { shard in
+                    func runShard(_ shard: Int, workspace: Workspace) {
                         for groupIndex in self.groupShards[shard] {
                             for direction in 0..<c.directionCount {
                                 inputs[direction].withUnsafeBufferPointer { input in
@@ -151,10 +157,15 @@ public final class MaskedRecurrence {
                                         self.groups[groupIndex], layer: current, direction: direction,
                                         input: input.baseAddress!, mask: mask.map { $0 + direction * H },
                                         substitution: current == layer ? substitutions?[direction] : nil,
-                                        output: output, workspace: workspaces[shard])
+                                        output: output, workspace: workspace)
                                 }
                             }
                         }
+                    }
+                    if parallel {
+                        parallelFor(2) { shard in runShard(shard, workspace: workspaces[shard]) }
+                    } else {
+                        for shard in 0..<2 { runShard(shard, workspace: workspaces[0]) }
                     }
                 }
             }

@@ -124,7 +124,7 @@ public enum ReproduceReport {
 
     static func controlIntroduction() -> String {
         "Each seed also trained a control model on the control task (every word type gets one fixed random label drawn from the training "
-            + "label distribution). Its sensitivity and ablation are measured as the real models' are; selectivity is real minus control, "
+            + "label distribution). Its sensitivity on dev is measured as the real models' is, and its ranked curves with zero ablation (no random or reverse orders: only the ranked drop is compared); selectivity is real minus control, "
             + "so structure that a model with nothing to learn shows as well scores near 0."
     }
 

@@ -41,7 +41,7 @@ public struct ReproduceRequest: Sendable {
     /// The seed of the sensitivity bootstrap and permutations, and of resample ablation.
     public var statisticsSeed: UInt64 = 1
     /// Random orders of the mean and resample ablations in recurrent mode (robustness rows, each order a rerun;
-    /// readout mode uses `randomCount`). They have no reverse control.
+    /// readout mode uses `randomCount`), at most `recurrentRandomCount`. They have no reverse control.
     public var robustnessRecurrentRandomCount = 10
     /// The paper (`reproduce`) or any corpus (`study`).
     public var kind: StudyKind = .paper
@@ -284,7 +284,8 @@ public final class ReproducePipeline {
 
     /// Sensitivity with its statistics on dev (and on test for a real model), ranking agreement
     /// between the two, and the ablation of `pairs` on test ranked on dev: every value of the request
-    /// in every mode for a real model, zero-value ablation for a control model. Writes each analysis's files.
+    /// in every mode for a real model, zero-value ablation of the ranked curves alone for a control model.
+    /// Writes each analysis's files.
     /// A control model reads the data with its control labels as gold (`Checkpoint.analysisCorpus`).
     func analyse(model: PlannedModel, checkpoint: Checkpoint, dev: Corpus, test: Corpus, pairs: [[String]]) throws -> ModelAnalysis {
         let seed = model.seed, name = model.name
@@ -342,14 +343,17 @@ public final class ReproducePipeline {
             for mode in request.modes where !groups.isEmpty {
                 // The paper's ablation keeps its reverse control and every random order; mean and resample are
                 // robustness rows, and in recurrent mode (a rerun per order) they use fewer random orders.
+                // A control model is compared by its ranked drops alone (`controlComparison`): no controls, no band.
                 let robustness = value != .zero
-                let randomCount = robustness && mode == .recurrent ? request.robustnessRecurrentRandomCount : request.randomCount(mode)
+                let randomCount = model.control ? 0
+                    : robustness && mode == .recurrent ? min(request.robustnessRecurrentRandomCount, request.recurrentRandomCount)
+                    : request.randomCount(mode)
                 // Both pairs in one study: the random orders are ablated once for both.
                 let documents = timed("\(name): \(mode.rawValue) ablation, \(value.rawValue) value") {
                     AblationStudy.run(
                         rankRun: devRun, dataRun: testRun, groups: groups, steps: request.steps, mode: mode,
-                        randomCount: randomCount, seed: request.randomSeed, reverse: !robustness, value: value,
-                        bandResamples: request.bandResamples)
+                        randomCount: randomCount, seed: request.randomSeed, reverse: !robustness && !model.control, value: value,
+                        bandResamples: model.control ? 0 : request.bandResamples)
                 }
                 for (group, document) in zip(groups, documents) {
                     let folder = directory + "/ablation-\(mode.rawValue)-" + (robustness ? value.rawValue + "-" : "")

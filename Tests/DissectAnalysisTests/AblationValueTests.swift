@@ -256,6 +256,30 @@ enum TinyModel {
     }
 }
 
+/// Several recurrent orders run one per core, each rerun on one core; a single order runs each
+/// rerun on both. Both paths give the same curves, bit for bit, for every cell and value.
+@Suite struct RecurrentOrdersInParallelTests {
+    @Test(arguments: ["lstm", "bilstm", "gru"], AblationValue.allCases)
+    func ordersSplitAcrossCoresEqualEachOrderAlone(variant: String, value: AblationValue) throws {
+        let fixture = try AnalysisFixture.load(variant)
+        let run = try fixture.run()
+        let replacement = AblationReplacement(value: value, rankRun: run, seed: 5)
+        let engine = AblationEngine(run: run, focusSets: [["L0"], ["L1", "L2"]], steps: 3, replacement: replacement)
+        let n = run.neuronCount
+        let orders = [[0, 1, 2], [2, 0, 1], [1, 2, 0], Array((0..<n).reversed())]
+        let jobs = orders.map { AblationJob(order: $0, focusSets: [0, 1]) }
+        let together = engine.curves(jobs: jobs, mode: .recurrent)
+        #expect(together.count == orders.count)
+        var moved = false
+        for (index, job) in jobs.enumerated() {
+            let alone = engine.curves(jobs: [job], mode: .recurrent)[0]
+            #expect(together[index] == alone, "order \(index)")
+            moved = moved || alone[0].accuracy["all"].map { Set($0).count > 1 } == true
+        }
+        #expect(moved, "some order changes the accuracy, so equality says something")
+    }
+}
+
 @Suite struct CurveBandTests {
     /// When every sentence has the same accuracy, every resample has it too: the band is the curve.
     @Test func aConstantPerSentenceAccuracyCollapsesTheBand() {
