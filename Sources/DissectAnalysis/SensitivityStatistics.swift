@@ -6,6 +6,10 @@ import Foundation
 /// Every matrix is `[n][m]`, columns in the same label order as the
 /// `Sensitivity.Document` that holds it; nil where the sensitivity is undefined.
 public struct SensitivityStatistics: Codable, Sendable, Equatable {
+    /// The most bootstrap resamples or permutations a flag may ask for: far more than a 95 % interval
+    /// or a p-value at q < 0.05 needs, and small enough that their arrays stay bounded.
+    public static let largestCount = 100_000
+
     /// A sentence-level bootstrap: sentences drawn with replacement, `resamples` times.
     public struct Bootstrap: Codable, Sendable, Equatable {
         public var resamples: Int

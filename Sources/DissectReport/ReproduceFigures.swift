@@ -206,10 +206,11 @@ enum ReproduceFigures {
         return "figure-ablation-" + pair.map(FileNames.safe).joined(separator: "-")
     }
 
-    /// The first seed's ablation studies, the paper's pairs first.
+    /// The first seed's zero-value ablation studies (the paper's; mean and resample are the tables'
+    /// robustness rows), the paper's pairs first.
     static func firstSeedAblations(_ summary: ReproduceSummary) -> [AblationEntry] {
         guard let seed = summary.seeds.first?.seed ?? summary.ablations.first?.seed else { return [] }
-        let entries = summary.ablations.filter { $0.seed == seed }
+        let entries = summary.ablations.filter { $0.seed == seed && ($0.document.value ?? .zero) == .zero }
         func order(_ entry: AblationEntry) -> (Int, Int) {
             let pairIndex = N.paperPairs.firstIndex { Set($0) == Set(entry.pair) } ?? N.paperPairs.count
             return (pairIndex, AblationMode.allCases.firstIndex(of: entry.document.mode) ?? 0)

@@ -19,9 +19,7 @@ struct SensitivityCommand: ParsableCommand {
             sensitivity.svg and sensitivity-top10.svg.
             """)
 
-    /// The largest --bootstrap and --permutations: far more than a 95 % interval or a p-value
-    /// at q < 0.05 needs, and small enough that their arrays stay bounded.
-    static let largestCount = 100_000
+    static let largestCount = SensitivityStatistics.largestCount
 
     @Option(help: "The checkpoint directory written by `dissect train`.")
     var model: String

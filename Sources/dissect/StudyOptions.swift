@@ -50,8 +50,7 @@ struct StudyOptions: ParsableArguments {
     @Flag(help: "Also ablate with mean and resample values in both modes, and train and analyse a control-task model per seed.")
     var all = false
 
-    /// The most resamples or permutations a flag may ask for: each is a pass over the data per matrix.
-    static let maximumResamples = 100_000
+    static let maximumResamples = SensitivityStatistics.largestCount
 
     func validate() throws {
         guard parsedSeeds != nil else { throw ValidationError("--seeds must be comma-separated whole numbers, e.g. 1,2,3,4.") }

@@ -5,35 +5,10 @@ import Testing
 // `dissect train --control-task` end to end, and every command that reads a
 // corpus for a control model: its gold labels are the control labels.
 
-nonisolated(unsafe) var controlSandboxRoot: String?
-
 /// A control model of the reference run's flags (`--seed 1 --epochs 4 --control-task`), trained once.
-actor ControlModel {
-    static let shared = ControlModel()
-
-    struct Trained: Sendable {
-        var sandbox: Sandbox
-        var files: (train: String, dev: String, test: String)
-        var out: String
-        var result: RunResult
-    }
-
-    private var task: Task<Trained, Error>?
-
-    func get() async throws -> Trained {
-        if let task { return try await task.value }
-        let task = Task { () throws -> Trained in
-            let sandbox = try Sandbox()
-            controlSandboxRoot = sandbox.root.path
-            atexit { if let root = controlSandboxRoot { try? FileManager.default.removeItem(atPath: root) } }
-            let files = try sandbox.writeCorpus()
-            let out = sandbox.path("control-model")
-            let result = try await sandbox.run(referenceArguments(files: files, out: out, seed: 1) + ["--control-task"])
-            guard result.status == 0 else { throw CLITestError("the control training run failed: \(result)") }
-            return Trained(sandbox: sandbox, files: files, out: out, result: result)
-        }
-        self.task = task
-        return try await task.value
+enum ControlModel {
+    static let shared = TrainedOnce("control-model") { files, out in
+        referenceArguments(files: files, out: out, seed: 1) + ["--control-task"]
     }
 }
 

@@ -7,30 +7,10 @@ import Testing
 @Suite("stacked, RNN and CRF models")
 struct StackedModelTests {
     /// A 2-layer bidirectional model with a CRF, trained once for the tests that read it.
-    actor Shared {
-        static let shared = Shared()
-        struct Trained {
-            var sandbox: Sandbox
-            var files: (train: String, dev: String, test: String)
-            var out: String
-            var result: RunResult
-        }
-        private var task: Task<Trained, Error>?
-
-        func get() async throws -> Trained {
-            if let task { return try await task.value }
-            let task = Task { () throws -> Trained in
-                let sandbox = try Sandbox()
-                let files = try sandbox.writeCorpus()
-                let out = sandbox.path("stacked-crf")
-                let result = try await sandbox.run(
-                    ["train", "--train", files.train, "--dev", files.dev, "--test", files.test] + fastTrainingFlags
-                        + ["--layers", "2", "--bidirectional", "--crf", "--layer-dropout", "0.2", "--epochs", "4", "--out", out])
-                guard result.status == 0 else { throw CLITestError("the stacked CRF training run failed: \(result)") }
-                return Trained(sandbox: sandbox, files: files, out: out, result: result)
-            }
-            self.task = task
-            return try await task.value
+    enum Shared {
+        static let shared = TrainedOnce("stacked-crf") { files, out in
+            ["train", "--train", files.train, "--dev", files.dev, "--test", files.test] + fastTrainingFlags
+                + ["--layers", "2", "--bidirectional", "--crf", "--layer-dropout", "0.2", "--epochs", "4", "--out", out]
         }
     }
 

@@ -385,13 +385,13 @@ enum SyntheticCoNLL {
 /// lr 0.1) with which 4 epochs on the synthetic corpus are enough.
 let fastTrainingFlags = ["--no-embeddings", "--hidden", "8", "--batch-size", "2", "--lr", "0.1", "--dropout", "0"]
 
-nonisolated(unsafe) var sharedSandboxRoot: String?
+/// Sandboxes of the shared training runs, removed when the test process exits.
+nonisolated(unsafe) var sandboxRootsToRemove: [String] = []
 
-/// The reference run (`--seed 1 --epochs 4`), trained once and shared by the
-/// tests that only read a checkpoint. Its sandbox lives for the whole test run.
-actor SharedModel {
-    static let shared = SharedModel()
-
+/// One training run done once per test process and shared by the tests that only read its
+/// checkpoint: `arguments` (given the corpus files and the output folder) is run in a fresh
+/// sandbox, which lives for the whole test run.
+actor TrainedOnce {
     struct Trained: Sendable {
         var sandbox: Sandbox
         var files: (train: String, dev: String, test: String)
@@ -400,25 +400,41 @@ actor SharedModel {
         var arguments: [String]
     }
 
+    let name: String
+    let arguments: @Sendable ((train: String, dev: String, test: String), String) -> [String]
     private var task: Task<Trained, Error>?
+
+    init(_ name: String, arguments: @escaping @Sendable ((train: String, dev: String, test: String), String) -> [String]) {
+        self.name = name
+        self.arguments = arguments
+    }
 
     func get() async throws -> Trained {
         if let task { return try await task.value }
+        let name = name, makeArguments = arguments
         let task = Task { () throws -> Trained in
             let sandbox = try Sandbox()
-            // The actor keeps the sandbox for the whole run; remove it when the test process exits.
-            sharedSandboxRoot = sandbox.root.path
-            atexit { if let root = sharedSandboxRoot { try? FileManager.default.removeItem(atPath: root) } }
+            if sandboxRootsToRemove.isEmpty {
+                atexit { for root in sandboxRootsToRemove { try? FileManager.default.removeItem(atPath: root) } }
+            }
+            sandboxRootsToRemove.append(sandbox.root.path)
             let files = try sandbox.writeCorpus()
-            let out = sandbox.path("reference-model")
-            let arguments = SharedModel.referenceArguments(files: files, out: out, seed: 1)
+            let out = sandbox.path(name)
+            let arguments = makeArguments(files, out)
             let result = try await sandbox.run(arguments)
-            guard result.status == 0 else { throw CLITestError("the reference training run failed: \(result)") }
+            guard result.status == 0 else { throw CLITestError("the \(name) training run failed: \(result)") }
             return Trained(sandbox: sandbox, files: files, out: out, result: result, arguments: arguments)
         }
         self.task = task
         return try await task.value
     }
+}
+
+/// The reference run (`--seed 1 --epochs 4`), trained once and shared by the
+/// tests that only read a checkpoint.
+enum SharedModel {
+    typealias Trained = TrainedOnce.Trained
+    static let shared = TrainedOnce("reference-model") { files, out in referenceArguments(files: files, out: out, seed: 1) }
 
     static func referenceArguments(files: (train: String, dev: String, test: String), out: String, seed: Int) -> [String] {
         ["train", "--train", files.train, "--dev", files.dev, "--test", files.test]

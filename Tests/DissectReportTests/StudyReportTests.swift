@@ -116,6 +116,22 @@ import Testing
         #expect(svg.isValid && svg.count("path", class: "band") == 2)
     }
 
+    /// With --all the summary also holds mean and resample studies: the figures stay the zero-value ones,
+    /// one file each, as the report's text says.
+    @Test func ablationFiguresShowZeroValueAblationOnly() {
+        var summary = S.summary(seeds: [1])
+        let before = ReproduceReport.figures(summary)
+        for value in [AblationValue.mean, .resample] {
+            var extra = summary.ablations.filter { $0.seed == 1 }
+            for index in extra.indices { extra[index].document.value = value }
+            summary.ablations += extra
+        }
+        let after = ReproduceReport.figures(summary)
+        #expect(Set(after.map(\.name)).count == after.count, "one figure per file name")
+        #expect(after.map(\.name) == before.map(\.name))
+        #expect(after.map(\.svg) == before.map(\.svg))
+    }
+
     /// The report's own heatmaps (Figures 2 and 7, ours) dot exactly the defined cells that are not findings.
     @Test func reportHeatmapsMarkNonFindings() {
         var summary = S.summary(seeds: [1])
