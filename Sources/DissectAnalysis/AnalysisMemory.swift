@@ -53,6 +53,15 @@ public enum AnalysisMemory {
         return total
     }
 
+    /// `dissect rank` beside its two runs and their ablation engines: the probe's standardised
+    /// copy of --rank-on's activations and its raw rows, 2·8·T·n, its scores and gradient 8·T·m,
+    /// and per method and label the ranking and scores (n of each) and the curve (K + 1), kept as
+    /// Doubles and as JSON and CSV text (64 bytes a number).
+    public static func ranking(tokens T: Int, neurons n: Int, labels m: Int, methods: Int, steps K: Int) -> MemoryEstimate {
+        MemoryEstimate.words(T, n) * 2 + MemoryEstimate.words(T, m)
+            + MemoryEstimate.elements([max(1, methods), max(1, m), 2 * n + K + 1], bytesEach: 8 + 64)
+    }
+
     /// The bootstrap bands of `curves` ranked curves (`CurveBootstrap`), B resamples of S sentences,
     /// K steps, m labels (so at most m + 2 accuracy keys):
     ///

@@ -1,0 +1,206 @@
+import DissectCore
+import Foundation
+
+/// A way of ranking neurons per label (`dissect rank --methods`).
+public enum RankMethod: String, Codable, Sendable, CaseIterable {
+    /// The paper's sensitivity (`Sensitivity`, condition predicted).
+    case sensitivity
+    /// NeuroX's probeless ranking (Antverg & Belinkov 2022), one-vs-rest on the activations.
+    case probeless
+    /// Dalvi et al. (2019)'s elastic-net linear probe (`LinearProbe`), |W[j, i]|.
+    case probe
+    /// The drop in label j's accuracy on --rank-on when neuron i alone is zero-ablated.
+    case single
+
+    public var formula: String {
+        switch self {
+        case .sensitivity:
+            return "s[i,j] = mean(W[i,j]·h_i | predicted = j) − mean(W[i,j]·h_i | predicted ≠ j) on the top layer "
+                + "(mean(h_i | predicted = j) − mean(h_i | predicted ≠ j) below it), ranked by s descending"
+        case .probeless:
+            return "score[i,j] = |mean(h_i | predicted = j) − mean(h_i | predicted ≠ j)| on the activations (one-vs-rest), ranked descending"
+        case .probe:
+            return "softmax regression on z-scored h with gold labels, loss (1/T)Σ −log p(y_t) + λ2·‖W‖₂² + λ1·‖W‖₁, "
+                + "trained by proximal gradient descent from W = 0 (full batch, fixed iterations); score[i,j] = |W[j,i]|, ranked descending"
+        case .single:
+            return "score[i,j] = accuracy of label j − its accuracy with neuron i alone zero-ablated (readout on the top layer, "
+                + "recurrent below), in points, ranked descending"
+        }
+    }
+}
+
+/// Every ranking breaks ties by the lower neuron index.
+public func rankDescending(_ scores: [Double]) -> [Int] {
+    scores.indices.sorted { Sensitivity.ranksBefore($0, scores[$0], $1, scores[$1]) }
+}
+
+/// The rivals of the paper's sensitivity ranking.
+public enum RivalRankings {
+    /// Probeless scores `[m][n]`: |mean(h_i | a = j) − mean(h_i | a ≠ j)| with a the
+    /// assignments (−1: no label, counted in "≠ j"); nil for a label no token or every token has.
+    public static func probeless(hidden: [Float], tokens N: Int, neurons n: Int, labels m: Int, assignments: [Int32]) -> [[Double]?] {
+        let difference = Sensitivity(
+            labels: (0..<m).map(String.init), neuronCount: n, tokenCount: N, hidden: hidden, assignments: assignments,
+            outputWeight: nil, condition: .predicted)
+        return (0..<m).map { j in
+            difference.values.first?[j] == nil ? nil : (0..<n).map { abs(difference.values[$0][j] ?? 0) }
+        }
+    }
+
+    /// Trains the probe on a run's activations against its gold labels (tokens of unknown gold left out).
+    public static func probe(run: ModelRun, parameters: LinearProbe.Parameters) -> LinearProbe {
+        let n = run.neuronCount
+        var rows: [Double] = []
+        var y: [Int] = []
+        rows.reserveCapacity(run.tokenCount * n)
+        for t in 0..<run.tokenCount where run.gold[t] >= 0 {
+            y.append(Int(run.gold[t]))
+            for i in 0..<n { rows.append(Double(run.hidden[t * n + i])) }
+        }
+        let x = LinearProbe.standardise(rows, tokens: y.count, neurons: n)
+        return LinearProbe(x: x, y: y, labels: run.labels.count, neurons: n, parameters: parameters)
+    }
+
+    /// `single` scores `[m][n]` in points: label j's accuracy on `run` minus its accuracy with neuron i alone ablated
+    /// (nil for a label no token of `run` has as gold).
+    public static func single(run: ModelRun, mode: AblationMode) -> [[Double]?] {
+        let engine = AblationEngine(run: run, focusSets: [run.labels], steps: 1)
+        let curves = engine.curves(orders: (0..<run.neuronCount).map { [$0] }, mode: mode)
+        return run.labels.map { label in
+            guard curves.first?.accuracy[label] != nil else { return nil }
+            return curves.map { curve in
+                guard let accuracy = curve.accuracy[label], accuracy.count >= 2 else { return 0 }
+                return (accuracy[0] - accuracy[1]) * 100
+            }
+        }
+    }
+}
+
+/// One label's ranking by one method, and how it scores.
+public struct LabelRanking: Codable, Sendable, Equatable {
+    /// Neurons, most important first.
+    public var ranking: [Int]
+    /// The method's score per neuron, by neuron index.
+    public var scores: [Double]
+    /// Label j's accuracy on --data, in [0, 1], with the top k of `ranking` ablated, k = 0 … K.
+    public var accuracy: [Double]
+    /// accuracy[0] − accuracy[k] in points at k = `dropK` (10, or K when K < 10).
+    public var dropAt10: Double
+    /// The mean drop over k = 1 … K, in points.
+    public var area: Double
+    public var top10OverlapWithSensitivity: Int?
+    public var spearmanWithSensitivity: Double?
+}
+
+public struct MethodRankings: Codable, Sendable, Equatable {
+    public var method: RankMethod
+    public var methodDescription: String
+    public var parameters: [String: Double]
+    /// The probe's share of --rank-on tokens it classifies as their gold label.
+    public var probeTrainingAccuracy: Double?
+    /// The probe's overall ranking by Σ_j |W[j,i]|, and those sums.
+    public var overallRanking: [Int]?
+    public var overallScores: [Double]?
+    public var labels: [String: LabelRanking]
+    /// The mean of `drop_at_10` over the labels.
+    public var meanDropAt10: Double
+}
+
+/// `rankings.json`.
+public struct RankingDocument: Codable, Sendable {
+    public var model: String
+    /// 1-based.
+    public var layer: Int
+    public var mode: AblationMode
+    public var rankOn: String
+    public var data: String
+    public var neurons: Int
+    public var steps: Int
+    public var dropK: Int
+    public var labels: [String]
+    public var scoring: String
+    public var methods: [MethodRankings]
+    public var seconds: Double
+}
+
+public enum RankingStudy {
+    public static let scoringRule = "on --data, zero-ablate the top k neurons of the label's ranking, k = 0 … K; "
+        + "drop_at_10 = (accuracy at k = 0 − accuracy at k = min(10, K)) in points; area = the mean drop over k = 1 … K in points"
+
+    /// Ranks with every method on `rankRun`, scores each ranking on `dataRun`.
+    /// - Parameter labels: labels with a defined sensitivity on `rankRun` that `dataRun`'s gold labels contain.
+    public static func run(
+        model: String, rankRun: ModelRun, dataRun: ModelRun, methods: [RankMethod], labels: [String], steps: Int,
+        mode: AblationMode, probe parameters: LinearProbe.Parameters = LinearProbe.Parameters()
+    ) -> RankingDocument {
+        let started = DispatchClock.now()
+        let n = rankRun.neuronCount, m = rankRun.labels.count
+        let sensitivity = Sensitivity(run: rankRun, condition: .predicted)
+        func sensitivityScores(_ j: Int) -> [Double] { (0..<n).map { sensitivity.values[$0][j] ?? 0 } }
+        var perMethod: [(RankMethod, [[Double]?], LinearProbe?)] = []
+        for method in methods {
+            switch method {
+            case .sensitivity:
+                perMethod.append((method, (0..<m).map { sensitivity.values.first?[$0] == nil ? nil : sensitivityScores($0) }, nil))
+            case .probeless:
+                perMethod.append((method, RivalRankings.probeless(
+                    hidden: rankRun.hidden, tokens: rankRun.tokenCount, neurons: n, labels: m, assignments: rankRun.predicted), nil))
+            case .probe:
+                let probe = RivalRankings.probe(run: rankRun, parameters: parameters)
+                perMethod.append((method, (0..<m).map { probe.scores(label: $0) }, probe))
+            case .single:
+                perMethod.append((method, RivalRankings.single(run: rankRun, mode: mode), nil))
+            }
+        }
+        let K = min(steps, dataRun.neuronCount)
+        let dropK = min(10, K)
+        let engine = AblationEngine(run: dataRun, focusSets: [labels], steps: K)
+        var jobs: [AblationJob] = []
+        var rankings: [[[Int]]] = []
+        for (_, scores, _) in perMethod {
+            var perLabel: [[Int]] = []
+            for label in labels {
+                let j = rankRun.labels.firstIndex(of: label) ?? 0
+                let order = rankDescending(scores[j] ?? [Double](repeating: 0, count: n))
+                perLabel.append(order)
+                jobs.append(AblationJob(order: order, focusSets: [0]))
+            }
+            rankings.append(perLabel)
+        }
+        let curves = engine.curves(jobs: jobs, mode: mode)
+        var results: [MethodRankings] = []
+        var cursor = 0
+        for (index, (method, scores, probe)) in perMethod.enumerated() {
+            var byLabel: [String: LabelRanking] = [:]
+            for (slot, label) in labels.enumerated() {
+                let j = rankRun.labels.firstIndex(of: label) ?? 0
+                let accuracy = curves[cursor][0].accuracy[label] ?? []
+                cursor += 1
+                let drops = accuracy.map { ((accuracy.first ?? 0) - $0) * 100 }
+                let area = K > 0 && drops.count > K ? drops[1...K].reduce(0, +) / Double(K) : 0
+                let own = scores[j] ?? [Double](repeating: 0, count: n)
+                let reference = sensitivity.values.first?[j] == nil ? nil : sensitivityScores(j)
+                byLabel[label] = LabelRanking(
+                    ranking: rankings[index][slot], scores: own, accuracy: accuracy,
+                    dropAt10: drops.count > dropK ? drops[dropK] : .nan, area: area,
+                    top10OverlapWithSensitivity: reference.map { Statistics.topOverlap(rankings[index][slot], rankDescending($0), k: 10) },
+                    spearmanWithSensitivity: reference.flatMap { Statistics.spearman(own, $0) })
+            }
+            var parameters: [String: Double] = [:]
+            if method == .probe {
+                parameters = ["l1": probe?.parameters.l1 ?? 0, "l2": probe?.parameters.l2 ?? 0,
+                              "iterations": Double(probe?.parameters.iterations ?? 0), "step": probe?.step ?? 0]
+            }
+            let drops = labels.compactMap { byLabel[$0]?.dropAt10 }
+            results.append(MethodRankings(
+                method: method, methodDescription: method.formula, parameters: parameters,
+                probeTrainingAccuracy: probe?.trainingAccuracy, overallRanking: probe.map { rankDescending($0.overallScores) },
+                overallScores: probe?.overallScores, labels: byLabel,
+                meanDropAt10: drops.isEmpty ? .nan : drops.reduce(0, +) / Double(drops.count)))
+        }
+        return RankingDocument(
+            model: model, layer: rankRun.layer + 1, mode: mode, rankOn: rankRun.dataPath, data: dataRun.dataPath,
+            neurons: n, steps: K, dropK: dropK, labels: labels, scoring: scoringRule, methods: results,
+            seconds: DispatchClock.now() - started)
+    }
+}
