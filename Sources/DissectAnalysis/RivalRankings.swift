@@ -90,6 +90,13 @@ public struct LabelRanking: Codable, Sendable, Equatable {
     public var area: Double
     public var top10OverlapWithSensitivity: Int?
     public var spearmanWithSensitivity: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case ranking, scores, accuracy, area
+        case dropAt10 = "drop_at_10"
+        case top10OverlapWithSensitivity = "top10_overlap_with_sensitivity"
+        case spearmanWithSensitivity = "spearman_with_sensitivity"
+    }
 }
 
 public struct MethodRankings: Codable, Sendable, Equatable {
