@@ -18,7 +18,8 @@ public enum RankMethod: String, Codable, Sendable, CaseIterable {
             return "s[i,j] = mean(W[i,j]·h_i | predicted = j) − mean(W[i,j]·h_i | predicted ≠ j) on the top layer "
                 + "(mean(h_i | predicted = j) − mean(h_i | predicted ≠ j) below it), ranked by s descending"
         case .probeless:
-            return "score[i,j] = |mean(h_i | predicted = j) − mean(h_i | predicted ≠ j)| on the activations (one-vs-rest), ranked descending"
+            return "score[i,j] = |mean(h_i | predicted = j) − mean(h_i | predicted ≠ j)| on the activations, ranked descending "
+                + "(a one-vs-rest variant on the predicted labels; NeuroX groups tokens by the labels it is given, usually gold)"
         case .probe:
             return "softmax regression on z-scored h with gold labels, loss (1/T)Σ −log p(y_t) + λ2·‖W‖₂² + λ1·‖W‖₁, "
                 + "trained by proximal gradient descent from W = 0 (full batch, fixed iterations); score[i,j] = |W[j,i]|, ranked descending"
