@@ -128,6 +128,21 @@ public enum AnalysisMemory {
         MemoryEstimate.elements([labels, labels, max(1, matrices)], bytesEach: 3 * 16 + 256)
     }
 
+    /// `dissect compare` of models of widths n_1 … n_K over N tokens, beside one `ModelRun` at a time:
+    ///
+    ///     per model   8·N·n (centred Double activations) + 3 × 8·n² (Gram, covariance, eigenvectors)
+    ///     per pair    3 × 8·n_A·n_B (cross product, correlations, |r| for the assignment) + 64·n_A·n_B of text
+    public static func compare(tokens N: Int, widths: [Int]) -> MemoryEstimate {
+        var total = MemoryEstimate.zero
+        for (index, n) in widths.enumerated() {
+            total += MemoryEstimate.words(N, n) + MemoryEstimate.words(n, n) * 3
+            for other in widths[(index + 1)...] {
+                total += MemoryEstimate.words(n, other) * 3 + MemoryEstimate.elements([n, other], bytesEach: 64)
+            }
+        }
+        return total
+    }
+
     /// n = H × directions, taken without overflow for any stored size.
     static func neurons(_ c: TaggerConfiguration) -> Int {
         MemoryEstimate.exactProduct([c.hiddenSize, c.directionCount]) ?? Int.max

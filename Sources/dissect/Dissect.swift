@@ -12,7 +12,10 @@ struct Dissect: ParsableCommand {
             Does This? Understanding LSTMs by Measuring and Dissecting Neurons".
             """,
         version: "0.1.0",
-        subcommands: [Train.self, Evaluate.self, SensitivityCommand.self, AblateCommand.self, CorrelateCommand.self, ReproduceCommand.self, StudyCommand.self, RankCommand.self]
+        subcommands: [
+            Train.self, Evaluate.self, SensitivityCommand.self, AblateCommand.self, CorrelateCommand.self, CompareCommand.self,
+            RankCommand.self, ReproduceCommand.self, StudyCommand.self,
+        ]
     )
 
     /// Every failure ends as one `error:` line and an exit code: 1 for bad
