@@ -3,16 +3,11 @@ import Testing
 import DissectCore
 @testable import DissectAnalysis
 
-/// Deterministic Gaussian-ish numbers for the comparison tests (SplitMix64 + Box–Muller).
+/// Deterministic Gaussian-ish numbers for the comparison tests (DissectCore's SplitMix64 + Box–Muller).
 struct ComparisonRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var generator: SplitMix64
+    init(state: UInt64) { generator = SplitMix64(seed: state) }
+    mutating func next() -> UInt64 { generator.next() }
     mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
     mutating func normal() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform()) }
     mutating func matrix(_ rows: Int, _ columns: Int) -> [Double] { (0..<(rows * columns)).map { _ in normal() } }
