@@ -194,6 +194,13 @@ public struct Comparison: Codable, Sendable {
             self.activations = activations
             self.rankings = rankings
         }
+
+        /// A run's hidden states and its sensitivity's ranking of every label (what `compare` and `reproduce` compare).
+        public init(name: String, run: ModelRun, sensitivity: Sensitivity) {
+            self.init(
+                name: name, activations: CentredActivations(run.hidden, tokens: run.tokenCount, width: run.neuronCount),
+                rankings: run.labels.indices.map { sensitivity.ranking(label: $0) })
+        }
     }
 
     /// Every pair of `inputs` (same tokens, same `labels` order) compared.

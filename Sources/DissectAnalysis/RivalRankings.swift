@@ -132,8 +132,29 @@ public struct RankingDocument: Codable, Sendable {
 }
 
 public enum RankingStudy {
+    /// The probe's penalties and iterations for `dissect rank` and the report (`LinearProbe.Parameters`).
+    public static let probeParameters = LinearProbe.Parameters(l1: 1e-3, l2: 1e-3, iterations: 200)
+
     public static let scoringRule = "on --data, zero-ablate the top k neurons of the label's ranking, k = 0 … K; "
         + "drop_at_10 = (accuracy at k = 0 − accuracy at k = min(10, K)) in points; area = the mean drop over k = 1 … K in points"
+
+    /// The labels a ranking study can score: defined sensitivity on `rankRun` (predicted there and not on every
+    /// token) and present as gold in `dataRun`; each other label with the reason it is left out.
+    public static func scorableLabels(rankRun: ModelRun, dataRun: ModelRun) -> (labels: [String], skipped: [(label: String, reason: String)]) {
+        let sensitivity = Sensitivity(run: rankRun, condition: .predicted)
+        let goldInData = Set(dataRun.gold.filter { $0 >= 0 }.map { dataRun.labels[Int($0)] })
+        var labels: [String] = [], skipped: [(label: String, reason: String)] = []
+        for (index, label) in rankRun.labels.enumerated() {
+            if sensitivity.ranking(label: index).isEmpty {
+                skipped.append((label, "\(rankRun.dataPath): label \(label) is never predicted there (or is every token's), so it has no sensitivity to compare with; skipped"))
+            } else if !goldInData.contains(label) {
+                skipped.append((label, "\(dataRun.dataPath): no token has gold label \(label), so its accuracy cannot be measured; skipped"))
+            } else {
+                labels.append(label)
+            }
+        }
+        return (labels, skipped)
+    }
 
     /// Ranks with every method on `rankRun`, scores each ranking on `dataRun`.
     /// - Parameter labels: labels with a defined sensitivity on `rankRun` that `dataRun`'s gold labels contain.

@@ -16,12 +16,6 @@ public enum ComparisonArtifacts {
         let recurrenceRows = document.recurrence.map {
             [$0.label, $0.modelA, $0.modelB, $0.count.map(String.init) ?? "", CSVReport.number($0.expected)]
         }
-        let names = document.models.indices.map { "model \($0 + 1)" }
-        let map = Heatmap(
-            title: "Linear CKA between models (layer \(document.layer.map(String.init) ?? "top"))", rowLabels: names, columnLabels: names,
-            values: document.cka, scale: 1, decimals: 3,
-            caption: "CKA = ‖YᵀX‖²_F / (‖XᵀX‖_F ‖YᵀY‖_F) over \(document.tokens) tokens of \(document.data). "
-                + document.models.enumerated().map { "model \($0.offset + 1) = \($0.element)" }.joined(separator: "; "))
         return [
             ("compare.json", try AnalysisArtifacts.json(document)),
             ("cka.csv", matrixCSV(document.cka)),
@@ -30,15 +24,37 @@ public enum ComparisonArtifacts {
             ("matches.csv", CSVReport.table(header: ["model_a", "model_b", "neuron_a", "neuron_b", "correlation"], rows: matchRows)),
             ("recurrence.csv", "# " + document.recurrenceRule + "\n"
                 + CSVReport.table(header: ["label", "model_a", "model_b", "top10_recurrence", "random_expectation"], rows: recurrenceRows)),
-            ("cka.svg", SVGReport.heatmap(map)),
-            ("matches.svg", histogram(
-                document.pairs.flatMap { $0.matches.map { abs($0.correlation) } }, bins: 10,
-                title: "|r| of the Hungarian neuron matches (all pairs)", axis: "|r| of a matched pair")),
+            ("cka.svg", SVGReport.heatmap(ckaHeatmap(document))),
+            ("matches.svg", standalone(matchHistogram(document), title: matchHistogramTitle)),
         ]
     }
 
-    /// A histogram of values in [0, 1] as a standalone SVG bar chart (`bins` equal bins, the last closed).
-    static func histogram(_ values: [Double], bins: Int, title: String, axis: String) -> String {
+    /// The CKA matrix as a heatmap, models numbered in the caption.
+    static func ckaHeatmap(_ document: Comparison) -> Heatmap {
+        let names = document.models.indices.map { "model \($0 + 1)" }
+        return Heatmap(
+            title: "Linear CKA between models (layer \(document.layer.map(String.init) ?? "top"))", rowLabels: names, columnLabels: names,
+            values: document.cka, scale: 1, decimals: 3,
+            caption: "CKA = ‖YᵀX‖²_F / (‖XᵀX‖_F ‖YᵀY‖_F) over \(document.tokens) tokens of \(document.data). "
+                + document.models.enumerated().map { "model \($0.offset + 1) = \($0.element)" }.joined(separator: "; "))
+    }
+
+    static let matchHistogramTitle = "|r| of the Hungarian neuron matches (all pairs)"
+
+    /// The match-quality histogram: |r| of every matched pair, ten bins.
+    static func matchHistogram(_ document: Comparison) -> SVGPanel {
+        histogramPanel(
+            document.pairs.flatMap { $0.matches.map { abs($0.correlation) } }, bins: 10,
+            title: matchHistogramTitle, axis: "|r| of a matched pair")
+    }
+
+    /// One panel as a standalone SVG document.
+    static func standalone(_ panel: SVGPanel, title: String) -> String {
+        SVGText.document(width: panel.width, height: panel.height, title: title, body: panel.body)
+    }
+
+    /// A histogram of values in [0, 1] as an SVG bar chart panel (`bins` equal bins, the last closed).
+    static func histogramPanel(_ values: [Double], bins: Int, title: String, axis: String) -> SVGPanel {
         var counts = [Int](repeating: 0, count: bins)
         for value in values where value.isFinite {
             counts[min(bins - 1, max(0, Int(value * Double(bins))))] += 1
@@ -61,7 +77,7 @@ public enum ComparisonArtifacts {
             body += SVGText.text(format(Double(tick) / Double(bins)), x: left + Double(tick) * barWidth, y: top + plotHeight + 14, attributes: "text-anchor=\"middle\"")
         }
         body += SVGText.text(axis + " (\(values.count) matches)", x: left + plotWidth / 2, y: top + plotHeight + 32, attributes: "text-anchor=\"middle\"")
-        return SVGText.document(width: left + plotWidth + 20, height: top + plotHeight + 45, title: title, body: body)
+        return SVGPanel(width: left + plotWidth + 20, height: top + plotHeight + 45, body: body)
     }
 
     static func format(_ value: Double) -> String {

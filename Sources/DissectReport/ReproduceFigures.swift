@@ -277,7 +277,30 @@ enum ReproduceFigures {
         return figures
     }
 
+    // MARK: Seeds and rankers
+
+    /// `seeds-cka.svg` and `seeds-matches.svg` from the comparison across seeds.
+    static func seedFigures(_ summary: ReproduceSummary) -> [ReproduceFigure] {
+        guard let comparison = summary.seedComparison else { return [] }
+        var map = ComparisonArtifacts.ckaHeatmap(comparison)
+        map.title = "Linear CKA between the seeds (dev, layer \(comparison.layer.map(String.init) ?? "top"))"
+        let histogram = ComparisonArtifacts.matchHistogram(comparison)
+        return [
+            ReproduceFigure(name: "seeds-cka.svg", title: map.title, panels: [SVGReport.heatmapPanel(map)], panelTitles: [map.title], columns: 1),
+            ReproduceFigure(
+                name: "seeds-matches.svg", title: ComparisonArtifacts.matchHistogramTitle, panels: [histogram],
+                panelTitles: [ComparisonArtifacts.matchHistogramTitle], columns: 1),
+        ]
+    }
+
+    /// `rankers-drops.svg`: each method's drop at k = 10 per label.
+    static func rankerFigures(_ summary: ReproduceSummary) -> [ReproduceFigure] {
+        guard let rankings = summary.rankings else { return [] }
+        let map = RankingArtifacts.dropHeatmap(rankings)
+        return [ReproduceFigure(name: "rankers-drops.svg", title: map.title, panels: [SVGReport.heatmapPanel(map)], panelTitles: [map.title], columns: 1)]
+    }
+
     static func all(_ summary: ReproduceSummary) -> [ReproduceFigure] {
-        sensitivityFigures(summary) + ablationFigures(summary) + correlationFigures(summary)
+        sensitivityFigures(summary) + ablationFigures(summary) + correlationFigures(summary) + seedFigures(summary) + rankerFigures(summary)
     }
 }

@@ -104,6 +104,8 @@ public enum ReproduceReport {
             Section(id: "sure", title: "How sure: intervals and findings"),
             Section(id: "ablation", title: "Ablation (Figures 4 and 5)"),
             Section(id: "correlation", title: "Label correlation across models (Figure 6)"),
+            Section(id: "seeds", title: "Do neurons recur across seeds? CKA, SVCCA and neuron matching"),
+            Section(id: "rankers", title: "Does the ranking method matter? Rival rankings scored by ablation"),
         ]
         if summary.controls != nil { sections.append(Section(id: "control", title: "Control task (Hewitt & Liang 2019)")) }
         sections.append(Section(id: "run", title: "How the run was made"))
@@ -121,6 +123,25 @@ public enum ReproduceReport {
             + "that are findings (significant and larger than the margin, by the rule under the table) and how stable each label's top 10 neurons are "
             + "under a sentence-level bootstrap.", rows)
     }
+
+    /// The sentence that opens "Do neurons recur across seeds?", computed from the comparison.
+    static func seedsText(_ summary: ReproduceSummary) -> (text: String, similarity: N.SeedSimilarity?) {
+        guard let comparison = summary.seedComparison else {
+            return ("The summary has no comparison across seeds" + (summary.seeds.count < 2 ? " (it needs two or more seeds)." : "."), nil)
+        }
+        let similarity = N.seedSimilarity(comparison)
+        return (N.seedsFinding(similarity), similarity)
+    }
+
+    /// The sentence that opens "Does the ranking method matter?", computed from the first seed's rival rankings.
+    static func rankersText(_ summary: ReproduceSummary) -> String {
+        guard let rankings = summary.rankings else { return "The summary has no rival rankings." }
+        return N.rankersFinding(rankings, seed: ReproduceFigures.firstSeedName(summary))
+    }
+
+    static let rankersIntroduction = "Each ranking is computed on dev and scored the same way on test: the label's top k neurons by that ranking are "
+        + "zero-ablated where they enter the output layer (readout mode), and the label's accuracy lost is read at k = 10 and averaged over k = 1 … K (the area). "
+        + "Probeless ranking follows NeuroX (Antverg & Belinkov 2022), the probe Dalvi et al. (2019), single-neuron ablation is the intervention itself, one neuron at a time."
 
     static func controlIntroduction() -> String {
         "Each seed also trained a control model on the control task (every word type gets one fixed random label drawn from the training "
@@ -257,6 +278,28 @@ public enum ReproduceReport {
         }
         page += "</section>\n"
 
+        // Seeds
+        page += H.sectionStart(section("seeds"))
+        let seeds = seedsText(summary)
+        page += "<p class=\"\(seeds.similarity == nil ? "note" : "finding")\">\(H.escape(seeds.text))</p>\n"
+        if let similarity = seeds.similarity {
+            page += H.figureRow([figure("seeds-cka.svg"), figure("seeds-matches.svg")])
+            page += "<h3>Each pair of seeds</h3>\n" + ReproduceTables.seedPairs(similarity).html
+            page += "<h3>Label–neuron recurrence</h3>\n" + ReproduceTables.recurrence(similarity).html
+        }
+        page += "</section>\n"
+
+        // Rankers
+        page += H.sectionStart(section("rankers"))
+        page += "<p class=\"\(summary.rankings == nil ? "note" : "finding")\">\(H.escape(rankersText(summary)))</p>\n"
+        if let rankings = summary.rankings {
+            page += "<p>\(H.escape(rankersIntroduction))</p>\n"
+            page += ReproduceTables.rankers(rankings).html
+            page += H.figureRow([figure("rankers-drops.svg")])
+            page += "<details><summary>Drop at k = \(rankings.dropK) per label and method</summary>\n" + ReproduceTables.rankerDrops(rankings).html + "</details>\n"
+        }
+        page += "</section>\n"
+
         // Control task
         if let rows = N.controlComparison(summary) {
             page += H.sectionStart(section("control"))
@@ -322,6 +365,19 @@ public enum ReproduceReport {
         for document in [summary.correlationDev, summary.correlationTest] where !document.agreement.isEmpty {
             text += "\n### Do rankings agree between dev and test?\n\n" + ReproduceTables.agreement(document.agreement, labels: document.labels).markdown
             break
+        }
+        text += heading("seeds")
+        let seeds = seedsText(summary)
+        text += seeds.text + "\n\n"
+        if let similarity = seeds.similarity {
+            text += image(["seeds-cka.svg", "seeds-matches.svg"])
+            text += "\n### Each pair of seeds\n\n" + ReproduceTables.seedPairs(similarity).markdown
+            text += "\n### Label–neuron recurrence\n\n" + ReproduceTables.recurrence(similarity).markdown
+        }
+        text += heading("rankers") + rankersText(summary) + "\n\n"
+        if let rankings = summary.rankings {
+            text += rankersIntroduction + "\n\n" + ReproduceTables.rankers(rankings).markdown + "\n" + image(["rankers-drops.svg"])
+            text += "\n### Drop at k = \(rankings.dropK) per label and method\n\n" + ReproduceTables.rankerDrops(rankings).markdown
         }
         if let rows = N.controlComparison(summary) {
             text += heading("control") + controlIntroduction() + "\n\n" + ReproduceTables.controls(rows).markdown
@@ -405,6 +461,7 @@ enum ReproduceHTML {
     .figure-row svg { display: block; max-width: 100%; height: auto; }
     figcaption, .file { color: #777777; font-size: 12px; margin: 2px 0 0; }
     .note { color: #555555; font-size: 0.9em; }
+    .finding { background: #f6f8fa; border-left: 4px solid #5b9a68; padding: 8px 12px; }
     details { margin: 0.6em 0; }
     summary { cursor: pointer; color: #2a5a8a; }
     @media (max-width: 860px) { main { padding: 10px 12px 48px; } body { font-size: 14px; } }

@@ -253,6 +253,66 @@ enum ReproduceTables {
             notes: ["Similarity is Pearson's r between the off-diagonal entries of two label-correlation matrices (1: same pattern)."])
     }
 
+    /// Each pair of seeds: CKA, SVCCA and the quality of its one-to-one neuron matching, with the mean first.
+    static func seedPairs(_ similarity: N.SeedSimilarity) -> ReportTable {
+        let closeShare = similarity.closeShare.map { N.fixed($0 * 100, 0) + " %" } ?? "–"
+        var rows: [[String]] = [[
+            "mean over pairs", N.fixed(similarity.cka?.mean, 3), N.fixed(similarity.svcca?.mean, 3), N.fixed(similarity.meanMatch?.mean, 3), closeShare,
+        ]]
+        var classes: [String?] = ["mean"]
+        for pair in similarity.pairs {
+            rows.append([
+                "\(pair.modelA) vs \(pair.modelB)", N.fixed(pair.cka, 3), N.fixed(pair.svcca, 3), N.fixed(pair.meanMatch, 3),
+                "\(pair.closeMatches) of \(pair.matches)",
+            ])
+            classes.append(nil)
+        }
+        return ReportTable(
+            header: ["Seeds compared", "linear CKA", "SVCCA", "mean |r| of matched neurons", "matches with |r| ≥ \(N.fixed(N.closeMatch, 1))"],
+            rows: rows, numeric: [1, 2, 3, 4], tableClass: "compact", rowClasses: classes,
+            notes: ["Over every dev token's hidden state of the top layer. Linear CKA (Kornblith et al. 2019) is 1 for the same representation up to rotation and scale; "
+                + "SVCCA (Raghu et al. 2017) keeps the top directions explaining 99 % of each model's variance (\(similarity.kept.map(String.init).joined(separator: ", ")) "
+                + "of \(similarity.neurons.map(String.init).joined(separator: ", "))) and averages their canonical correlations. "
+                + "Matching: the Hungarian assignment maximising the total |Pearson r| between neurons (Li et al. 2016)."])
+    }
+
+    /// Per label: its top-10 recurrence across seeds against the random expectation.
+    static func recurrence(_ similarity: N.SeedSimilarity) -> ReportTable {
+        ReportTable(
+            header: ["Label", "top-10 neurons matched into the other seed's top 10", "by chance", "ratio", "ordered pairs"],
+            rows: similarity.recurrence.map { row in
+                let ratio = row.expected > 0 ? row.mean.map { $0 / row.expected } : nil
+                return [row.label, N.fixed(row.mean, 1), N.fixed(row.expected, 1), ratio.map { N.fixed($0, 1) + "×" } ?? "–", String(row.pairs)]
+            },
+            numeric: [1, 2, 3, 4], tableClass: "compact",
+            notes: ["For each ordered pair of seeds (A, B): how many of A's 10 most sensitive neurons for the label are matched to one of B's 10, "
+                + "mean over the pairs; a random one-to-one matching gives 10 · 10 / n_B."])
+    }
+
+    /// One row per ranking method: its ablation score and its agreement with sensitivity.
+    static func rankers(_ document: RankingDocument) -> ReportTable {
+        let rows = N.rankerRows(document)
+        return ReportTable(
+            header: ["Ranking", "mean drop at k = \(document.dropK) (points)", "mean area (points)", "labels where largest",
+                     "top-10 overlap with sensitivity", "Spearman with sensitivity"],
+            rows: rows.map {
+                [$0.method.rawValue + ($0.probeAccuracy.map { " (probe accuracy \(N.fixed($0 * 100, 1)) %)" } ?? ""),
+                 N.fixed($0.meanDrop, 1), N.fixed($0.meanArea, 1), "\($0.wins) of \(document.labels.count)",
+                 $0.method == .sensitivity ? "–" : N.fixed($0.meanOverlap, 1), $0.method == .sensitivity ? "–" : N.fixed($0.meanSpearman, 2)]
+            },
+            numeric: [1, 2, 3, 4, 5],
+            notes: document.methods.map { "\($0.method.rawValue): \($0.methodDescription)." }
+                + ["Scoring, the same for every ranking: \(document.scoring) (\(document.mode.rawValue) mode, ranked on \(document.rankOn), scored on \(document.data))."])
+    }
+
+    /// Label × method: the drop at k = 10 of each ranking.
+    static func rankerDrops(_ document: RankingDocument) -> ReportTable {
+        ReportTable(
+            header: ["Label"] + document.methods.map(\.method.rawValue),
+            rows: document.labels.map { label in [label] + document.methods.map { N.fixed($0.labels[label]?.dropAt10, 1) } },
+            numeric: Set(1...max(1, document.methods.count)), tableClass: "compact")
+    }
+
     /// Dev-vs-test ranking agreement, label × model: Spearman's rho and top-10 overlap.
     static func agreement(_ agreements: [RankingAgreement], labels: [String]) -> ReportTable {
         var models: [String] = []

@@ -39,14 +39,20 @@ public struct AnalysisRenderers: Sendable {
     public var sensitivity: @Sendable (Sensitivity.Document) throws -> [(String, String)]
     public var ablation: @Sendable (AblationDocument) throws -> [(String, String)]
     public var correlation: @Sendable (CorrelationDocument) throws -> [(String, String)]
+    public var comparison: @Sendable (Comparison) throws -> [(String, String)]
+    public var ranking: @Sendable (RankingDocument) throws -> [(String, String)]
 
     public init(
         sensitivity: @escaping @Sendable (Sensitivity.Document) throws -> [(String, String)],
         ablation: @escaping @Sendable (AblationDocument) throws -> [(String, String)],
-        correlation: @escaping @Sendable (CorrelationDocument) throws -> [(String, String)]
+        correlation: @escaping @Sendable (CorrelationDocument) throws -> [(String, String)],
+        comparison: @escaping @Sendable (Comparison) throws -> [(String, String)],
+        ranking: @escaping @Sendable (RankingDocument) throws -> [(String, String)]
     ) {
         self.sensitivity = sensitivity
         self.ablation = ablation
         self.correlation = correlation
+        self.comparison = comparison
+        self.ranking = ranking
     }
 }

@@ -14,6 +14,8 @@ extension ReproducePipeline {
     ///                                  + the statistics' working memory on dev + the ablation engine on test
     ///                                  (its costliest value) + the band of the ranked curves
     ///     correlation                  2 × (seeds + 1) matrices of m × m
+    ///     across seeds                 each seed's dev activations and the comparison (`AnalysisMemory.compare`)
+    ///     rival rankings               one study on dev and test (`AnalysisMemory.ranking`)
     ///
     /// The analyses count only when the dev and test sizes are given.
     public static func memoryEstimate(
@@ -47,6 +49,8 @@ extension ReproducePipeline {
                 + AnalysisMemory.ablation(configuration: c, tokens: test.tokenCount, mode: ablationMode, value: ablationValue)
                 + AnalysisMemory.band(
                     resamples: request.bandResamples, sentences: test.sentenceCount, steps: steps, labels: m, curves: groups * 2)
+                + AnalysisMemory.compare(tokens: dev.tokenCount, widths: [Int](repeating: n, count: seeds))
+                + AnalysisMemory.ranking(tokens: dev.tokenCount, neurons: n, labels: m, methods: RankMethod.allCases.count, steps: steps)
         }
         return total
     }

@@ -201,6 +201,8 @@ public final class ReproducePipeline {
         var agreements: [RankingAgreement] = []
         var ablations: [AblationEntry] = []
         var controlSensitivity: [Sensitivity.Document] = [], controlAblations: [AblationEntry] = []
+        var comparisonInputs: [Comparison.Input] = []
+        var rankings: RankingDocument?
         var analysisTimes: [Double] = []
         for (model, checkpoint) in zip(plannedModels, checkpoints) {
             try beginStep("\(model.name): sensitivity, rankings and ablation")
@@ -218,6 +220,8 @@ public final class ReproducePipeline {
                 }
                 agreements += analysis.agreements
                 ablations += analysis.ablations
+                if let input = analysis.comparisonInput { comparisonInputs.append(input) }
+                if let document = analysis.rankings { rankings = document }
             }
             analysisTimes.append(Date().timeIntervalSince(analysisStart))
             analysisSecondsPerSeed = analysisTimes.reduce(0, +) / Double(analysisTimes.count)
@@ -226,8 +230,8 @@ public final class ReproducePipeline {
             ? ControlStudy(seeds: Array(trained.dropFirst(request.seeds.count)), sensitivityDev: controlSensitivity, ablations: controlAblations)
             : nil
 
-        // 3. Correlation across the models, with the paper's matrix as reference.
-        try beginStep("label correlation across seeds")
+        // 3. Correlation across the models, with the paper's matrix as reference, and the seeds' neurons compared.
+        try beginStep("label correlation and neuron matching across seeds")
         let paper = try readPaperFigures()
         let reference = paper.map { (name: "paper", labels: $0.labels, values: $0.sensitivity) }
         let referencePath = request.paperDirectory.map { $0 + "/figure7_sensitivity.csv" }
@@ -241,6 +245,16 @@ public final class ReproducePipeline {
             referencePath: referencePath, agreements: [], bootstrap: correlationBootstrap)
         try writeFiles(try renderers.correlation(correlationDev), to: request.outputDirectory + "/correlation-dev")
         try writeFiles(try renderers.correlation(correlationTest), to: request.outputDirectory + "/correlation-test")
+        var seedComparison: Comparison?
+        if comparisonInputs.count >= 2 {
+            let comparison = timed("neuron matching across seeds") {
+                Comparison.make(
+                    data: request.devPath, layer: checkpoints.first?.model.configuration.layers, labels: modelLabels, inputs: comparisonInputs)
+            }
+            comparisonInputs = []
+            try writeFiles(try renderers.comparison(comparison), to: request.outputDirectory + "/compare-seeds")
+            seedComparison = comparison
+        }
 
         try beginStep("report")
         let information = RunInformation(
@@ -253,7 +267,8 @@ public final class ReproducePipeline {
             paper: paper, ablations: ablations, correlationDev: correlationDev, correlationTest: correlationTest, run: information,
             controls: controls, task: StudyTask(
                 kind: request.kind, pairs: pairs, pairRule: pairRule, trainLabelCounts: trainCounts,
-                testLabelCounts: ReproducePipeline.labelCounts(test)))
+                testLabelCounts: ReproducePipeline.labelCounts(test)),
+            seedComparison: seedComparison, rankings: rankings)
     }
 
     /// Gold tokens per label of a corpus.
@@ -280,11 +295,16 @@ public final class ReproducePipeline {
         var test: SensitivityResult?
         var agreements: [RankingAgreement]
         var ablations: [AblationEntry]
+        /// A real model's dev activations and rankings, for the comparison across seeds.
+        var comparisonInput: Comparison.Input?
+        /// The first real seed's rival rankings.
+        var rankings: RankingDocument?
     }
 
     /// Sensitivity with its statistics on dev (and on test for a real model), ranking agreement
     /// between the two, and the ablation of `pairs` on test ranked on dev: every value of the request
     /// in every mode for a real model, zero-value ablation of the ranked curves alone for a control model.
+    /// The first real seed also gets rival rankings (every `RankMethod`, ranked on dev, scored on test).
     /// Writes each analysis's files.
     /// A control model reads the data with its control labels as gold (`Checkpoint.analysisCorpus`).
     func analyse(model: PlannedModel, checkpoint: Checkpoint, dev: Corpus, test: Corpus, pairs: [[String]]) throws -> ModelAnalysis {
@@ -363,7 +383,25 @@ public final class ReproducePipeline {
                 }
             }
         }
-        return ModelAnalysis(dev: devResult, test: testResult, agreements: agreements, ablations: ablations)
+        var rankings: RankingDocument?
+        if !model.control && seed == request.seeds.first {
+            // Labels without a sensitivity on dev were warned about above; say only why any other is left out.
+            let (labels, skipped) = RankingStudy.scorableLabels(rankRun: devRun, dataRun: testRun)
+            for item in skipped where !devSensitivity.undefinedLabels.contains(item.label) { report(.warning("\(name): " + item.reason)) }
+            if !labels.isEmpty {
+                let document = timed("\(name): rival rankings") {
+                    RankingStudy.run(
+                        model: directory, rankRun: devRun, dataRun: testRun, methods: RankMethod.allCases, labels: labels,
+                        steps: request.steps, mode: .readout, probe: RankingStudy.probeParameters)
+                }
+                try writeFiles(try renderers.ranking(document), to: directory + "/rankings")
+                rankings = document
+            }
+        }
+        return ModelAnalysis(
+            dev: devResult, test: testResult, agreements: agreements, ablations: ablations,
+            comparisonInput: model.control ? nil : Comparison.Input(name: name, run: devRun, sensitivity: devSensitivity),
+            rankings: rankings)
     }
 
     func trainingRequest(seed: UInt64, directory: String, hashes: InputHashes?, control: Bool = false) -> TrainingRequest {

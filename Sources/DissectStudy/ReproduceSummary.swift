@@ -146,15 +146,23 @@ public struct ReproduceSummary: Codable, Sendable {
     /// What was studied (the paper, or any corpus by `dissect study`), the ablated pairs
     /// and the label counts; nil in older summaries (the paper).
     public var task: StudyTask?
+    /// The real seeds' top layers compared on dev (linear CKA, SVCCA, Hungarian neuron matching,
+    /// top-10 recurrence per label); nil with fewer than two seeds and in older summaries.
+    public var seedComparison: Comparison?
+    /// The first seed's neurons ranked on dev by every `RankMethod` and each ranking scored on test by
+    /// zero-ablation of its top k neurons; nil in older summaries.
+    public var rankings: RankingDocument?
 
     public init(
         seeds: [SeedResult], references: [ReferenceScore], sensitivityDev: [Sensitivity.Document],
         sensitivityTest: [Sensitivity.Document], paper: PaperFigures?, ablations: [AblationEntry],
         correlationDev: CorrelationDocument, correlationTest: CorrelationDocument, run: RunInformation,
-        controls: ControlStudy? = nil, task: StudyTask? = nil
+        controls: ControlStudy? = nil, task: StudyTask? = nil, seedComparison: Comparison? = nil, rankings: RankingDocument? = nil
     ) {
         self.controls = controls
         self.task = task
+        self.seedComparison = seedComparison
+        self.rankings = rankings
         self.seeds = seeds
         self.references = references
         self.sensitivityDev = sensitivityDev

@@ -63,9 +63,7 @@ struct CompareCommand: ParsableCommand {
             layer = run.layer + 1
             let sensitivity = Sensitivity(run: run, condition: analysis.condition)
             for label in sensitivity.undefinedLabels { Terminal.warn("\(model): label \(label) has undefined sensitivity on \(data), so its recurrence is null") }
-            inputs.append(Comparison.Input(
-                name: model, activations: CentredActivations(run.hidden, tokens: run.tokenCount, width: run.neuronCount),
-                rankings: run.labels.indices.map { sensitivity.ranking(label: $0) }))
+            inputs.append(Comparison.Input(name: model, run: run, sensitivity: sensitivity))
         }
         let document = Comparison.make(data: data, layer: layer, labels: labels ?? [], inputs: inputs)
         let files = try ComparisonArtifacts.files(document)

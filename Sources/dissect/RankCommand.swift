@@ -42,9 +42,6 @@ struct RankCommand: ParsableCommand {
     @Option(help: "The directory that receives the JSON, CSV and SVG files.")
     var out: String
 
-    /// The probe's penalties and iterations (`LinearProbe.Parameters`).
-    static let probeParameters = LinearProbe.Parameters(l1: 1e-3, l2: 1e-3, iterations: 200)
-
     static func parseMethods(_ text: String) throws -> [RankMethod] {
         let names = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         var chosen: [RankMethod] = []
@@ -83,24 +80,14 @@ struct RankCommand: ParsableCommand {
                 steps: min(steps, dataRun.neuronCount)),
             for: "ranking with \(methods.count) methods on \(rankOn)", kind: .usage, file: rankOn,
             fix: "choose fewer --methods or a smaller --rank-on file")
-        let sensitivity = Sensitivity(run: rankRun, condition: .predicted)
-        let goldInData = Set(dataRun.gold.filter { $0 >= 0 }.map { dataRun.labels[Int($0)] })
-        var labels: [String] = []
-        for (index, label) in rankRun.labels.enumerated() {
-            if sensitivity.ranking(label: index).isEmpty {
-                Terminal.warn("\(rankOn): label \(label) is never predicted there (or is every token's), so it has no sensitivity to compare with; skipped")
-            } else if !goldInData.contains(label) {
-                Terminal.warn("\(data): no token has gold label \(label), so its accuracy cannot be measured; skipped")
-            } else {
-                labels.append(label)
-            }
-        }
+        let (labels, skipped) = RankingStudy.scorableLabels(rankRun: rankRun, dataRun: dataRun)
+        for item in skipped { Terminal.warn(item.reason) }
         guard !labels.isEmpty else {
             throw DissectError(file: rankOn, problem: "no label is both predicted here and present in \(data)", fix: "rank on a file where the labels are predicted")
         }
         let document = RankingStudy.run(
             model: model, rankRun: rankRun, dataRun: dataRun, methods: methods, labels: labels, steps: steps, mode: mode,
-            probe: Self.probeParameters)
+            probe: RankingStudy.probeParameters)
         let files = try RankingArtifacts.files(document)
         try writeArtifacts(files, to: out)
         for method in document.methods {

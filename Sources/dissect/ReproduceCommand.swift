@@ -11,9 +11,11 @@ struct ReproduceCommand: ParsableCommand {
             Trains the paper's model for each seed (a finished checkpoint already in the output folder is reused when \
             the SHA-256 of every input file and every option match), \
             measures sensitivity on dev and test, ablates the paper's two pairs (B-PER/B-MISC, B-LOC/I-ORG) on test \
-            ranked on dev in both modes with controls, correlates labels across the seeds, judges each claim of the \
-            paper by a rule fixed before the data, and writes report.html, report.md, summary.json and every figure \
-            as an SVG file. `dissect study` runs the same on any tagging corpus.
+            ranked on dev in both modes with controls, correlates labels across the seeds, compares the seeds' neurons \
+            (CKA, SVCCA, matching and recurrence, in compare-seeds/), ranks the first seed's neurons by every method of \
+            `dissect rank` (in seed-N/rankings/), judges each claim of the paper by a rule fixed before the data, and \
+            writes report.html, report.md, summary.json and every figure as an SVG file. `dissect study` runs the same \
+            on any tagging corpus.
             """)
 
     @OptionGroup var options: StudyOptions

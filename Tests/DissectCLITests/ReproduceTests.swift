@@ -78,6 +78,17 @@ struct ReproduceTests {
         let figures = Files.listing(out + "/figures").filter { $0.hasSuffix(".svg") }
         #expect(figures.count >= 6, "\(figures)")
         for figure in figures { #expect(Self.parsesAsXML(out + "/figures/" + figure), "\(figure) does not parse") }
+        // The seeds compared, and the first seed's rival rankings, each in its folder and in the summary and report.
+        let comparison = try Files.json(out + "/compare-seeds/compare.json")
+        #expect((comparison["models"] as? [String]) == ["seed 1", "seed 2"])
+        #expect((comparison["pairs"] as? [Any])?.count == 1)
+        #expect(Self.parsesAsXML(out + "/compare-seeds/cka.svg"))
+        let rankings = try Files.json(out + "/seed-1/rankings/rankings.json")
+        #expect((rankings["methods"] as? [[String: Any]])?.compactMap { $0["method"] as? String } == ["sensitivity", "probeless", "probe", "single"])
+        #expect(!Files.exists(out + "/seed-2/rankings/rankings.json"), "rival rankings for the first seed only")
+        #expect(summary["seedComparison"] is [String: Any] && summary["rankings"] is [String: Any])
+        #expect(html.contains("<section id=\"seeds\">") && html.contains("<section id=\"rankers\">"))
+        #expect(html.contains("Across the 1 pair of the 2 seeds"))
         for split in ["dev", "test"] {
             let correlation = try Files.json(out + "/correlation-\(split)/correlation.json")
             #expect((correlation["models"] as? [Any])?.count == 2)

@@ -25,17 +25,17 @@ import Testing
         #expect(html.hasPrefix("<!DOCTYPE html>\n<html"))
         let check = XMLCheck.parse(Self.xml(html))
         #expect(check.isValid, "\(check.errorDescription ?? "")")
-        // Figures inline: 8 sensitivity/ranking panels, 8 ablation charts, 2 × 5 correlation maps.
-        #expect((check.elementCounts["svg"] ?? 0) >= 26)
+        // Figures inline: 8 sensitivity/ranking panels, 8 ablation charts, 2 × 5 correlation maps, CKA, matches, ranker drops.
+        #expect((check.elementCounts["svg"] ?? 0) >= 29)
         #expect(check.elementCounts["script"] == nil)
-        #expect(check.elementCounts["section"] == 7)
+        #expect(check.elementCounts["section"] == 9)
         // No network references: the only URLs are the XHTML and SVG namespace names.
         let withoutNamespaces = html.replacingOccurrences(of: "xmlns=\"http://www.w3.org/1999/xhtml\"", with: "")
             .replacingOccurrences(of: "xmlns=\"http://www.w3.org/2000/svg\"", with: "")
         #expect(!withoutNamespaces.contains("http:") && !withoutNamespaces.contains("https:") && !withoutNamespaces.contains("//"))
         #expect(!html.contains("<?xml"))
         // Every section is linked from the table of contents.
-        for id in ["claims", "f1", "sensitivity", "sure", "ablation", "correlation", "run"] {
+        for id in ["claims", "f1", "sensitivity", "sure", "ablation", "correlation", "seeds", "rankers", "run"] {
             #expect(html.contains("href=\"#\(id)\""))
             #expect(html.contains("<section id=\"\(id)\">"))
         }

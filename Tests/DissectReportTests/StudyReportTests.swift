@@ -74,7 +74,7 @@ import Testing
         let (html, markdown, check) = Self.page(summary)
         #expect(check.isValid, "\(check.errorDescription ?? "")")
         #expect(html.contains("<section id=\"control\">") && html.contains("href=\"#control\""))
-        #expect(check.elementCounts["section"] == 8)
+        #expect(check.elementCounts["section"] == 10)
         #expect(html.contains("selectivity (real − control)"))
         // B-PER's readout drop: 38.35 real, 1.18 control: selectivity +37.2.
         #expect(html.contains("+37.2"))
@@ -204,5 +204,80 @@ import Testing
         #expect(ReproduceReport.title(summary).contains("(9 labels, not BIO)"))
         #expect(html.contains("cannot apply and say why"))
         #expect(html.contains("The label set is not BIO"))
+    }
+
+    // MARK: Seeds and rankers (issue 16)
+
+    /// The text of one section of the page, markup and inline figures removed.
+    static func sectionText(_ html: String, _ id: String) -> String {
+        guard let start = html.range(of: "<section id=\"\(id)\">"),
+              let end = html.range(of: "</section>", range: start.upperBound..<html.endIndex) else { return "" }
+        var text = String(html[start.lowerBound..<end.lowerBound])
+        text = text.replacingOccurrences(of: "<svg[\\s\\S]*?</svg>", with: " ", options: .regularExpression)
+        text = text.replacingOccurrences(of: "<[^>]+>", with: " ", options: .regularExpression)
+        return text.replacingOccurrences(of: "&apos;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
+    }
+
+    @Test func seedsSectionStatesTheComputedFinding() throws {
+        var summary = S.summary()
+        let (html, markdown, check) = Self.page(summary)
+        #expect(check.isValid, "\(check.errorDescription ?? "")")
+        let finding = N.seedsFinding(N.seedSimilarity(try #require(summary.seedComparison)))
+        let section = Self.sectionText(html, "seeds")
+        #expect(section.contains(finding), "\(section)")
+        #expect(markdown.contains(finding))
+        #expect(section.contains("hold largely the same information") && section.contains("recur across seeds"))
+        #expect(section.contains("seed 1 vs seed 2") && section.contains("30 of 50"))
+        #expect(html.contains("File: seeds-cka.svg") && html.contains("File: seeds-matches.svg"))
+        #expect(markdown.contains("](seeds-cka.svg)"))
+        #expect(ReproduceReport.figures(summary).contains { $0.name == "seeds-cka.svg" })
+        // Other numbers, other words: the sentence is computed, not written.
+        summary.seedComparison = S.comparison(seeds: [1, 2, 3, 4], cka: 0.3, svcca: 0.2, closeNeurons: 5, recurrence: 2)
+        let changed = Self.sectionText(Self.page(summary).html, "seeds")
+        #expect(changed.contains("hold different information") && changed.contains("recur no more than chance"))
+        #expect(!changed.contains("largely the same"))
+        #expect(changed.contains("5 of 50"))
+    }
+
+    @Test func seedsSectionWithOneSeedSaysWhy() {
+        let summary = S.summary(seeds: [1])
+        #expect(summary.seedComparison == nil)
+        let (html, markdown, check) = Self.page(summary)
+        #expect(check.isValid)
+        #expect(Self.sectionText(html, "seeds").contains("The summary has no comparison across seeds (it needs two or more seeds)."))
+        #expect(markdown.contains("it needs two or more seeds"))
+        #expect(!ReproduceReport.figures(summary).contains { $0.name == "seeds-cka.svg" })
+    }
+
+    @Test func rankersSectionStatesTheComputedFinding() throws {
+        var summary = S.summary()
+        let (html, markdown, check) = Self.page(summary)
+        #expect(check.isValid, "\(check.errorDescription ?? "")")
+        let section = Self.sectionText(html, "rankers")
+        #expect(section.contains("single finds the neurons the model uses better than the paper's sensitivity, by 2.0 points"), "\(section)")
+        #expect(markdown.contains(N.rankersFinding(try #require(summary.rankings), seed: "seed 1")))
+        #expect(section.contains("probe (probe accuracy 91.0 %)"))
+        #expect(section.contains("9 of 9"))
+        #expect(html.contains("File: rankers-drops.svg"))
+        summary.rankings = S.rankings(drops: [.sensitivity: 15, .probeless: 8, .probe: 6, .single: 13], overlap: 2)
+        let changed = Self.sectionText(Self.page(summary).html, "rankers")
+        #expect(changed.contains("the paper's sensitivity finds the neurons the model uses best, 2.0 points ahead of single"))
+        #expect(changed.contains("the rankers disagree on most of the top 10"))
+        summary.rankings = nil
+        let without = Self.page(summary)
+        #expect(without.check.isValid)
+        #expect(Self.sectionText(without.html, "rankers").contains("The summary has no rival rankings."))
+    }
+
+    @Test func olderSummariesWithoutTheNewFieldsStillDecode() throws {
+        var summary = S.summary()
+        summary.seedComparison = nil
+        summary.rankings = nil
+        let data = try JSONEncoder().encode(summary)
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        object.removeValue(forKey: "seedComparison")
+        object.removeValue(forKey: "rankings")
+        let decoded = try JSONDecoder().decode(ReproduceSummary.self, from: try JSONSerialization.data(withJSONObject: object))
+        #expect(decoded.seedComparison == nil && decoded.rankings == nil)
     }
 }

@@ -26,7 +26,8 @@ import Testing
         request.embeddingsPath = embeddings
         request.seeds = [1, 2]
         // It stops before the first step, so no analysis files are drawn.
-        let renderers = AnalysisRenderers(sensitivity: { _ in [] }, ablation: { _ in [] }, correlation: { _ in [] })
+        let renderers = AnalysisRenderers(
+            sensitivity: { _ in [] }, ablation: { _ in [] }, correlation: { _ in [] }, comparison: { _ in [] }, ranking: { _ in [] })
         let pipeline = ReproducePipeline(request: request, renderers: renderers) { _ in }
         pipeline.interruptionRequested = { true }
         do {

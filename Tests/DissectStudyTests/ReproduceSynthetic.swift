@@ -181,7 +181,54 @@ enum ReproduceSynthetic {
             run: run(),
             task: StudyTask(
                 kind: .paper, pairs: ReproduceNumbers.paperPairs, pairRule: "the paper's pairs (Figures 4 and 5)",
-                trainLabelCounts: testCounts.mapValues { $0 * 4 }, testLabelCounts: testCounts))
+                trainLabelCounts: testCounts.mapValues { $0 * 4 }, testLabelCounts: testCounts),
+            seedComparison: seeds.count >= 2 ? comparison(seeds: seeds) : nil, rankings: rankings())
+    }
+
+    /// A comparison of the seeds' 50-neuron layers: every pair has CKA `cka` and SVCCA `svcca`, `closeNeurons`
+    /// of its 50 matches have |r| 0.8 (the rest 0.2), and every label's top-10 recurrence is `recurrence`
+    /// (random expectation 10 · 10 / 50 = 2).
+    static func comparison(seeds: [UInt64], cka: Double = 0.95, svcca: Double = 0.53, closeNeurons: Int = 30, recurrence: Int = 5) -> Comparison {
+        let names = seeds.map { "seed \($0)" }
+        var pairs: [PairComparison] = [], rows: [Recurrence] = []
+        for a in names.indices {
+            for b in names.indices where b > a {
+                let matches = (0..<50).map { NeuronMatch(neuronA: $0, neuronB: 49 - $0, correlation: $0 < closeNeurons ? -0.8 : 0.2) }
+                pairs.append(PairComparison(
+                    modelA: names[a], modelB: names[b], cka: cka, svcca: svcca, matches: matches,
+                    meanMatchCorrelation: matches.map { abs($0.correlation) }.reduce(0, +) / 50, constantNeuronsA: [], constantNeuronsB: []))
+                for label in labels {
+                    rows.append(Recurrence(label: label, modelA: names[a], modelB: names[b], count: recurrence, expected: 2))
+                    rows.append(Recurrence(label: label, modelA: names[b], modelB: names[a], count: recurrence, expected: 2))
+                }
+            }
+        }
+        let matrix = names.indices.map { a in names.indices.map { b in Double?(a == b ? 1 : cka) } }
+        return Comparison(
+            data: "eng.testa", models: names, layer: 1, tokens: 51_362, neurons: names.map { _ in 50 }, labels: labels,
+            cka: matrix, svcca: matrix.map { $0.map { $0 == 1 ? 1 : svcca } }, svccaKept: names.map { _ in 42 }, svccaRule: Similarity.svccaRule,
+            pairs: pairs, maxCorrelation: [], recurrence: rows, recurrenceRule: NeuronMatching.recurrenceRule)
+    }
+
+    /// Rival rankings of one seed: each method's drop at k = 10 is `drops[method]` points on every label (area half of it),
+    /// and each rival shares `overlap` of sensitivity's top 10.
+    static func rankings(drops: [RankMethod: Double] = [.sensitivity: 12, .probeless: 8, .probe: 6, .single: 14], overlap: Int = 6) -> RankingDocument {
+        let methods = RankMethod.allCases.filter { drops[$0] != nil }.map { method -> MethodRankings in
+            let drop = drops[method] ?? 0
+            var byLabel: [String: LabelRanking] = [:]
+            for label in labels {
+                byLabel[label] = LabelRanking(
+                    ranking: Array(0..<50), scores: (0..<50).map { Double(50 - $0) }, accuracy: [0.9, 0.9 - drop / 100],
+                    dropAt10: drop, area: drop / 2, top10OverlapWithSensitivity: method == .sensitivity ? 10 : overlap,
+                    spearmanWithSensitivity: method == .sensitivity ? 1 : 0.4)
+            }
+            return MethodRankings(
+                method: method, methodDescription: method.formula, parameters: [:], probeTrainingAccuracy: method == .probe ? 0.91 : nil,
+                overallRanking: nil, overallScores: nil, labels: byLabel, meanDropAt10: drop)
+        }
+        return RankingDocument(
+            model: "runs/reproduce/seed-1", layer: 1, mode: .readout, rankOn: "eng.testa", data: "eng.testb", neurons: 50, steps: 25, dropK: 10,
+            labels: labels, scoring: RankingStudy.scoringRule, methods: methods, seconds: 1.2)
     }
 
     /// Statistics for a sensitivity matrix with the given findings and top-10 stability (intervals and p left undefined).
