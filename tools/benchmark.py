@@ -28,6 +28,10 @@ What it runs, all in one go so the figures are measured side by side (the parts,
     the tagging+scoring time it reports.
   * analysis: sensitivity (with its default 1,000 bootstrap resamples and 1,000 permutations, whose
     seconds it reports) + readout ablation, and recurrent ablation of the paper's pairs.
+  * seeds: `dissect compare` of the four paper models (the quality runs' checkpoints, else trained here
+    with the paper's settings) on dev, 5 times, and `dissect rank` of seed 1 with all four methods
+    (rank on dev, score on test, K = 25), 3 times: whole-command wall seconds, medians
+    (targets < 2 s and < 10 s).
   * reproduce: `dissect reproduce`, the whole paper in one command (intervals, p and q included), then
     `dissect reproduce --all` (mean and resample ablation in both modes, and the control models). With
     --baseline, the baseline's `reproduce` runs too, alternating with this build's, --reproduce-rounds
@@ -62,7 +66,9 @@ CRF_F1_TARGET = 88.65           # issue 14: mean best-dev test F1 over the seeds
 CRF_SPEEDUP_TARGET = 10.0       # issue 14: NCRF++ seconds per epoch / dissect's
 STACKED_SPEEDUP_TARGET = 5.0    # issue 14: dissect / PyTorch sentences/s, 2-layer BiLSTM 100, 2 threads
 STACKED_MODEL = ["--layers", "2", "--bidirectional", "--hidden", "100"]   # the same flags for both programs
-PARTS = ("quality", "speed", "stacked", "crf", "evaluation", "analysis", "reproduce")
+PARTS = ("quality", "speed", "stacked", "crf", "evaluation", "analysis", "seeds", "reproduce")
+COMPARE_TARGET_SECONDS = 2.0    # issue 16: compare of 4 paper models on dev
+RANK_TARGET_SECONDS = 10.0      # issue 16: rank with all four methods
 QUICK_SENTENCES = {"train.txt": 300, "valid.txt": 100, "test.txt": 100}
 
 
@@ -156,6 +162,7 @@ def main():
     parser.add_argument("--skip-crf", action="store_true", help="leave out the BiLSTM-CRF runs at NCRF++'s defaults")
     parser.add_argument("--skip-evaluation", action="store_true", help="leave out the timing of `dissect evaluate`")
     parser.add_argument("--skip-analysis", action="store_true", help="leave out the timing of sensitivity and ablate")
+    parser.add_argument("--skip-seeds", action="store_true", help="leave out the timing of `dissect compare` and `dissect rank`")
     parser.add_argument("--skip-reproduce", action="store_true", help="leave out the timing of `dissect reproduce`")
     parser.add_argument("--reproduce-rounds", type=int, default=1,
                         help="alternating runs of this build's and the --baseline's `reproduce` (default 1 each)")
@@ -381,6 +388,34 @@ def main():
                                "sensitivity_bootstrap_1000_seconds_median": statistics.median(bootstrap) if bootstrap else None,
                                "sensitivity_permutations_1000_seconds_median": statistics.median(permutation) if permutation else None}
 
+    # Seeds and rankers: compare of the four paper models, rank of the first with every method.
+    if "seeds" in parts:
+        seed_models = []
+        for seed in (1, 2, 3, 4):
+            path = os.path.join(work, f"seed{seed}")
+            if not os.path.exists(os.path.join(path, "model.json")):
+                path = os.path.join(work, f"seeds-model{seed}")
+                train_log(dissect, path, seed, 1 if args.quick else 10)
+            seed_models.append(path)
+        dev, test = os.path.join(conll, "valid.txt"), os.path.join(conll, "test.txt")
+        compare_walls, rank_walls, compare_rss, rank_rss = [], [], 0.0, 0.0
+        for round_index in range(5):
+            seconds, rss, _ = run([dissect, "compare", "--models", *seed_models, "--data", dev,
+                                   "--out", os.path.join(work, f"compare{round_index}")])
+            compare_walls.append(seconds)
+            compare_rss = max(compare_rss, rss)
+        for round_index in range(3):
+            seconds, rss, _ = run([dissect, "rank", "--model", seed_models[0], "--rank-on", dev, "--data", test,
+                                   "--methods", "sensitivity,probeless,probe,single", "--steps", "25",
+                                   "--out", os.path.join(work, f"rank{round_index}")])
+            rank_walls.append(seconds)
+            rank_rss = max(rank_rss, rss)
+        results["seeds"] = {"models": seed_models,
+                            "compare_seconds_median": statistics.median(compare_walls), "compare_seconds_all_runs": compare_walls,
+                            "compare_peak_rss_mib": round(compare_rss, 1), "compare_target_seconds": COMPARE_TARGET_SECONDS,
+                            "rank_seconds_median": statistics.median(rank_walls), "rank_seconds_all_runs": rank_walls,
+                            "rank_peak_rss_mib": round(rank_rss, 1), "rank_target_seconds": RANK_TARGET_SECONDS}
+
     # The whole paper in one command, side by side with the baseline's when given; then --all.
     if "reproduce" in parts:
         def reproduce(binary, out, extra=()):
@@ -466,6 +501,11 @@ def print_markdown(results):
             print(f"dissect sensitivity (dev), statistics: 1,000 bootstrap resamples in median "
                   f"{a['sensitivity_bootstrap_1000_seconds_median']:.2f} s, 1,000 permutations in "
                   f"{a['sensitivity_permutations_1000_seconds_median']:.2f} s")
+    sd = results.get("seeds")
+    if sd:
+        print(f"dissect compare, 4 paper models on dev: median {sd['compare_seconds_median']:.2f} s wall "
+              f"(peak RSS {sd['compare_peak_rss_mib']:.0f} MiB); dissect rank, 4 methods, rank on dev, score on test, K = 25: "
+              f"median {sd['rank_seconds_median']:.2f} s wall (peak RSS {sd['rank_peak_rss_mib']:.0f} MiB)")
     r = results.get("reproduce")
     if r:
         print(f"dissect reproduce (4 seeds x 10 epochs and every analysis): median {r['seconds']:.0f} s wall, peak RSS {r['peak_rss_mib']:.0f} MiB")
@@ -505,6 +545,12 @@ def print_summary(results):
         rows.append(("BiLSTM-CRF training s per epoch (median)", f"{c['epoch_train_seconds_median']:.2f}",
                      f"{c['ncrf_epoch_seconds']:.0f} (NCRF++, 1 core)", f"{c['speedup_vs_ncrf_per_epoch']:.1f}x",
                      f">= {c['target_speedup']:.0f}x: {'met' if c['meets_speed_target'] else 'NOT met'}"))
+    sd = results.get("seeds")
+    if sd:
+        rows.append(("compare, 4 paper models on dev (s, median)", f"{sd['compare_seconds_median']:.2f}", "", "",
+                     f"< {sd['compare_target_seconds']:.0f} s: {'met' if sd['compare_seconds_median'] < sd['compare_target_seconds'] else 'NOT met'}"))
+        rows.append(("rank, all four methods (s, median)", f"{sd['rank_seconds_median']:.2f}", "", "",
+                     f"< {sd['rank_target_seconds']:.0f} s: {'met' if sd['rank_seconds_median'] < sd['rank_target_seconds'] else 'NOT met'}"))
     if not rows:
         return
     print()

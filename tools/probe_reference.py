@@ -8,8 +8,10 @@ step 1/L with L = 0.5 * (||X||_F^2 / T + 1) + 2*l2, `iterations` steps of
     W <- soft_threshold(W - step * grad_W, step * l1),  b <- b - step * grad_b,
 grad of (1/T) sum -log softmax(XW^T + b)[y] + l2 ||W||^2. Writes
 Tests/DissectAnalysisTests/Fixtures/probe_reference.json.
-If scikit-learn is importable it also fits LogisticRegression(penalty='elasticnet', solver='saga')
-and prints how its ranking compares (not written to the fixture: a different optimiser).
+If scikit-learn is importable it also fits LogisticRegression(penalty='elasticnet', solver='saga') to
+convergence and writes its rankings as `sklearn_rankings`; it is a different optimiser run much longer,
+so only each class's top neuron must agree (checked here and by the Swift test), not the whole order.
+The probeless scores are NeuroX's tag-wise ranking: sum over the other present labels of |mean_j - mean_c|.
 """
 import json
 import os
@@ -63,11 +65,9 @@ def rank(scores):
 
 
 def probeless(h, assignments):
-    out = []
-    for j in range(m):
-        inside = assignments == j
-        out.append(np.abs(h[inside].mean(axis=0) - h[~inside].mean(axis=0)))
-    return out
+    # NeuroX's tag-wise ranking: sum over the other present labels of |mean_j - mean_c|.
+    means = {c: h[assignments == c].mean(axis=0) for c in range(m) if (assignments == c).any()}
+    return [sum(np.abs(means[j] - means[c]) for c in means if c != j) for j in range(m)]
 
 
 def main():
@@ -94,6 +94,7 @@ def main():
         model.fit(x, y)
         fixture["sklearn_rankings"] = [rank(np.abs(model.coef_[j])) for j in range(m)]
         print("sklearn rankings", fixture["sklearn_rankings"], "ours", fixture["probe_rankings"])
+        assert [r[0] for r in fixture["sklearn_rankings"]] == [r[0] for r in fixture["probe_rankings"]], "top neurons differ from sklearn's"
     except ImportError:
         print("scikit-learn not installed: numpy reference only")
     path = os.path.join(os.path.dirname(__file__), "..", "Tests", "DissectAnalysisTests", "Fixtures", "probe_reference.json")

@@ -18,8 +18,8 @@ public enum RankMethod: String, Codable, Sendable, CaseIterable {
             return "s[i,j] = mean(W[i,j]·h_i | predicted = j) − mean(W[i,j]·h_i | predicted ≠ j) on the top layer "
                 + "(mean(h_i | predicted = j) − mean(h_i | predicted ≠ j) below it), ranked by s descending"
         case .probeless:
-            return "score[i,j] = |mean(h_i | predicted = j) − mean(h_i | predicted ≠ j)| on the activations, ranked descending "
-                + "(a one-vs-rest variant on the predicted labels; NeuroX groups tokens by the labels it is given, usually gold)"
+            return "score[i,j] = Σ_{c ≠ j} |mean(h_i | gold = j) − mean(h_i | gold = c)| over the labels c present, "
+                + "on the activations, ranked descending (NeuroX's tag-wise probeless ranking)"
         case .probe:
             return "softmax regression on z-scored h with gold labels, loss (1/T)Σ −log p(y_t) + λ2·‖W‖₂² + λ1·‖W‖₁, "
                 + "trained by proximal gradient descent from W = 0 (full batch, fixed iterations); score[i,j] = |W[j,i]|, ranked descending"
@@ -37,14 +37,27 @@ public func rankDescending(_ scores: [Double]) -> [Int] {
 
 /// The rivals of the paper's sensitivity ranking.
 public enum RivalRankings {
-    /// Probeless scores `[m][n]`: |mean(h_i | a = j) − mean(h_i | a ≠ j)| with a the
-    /// assignments (−1: no label, counted in "≠ j"); nil for a label no token or every token has.
+    /// Probeless scores `[m][n]` (NeuroX's tag-wise ranking, Antverg & Belinkov 2022):
+    ///
+    ///     score[j][i] = Σ_{c ≠ j} |μ_j[i] − μ_c[i]|,   μ_c = mean of h over the tokens with a = c
+    ///
+    /// over the labels c that some token has. `hidden` is `[N][n]`, `assignments` `[N]` in −1 … m − 1
+    /// (−1: no label, left out). Nil for a label no token has.
     public static func probeless(hidden: [Float], tokens N: Int, neurons n: Int, labels m: Int, assignments: [Int32]) -> [[Double]?] {
-        let difference = Sensitivity(
-            labels: (0..<m).map(String.init), neuronCount: n, tokenCount: N, hidden: hidden, assignments: assignments,
-            outputWeight: nil, condition: .predicted)
+        precondition(hidden.count == N * n && assignments.count == N, "probeless: hidden is [N][n] and assignments [N]")
+        var sums = [Double](repeating: 0, count: m * n)
+        var counts = [Int](repeating: 0, count: m)
+        for t in 0..<N {
+            let c = Int(assignments[t])
+            guard c >= 0 && c < m else { continue }
+            counts[c] += 1
+            for i in 0..<n { sums[c * n + i] += Double(hidden[t * n + i]) }
+        }
+        let present = (0..<m).filter { counts[$0] > 0 }
+        let means = (0..<m).map { c in counts[c] == 0 ? [] : (0..<n).map { sums[c * n + $0] / Double(counts[c]) } }
         return (0..<m).map { j in
-            difference.values.first?[j] == nil ? nil : (0..<n).map { abs(difference.values[$0][j] ?? 0) }
+            guard counts[j] > 0 else { return nil }
+            return (0..<n).map { i in present.reduce(0) { $1 == j ? $0 : $0 + abs(means[j][i] - means[$1][i]) } }
         }
     }
 
@@ -173,7 +186,7 @@ public enum RankingStudy {
                 perMethod.append((method, (0..<m).map { sensitivity.values.first?[$0] == nil ? nil : sensitivityScores($0) }, nil))
             case .probeless:
                 perMethod.append((method, RivalRankings.probeless(
-                    hidden: rankRun.hidden, tokens: rankRun.tokenCount, neurons: n, labels: m, assignments: rankRun.predicted), nil))
+                    hidden: rankRun.hidden, tokens: rankRun.tokenCount, neurons: n, labels: m, assignments: rankRun.gold), nil))
             case .probe:
                 let probe = RivalRankings.probe(run: rankRun, parameters: parameters)
                 perMethod.append((method, (0..<m).map { probe.scores(label: $0) }, probe))

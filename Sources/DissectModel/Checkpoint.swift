@@ -194,24 +194,26 @@ public struct Checkpoint: Sendable {
 
     /// Reads and validates a checkpoint directory's `model.json` alone, without
     /// its weights: enough to bound what an analysis of the model will need.
-    public static func loadMetadata(from directory: String) throws -> CheckpointMetadata {
+    /// - Parameter option: the flag that named `directory`, for the fix of the error.
+    public static func loadMetadata(from directory: String, option: String = "--model") throws -> CheckpointMetadata {
         let jsonPath = metadataPath(directory)
         guard let jsonData = FileManager.default.contents(atPath: jsonPath) else {
             throw DissectError(
                 file: jsonPath, problem: "cannot read the checkpoint's model.json",
-                fix: "pass --model a directory written by `dissect train`")
+                fix: "pass \(option) a directory written by `dissect train`")
         }
         return try decodeMetadata(jsonData, path: jsonPath)
     }
 
     /// Reads and cross-checks a checkpoint directory.
-    public static func load(from directory: String) throws -> Checkpoint {
-        let metadata = try loadMetadata(from: directory)
+    /// - Parameter option: the flag that named `directory`, for the fix of the error.
+    public static func load(from directory: String, option: String = "--model") throws -> Checkpoint {
+        let metadata = try loadMetadata(from: directory, option: option)
         let weightsFile = weightsPath(directory)
         guard let weightData = FileManager.default.contents(atPath: weightsFile) else {
             throw DissectError(
                 file: weightsFile, problem: "cannot read the checkpoint's weights",
-                fix: "pass --model a directory written by `dissect train`")
+                fix: "pass \(option) a directory written by `dissect train`")
         }
         let tensors = try SafeTensors.decode(weightData, path: weightsFile)
         // Every tensor is checked against the layout before the model's

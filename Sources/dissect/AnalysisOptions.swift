@@ -37,10 +37,12 @@ struct AnalysisOptions: ParsableArguments {
     /// Loads a checkpoint and runs it over a CoNLL file (with a control
     /// model's control labels as the gold labels), with a warning for CR LF line ends, gold labels and characters the model never saw.
     /// The run (and the ablation of `ablationMode` replacing by `ablationValue`, when given) must fit in memory before it starts.
+    /// `option` is the flag that named the model (`--model`, or `--models` for several).
     func run(
-        model: String, data: String, keepProjections: Bool = false, ablationMode: AblationMode? = nil, ablationValue: AblationValue = .zero
+        model: String, data: String, keepProjections: Bool = false, ablationMode: AblationMode? = nil, ablationValue: AblationValue = .zero,
+        option: String = "--model"
     ) throws -> ModelRun {
-        let checkpoint = try Checkpoint.load(from: model)
+        let checkpoint = try Checkpoint.load(from: model, option: option)
         let analysedLayer = try layerIndex(model: model, layers: checkpoint.model.configuration.layers)
         let column = tagColumn ?? checkpoint.metadata.training?.tagColumn
         // A control model's gold labels are its control labels (Checkpoint.analysisCorpus).

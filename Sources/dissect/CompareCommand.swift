@@ -40,7 +40,7 @@ struct CompareCommand: ParsableCommand {
         var labels: [String]? = nil
         var widths: [Int] = []
         for model in models {
-            let metadata = try Checkpoint.loadMetadata(from: model)
+            let metadata = try Checkpoint.loadMetadata(from: model, option: "--models")
             let modelLabels = metadata.vocabulary.labels
             if let labels, labels != modelLabels {
                 throw DissectError(
@@ -53,7 +53,7 @@ struct CompareCommand: ParsableCommand {
         var inputs: [Comparison.Input] = []
         var layer: Int? = nil
         for model in models {
-            let run = try analysis.run(model: model, data: data)
+            let run = try analysis.run(model: model, data: data, option: "--models")
             if inputs.isEmpty {
                 try MemoryBudget.require(
                     AnalysisMemory.compare(tokens: run.tokenCount, widths: widths),

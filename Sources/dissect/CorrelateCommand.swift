@@ -50,7 +50,7 @@ struct CorrelateCommand: ParsableCommand {
         }
         // One m × m matrix per model and the reference, checked from each model.json before any model runs.
         for model in models {
-            let labels = try Checkpoint.loadMetadata(from: model).vocabulary.labels.count
+            let labels = try Checkpoint.loadMetadata(from: model, option: "--models").vocabulary.labels.count
             try MemoryBudget.require(
                 AnalysisMemory.correlation(labels: labels, matrices: models.count + 1),
                 for: "correlating \(labels) labels across \(models.count) models", kind: .input,
@@ -59,12 +59,12 @@ struct CorrelateCommand: ParsableCommand {
         var sensitivities: [(name: String, labels: [String], values: [[Double?]])] = []
         var agreements: [RankingAgreement] = []
         for model in models {
-            let run = try analysis.run(model: model, data: data)
+            let run = try analysis.run(model: model, data: data, option: "--models")
             let sensitivity = Sensitivity(run: run, condition: analysis.condition)
             for label in sensitivity.undefinedLabels { Terminal.warn("\(model): label \(label) has undefined sensitivity on \(data) (null)") }
             sensitivities.append((model, run.labels, sensitivity.values))
             if let agreementData {
-                let other = Sensitivity(run: try analysis.run(model: model, data: agreementData), condition: analysis.condition)
+                let other = Sensitivity(run: try analysis.run(model: model, data: agreementData, option: "--models"), condition: analysis.condition)
                 for (index, label) in run.labels.enumerated() {
                     let a = sensitivity.values.map { $0[index] }, b = other.values.map { $0[index] }
                     let defined = !a.contains { $0 == nil } && !b.contains { $0 == nil }

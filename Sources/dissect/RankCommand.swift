@@ -39,6 +39,9 @@ struct RankCommand: ParsableCommand {
     @Option(help: "The recurrent layer to rank, counted from 1 at the bottom (default: the top layer, the one the output reads).")
     var layer: Int?
 
+    @Option(help: "The 1-based column that holds the gold label (default: the column the model was trained on, else the last).")
+    var tagColumn: Int?
+
     @Option(help: "The directory that receives the JSON, CSV and SVG files.")
     var out: String
 
@@ -60,12 +63,15 @@ struct RankCommand: ParsableCommand {
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be 1 or more.") }
         if let layer, layer < 1 { throw ValidationError("--layer must be 1 or more (layers are counted from 1 at the bottom).") }
+        if let tagColumn, tagColumn < 1 { throw ValidationError("--tag-column must be 1 or more (columns are counted from 1).") }
         guard !chosenMethods.isEmpty else { throw ValidationError("--methods names no method.") }
         guard Set(chosenMethods).count == chosenMethods.count else { throw ValidationError("--methods names a method twice.") }
     }
 
     func run() throws {
-        let analysis = try AnalysisOptions.parse(layer.map { ["--layer", String($0)] } ?? [])
+        // The shared analysis options, with the condition fixed at predicted (every method ranks as the paper does).
+        let analysis = try AnalysisOptions.parse(
+            (layer.map { ["--layer", String($0)] } ?? []) + (tagColumn.map { ["--tag-column", String($0)] } ?? []))
         let layers = try Checkpoint.loadMetadata(from: model).configuration.layers
         let layerIndex = try analysis.layerIndex(model: model, layers: layers)
         let mode: AblationMode = layerIndex == layers - 1 ? .readout : .recurrent

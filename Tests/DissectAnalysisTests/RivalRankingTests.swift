@@ -3,24 +3,6 @@ import Testing
 import DissectCore
 @testable import DissectAnalysis
 
-/// Central finite differences of `loss` compared with `analytic`, element by element.
-func finiteDifferenceMismatches(
-    _ parameters: [Double], analytic: [Double], step: Double = 1e-6, tolerance: Double = 1e-6, loss: ([Double]) -> Double
-) -> [Int] {
-    var probe = parameters
-    var bad: [Int] = []
-    for index in parameters.indices {
-        probe[index] = parameters[index] + step
-        let plus = loss(probe)
-        probe[index] = parameters[index] - step
-        let minus = loss(probe)
-        probe[index] = parameters[index]
-        let numeric = (plus - minus) / (2 * step)
-        if abs(numeric - analytic[index]) > tolerance * max(1, abs(numeric)) { bad.append(index) }
-    }
-    return bad
-}
-
 struct ProbeFixture: Decodable {
     var tokens: Int, neurons: Int, labels: Int
     var l1: Double, l2: Double, iterations: Int, step: Double
@@ -28,6 +10,8 @@ struct ProbeFixture: Decodable {
     var training_accuracy: Double
     var probe_rankings: [[Int]], probe_overall_ranking: [Int]
     var probeless_scores: [[Double]], probeless_rankings: [[Int]]
+    /// scikit-learn's elastic-net fit of the same objective, run to convergence (written when the script had sklearn).
+    var sklearn_rankings: [[Int]]?
 
     static func load() throws -> ProbeFixture {
         guard let url = Bundle.module.url(forResource: "probe_reference", withExtension: "json", subdirectory: "Fixtures")
@@ -38,17 +22,18 @@ struct ProbeFixture: Decodable {
 }
 
 @Suite struct RivalRankingTests {
-    /// Rows t0 [1, 0], t1 [3, 2] (label 0), t2 [0, 1], t3 [2, 5] (label 1), t4 [4, 4] (no label):
-    /// label 0: neuron 0 |2 − 2| = 0, neuron 1 |1 − 10/3| = 7/3; label 1: neuron 0 |1 − 8/3| = 5/3, neuron 1 |3 − 2| = 1.
+    /// Rows t0 [1, 0], t1 [3, 2] (label 0: mean [2, 1]), t2 [0, 1], t3 [2, 5] (label 1: mean [1, 3]),
+    /// t4 [4, 4] (label 2), t5 [9, 9] (no label, left out); label 3 has no token and is left out of every sum.
+    /// label 0: [|2 − 1| + |2 − 4|, |1 − 3| + |1 − 4|] = [3, 5]; label 1: [1 + 3, 2 + 1] = [4, 3]; label 2: [2 + 3, 3 + 1] = [5, 4].
     @Test func probelessByHand() {
-        let hidden: [Float] = [1, 0, 3, 2, 0, 1, 2, 5, 4, 4]
-        let scores = RivalRankings.probeless(hidden: hidden, tokens: 5, neurons: 2, labels: 3, assignments: [0, 0, 1, 1, -1])
-        let zero = scores[0] ?? [], one = scores[1] ?? []
-        #expect(zero.count == 2 && abs(zero[0]) < 1e-12 && abs(zero[1] - 7.0 / 3) < 1e-12)
-        #expect(one.count == 2 && abs(one[0] - 5.0 / 3) < 1e-12 && abs(one[1] - 1) < 1e-12)
-        #expect(scores[2] == nil)
-        #expect(rankDescending(zero) == [1, 0])
-        #expect(rankDescending(one) == [0, 1])
+        let hidden: [Float] = [1, 0, 3, 2, 0, 1, 2, 5, 4, 4, 9, 9]
+        let scores = RivalRankings.probeless(hidden: hidden, tokens: 6, neurons: 2, labels: 4, assignments: [0, 0, 1, 1, 2, -1])
+        #expect(scores[0] == [3, 5])
+        #expect(scores[1] == [4, 3])
+        #expect(scores[2] == [5, 4])
+        #expect(scores[3] == nil)
+        #expect(rankDescending(scores[0] ?? []) == [1, 0])
+        #expect(rankDescending(scores[1] ?? []) == [0, 1])
         #expect(rankDescending([1, 2, 2, 0, 1]) == [1, 2, 0, 4, 3])
     }
 
@@ -98,10 +83,10 @@ struct ProbeFixture: Decodable {
         let (w, b, x, y) = Self.gradientCase()
         let l2 = 0.3
         let g = LinearProbe.smoothLossAndGradient(weight: w, bias: b, x: x, y: y, labels: 3, neurons: 4, l2: l2)
-        let weightMismatches = finiteDifferenceMismatches(w, analytic: g.weight) {
+        let weightMismatches = GradientChecker().mismatches(parameters: w, analytic: g.weight) {
             LinearProbe.smoothLossAndGradient(weight: $0, bias: b, x: x, y: y, labels: 3, neurons: 4, l2: l2).loss
         }
-        let biasMismatches = finiteDifferenceMismatches(b, analytic: g.bias) {
+        let biasMismatches = GradientChecker().mismatches(parameters: b, analytic: g.bias) {
             LinearProbe.smoothLossAndGradient(weight: w, bias: $0, x: x, y: y, labels: 3, neurons: 4, l2: l2).loss
         }
         #expect(weightMismatches.isEmpty)
@@ -112,7 +97,7 @@ struct ProbeFixture: Decodable {
         let (w, b, x, y) = Self.gradientCase()
         // The gradient without its L2 term is wrong for l2 = 0.3.
         let wrong = LinearProbe.smoothLossAndGradient(weight: w, bias: b, x: x, y: y, labels: 3, neurons: 4, l2: 0)
-        let mismatches = finiteDifferenceMismatches(w, analytic: wrong.weight) {
+        let mismatches = GradientChecker().mismatches(parameters: w, analytic: wrong.weight) {
             LinearProbe.smoothLossAndGradient(weight: $0, bias: b, x: x, y: y, labels: 3, neurons: 4, l2: 0.3).loss
         }
         #expect(mismatches.count == w.count)
@@ -131,6 +116,9 @@ struct ProbeFixture: Decodable {
         #expect(probe.trainingAccuracy == fixture.training_accuracy)
         for j in 0..<fixture.labels { #expect(rankDescending(probe.scores(label: j)) == fixture.probe_rankings[j]) }
         #expect(rankDescending(probe.overallScores) == fixture.probe_overall_ranking)
+        // scikit-learn agrees on each class's top neuron (neuron 1 carries the class).
+        let sklearn = try #require(fixture.sklearn_rankings, "the fixture was written without scikit-learn")
+        for j in 0..<fixture.labels { #expect(rankDescending(probe.scores(label: j)).first == sklearn[j].first) }
     }
 
     @Test func probelessMatchesTheNumpyReference() throws {

@@ -52,6 +52,8 @@ import Testing
         let result = try await trained.sandbox.run(["compare", "--models", trained.out, missing, "--data", trained.files.dev, "--out", out])
         #expect(result.status == 1, "\(result)")
         #expect(result.stderr.contains(missing), "\(result.stderr)")
+        // The fix names the flag this command takes.
+        #expect(result.stderr.contains("pass --models a directory written by `dissect train`"), "\(result.stderr)")
         #expect(result.stderr.components(separatedBy: "\n").filter { $0.hasPrefix("error:") }.count == 1)
         #expect(!Files.exists(out))
     }

@@ -56,13 +56,25 @@ import Testing
         #expect(result.stderr.contains("foo"), "\(result)")
     }
 
-    @Test(arguments: [["--methods", "probe,probe"], ["--methods", ","], ["--steps", "0"]])
+    @Test(arguments: [["--methods", "probe,probe"], ["--methods", ","], ["--steps", "0"], ["--tag-column", "0"]])
     func badFlagsAreUsageErrors(_ flags: [String]) async throws {
         let sandbox = try Sandbox()
         let result = try await sandbox.run(
             ["rank", "--model", sandbox.path("none"), "--rank-on", "a", "--data", "b", "--out", sandbox.path("o")] + flags)
         #expect(result.status == 2, "\(result)")
         #expect(result.stderr.contains(flags[0]), "\(result)")
+    }
+
+    /// --tag-column reaches the reader: with the words as gold labels no label can be scored.
+    @Test func tagColumnChoosesTheGoldLabels() async throws {
+        let trained = try await SharedModel.shared.get()
+        let sandbox = trained.sandbox
+        let result = try await sandbox.run([
+            "rank", "--model", trained.out, "--rank-on", trained.files.dev, "--data", trained.files.test, "--tag-column", "1",
+            "--methods", "sensitivity", "--steps", "2", "--out", sandbox.path("rank-words-\(UUID().uuidString)"),
+        ])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("no label is both predicted here and present in \(trained.files.test)"), "\(result)")
     }
 
     @Test func aMissingModelIsAnInputError() async throws {

@@ -1,0 +1,1 @@
+../DissectModelTests/GradientChecker.swift
