@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Installs what dissect needs beyond the Swift toolchain: OpenBLAS (Debian libopenblas-dev).
+# With --browser (the test script passes it) also Debian's chromium, chromium-driver and
+# python3-selenium, which the explorer's browser test drives from /usr/bin/python3.
 set -euo pipefail
-if ! dpkg -s libopenblas-dev >/dev/null 2>&1; then
+packages=(libopenblas-dev)
+if [ "${1:-}" = "--browser" ]; then packages+=(chromium chromium-driver python3-selenium); fi
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg -s "$package" >/dev/null 2>&1; then missing+=("$package"); fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-    echo "setup: installing libopenblas-dev" >&2
+    echo "setup: installing ${missing[*]}" >&2
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libopenblas-dev >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 if ! command -v swift >/dev/null 2>&1; then
     echo "error: swift is not on PATH; install the Swift 6.3 toolchain (swift.org) and try again" >&2

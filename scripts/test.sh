@@ -5,7 +5,7 @@
 # against it: the binary users get is the binary that is tested.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --browser
 swift build --build-tests
 swift test --skip-build "$@"
 swift build -c release --product dissect

@@ -128,6 +128,14 @@ public enum AnalysisMemory {
         MemoryEstimate.elements([labels, labels, max(1, matrices)], bytesEach: 3 * 16 + 256)
     }
 
+    /// The explorer page of N tokens, n neurons, m labels, beside its `ModelRun`: the int8 activations
+    /// and their base64 text twice (the document, then the page), N·n·(1 + 2 · 4/3) bytes; per token its word
+    /// index, labels and their text, about 64 bytes; per neuron its top tokens and histograms, 8·(2·20 + 2·m·20).
+    public static func explorer(tokens N: Int, neurons n: Int, labels m: Int) -> MemoryEstimate {
+        MemoryEstimate.elements([N, n], bytesEach: 4) + MemoryEstimate.elements([N], bytesEach: 64)
+            + MemoryEstimate.elements([n, 40 + 40 * max(1, m)], bytesEach: 8)
+    }
+
     /// `dissect compare` of models of widths n_1 … n_K over N tokens, beside one `ModelRun` at a time:
     ///
     ///     per model   8·N·n (centred Double activations) + 3 × 8·n² (Gram, covariance, eigenvectors)

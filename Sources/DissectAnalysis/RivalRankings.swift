@@ -125,6 +125,11 @@ public struct MethodRankings: Codable, Sendable, Equatable {
     public var labels: [String: LabelRanking]
     /// The mean of `drop_at_10` over the labels.
     public var meanDropAt10: Double
+    enum CodingKeys: String, CodingKey {
+        case method, parameters, labels
+        case methodDescription = "method_description", probeTrainingAccuracy = "probe_training_accuracy"
+        case overallRanking = "overall_ranking", overallScores = "overall_scores", meanDropAt10 = "mean_drop_at_10"
+    }
 }
 
 /// `rankings.json`.
@@ -142,6 +147,10 @@ public struct RankingDocument: Codable, Sendable {
     public var scoring: String
     public var methods: [MethodRankings]
     public var seconds: Double
+    enum CodingKeys: String, CodingKey {
+        case model, layer, mode, data, neurons, steps, labels, scoring, methods, seconds
+        case rankOn = "rank_on", dropK = "drop_k"
+    }
 }
 
 public enum RankingStudy {

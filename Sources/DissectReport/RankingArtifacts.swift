@@ -30,7 +30,7 @@ public enum RankingArtifacts {
             }
         }
         return [
-            ("rankings.json", try JSONOutput.string(document, style: .pretty, snakeCaseKeys: true)),
+            ("rankings.json", try AnalysisArtifacts.json(document)),
             ("rankings.csv", CSVReport.table(header: ["method", "label", "rank", "neuron", "score"], rows: rows)),
             ("ranking-scores.csv", CSVReport.table(
                 header: ["method", "label", "drop_at_10", "area", "top10_overlap_with_sensitivity", "spearman_with_sensitivity"],

@@ -157,6 +157,13 @@ struct StudyOptions: ParsableArguments {
         }
         try AtomicFile.write(ReproduceReport.markdown(summary, claims: claims), to: out + "/report.md")
         try AtomicFile.write(ReproduceReport.html(summary, claims: claims), to: out + "/report.html")
+        // The explorer of the first seed on dev, with the other seeds as summaries and matches.
+        if let first = summary.seeds.first {
+            let context = ExplorerWriter.RunContext.from(summary: summary, model: first.directory, source: out + "/summary.json")
+            let page = try ExplorerWriter.page(
+                model: first.directory, data: request.devPath, layer: nil, tagColumn: request.tagColumn, context: context)
+            try AtomicFile.write(page.html, to: out + "/explorer.html")
+        }
         for seed in summary.seeds {
             let record = seed.record
             print("seed \(seed.seed): dev F1 \(format(record.devF1 ?? 0)) (NCRF++ \(format(record.devF1NCRF ?? 0))), "
@@ -166,6 +173,6 @@ struct StudyOptions: ParsableArguments {
         let holding = paperClaims.filter { $0.verdict == .holds }.count
         let untested = paperClaims.filter { $0.verdict == .untested }.count
         print("\(holding) of \(paperClaims.count) claims of the paper hold in full, \(untested) untested (see the report for each rule and verdict)")
-        print("\(verb) in \(format(summary.run.totalSeconds, 1)) s; open \(out)/report.html (also report.md, summary.json, figures/)")
+        print("\(verb) in \(format(summary.run.totalSeconds, 1)) s; open \(out)/report.html (also report.md, summary.json, figures/, explorer.html)")
     }
 }

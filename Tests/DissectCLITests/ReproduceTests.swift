@@ -89,6 +89,11 @@ struct ReproduceTests {
         #expect(summary["seedComparison"] is [String: Any] && summary["rankings"] is [String: Any])
         #expect(html.contains("<section id=\"seeds\">") && html.contains("<section id=\"rankers\">"))
         #expect(html.contains("Across the 1 pair of the 2 seeds"))
+        // The explorer of the first seed, with the second as a summary and matches.
+        let explorer = try Files.text(out + "/explorer.html")
+        #expect(explorer.contains("\"name\":\"seed 1\""), "the explorer knows its seed")
+        #expect(explorer.contains("\"seeds\":[{") && explorer.contains("\"name\":\"seed 2\""), "the other seed is in the explorer")
+        #expect(explorer.contains("\"probeless\":{"), "the first seed's rival rankings are in the explorer")
         for split in ["dev", "test"] {
             let correlation = try Files.json(out + "/correlation-\(split)/correlation.json")
             #expect((correlation["models"] as? [Any])?.count == 2)
