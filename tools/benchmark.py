@@ -32,6 +32,9 @@ What it runs, all in one go so the figures are measured side by side (the parts,
     with the paper's settings) on dev, 5 times, and `dissect rank` of seed 1 with all four methods
     (rank on dev, score on test, K = 25), 3 times: whole-command wall seconds, medians
     (targets < 2 s and < 10 s).
+  * explorer: `dissect explore` of seed 1 (as for seeds) on dev, 3 times (wall seconds, page bytes), then
+    tools/browser_check.py --timings under /usr/bin/python3 (Debian's selenium and chromium): the
+    milliseconds of each view change in headless Chromium, median of 5 (target < 200 ms each).
   * reproduce: `dissect reproduce`, the whole paper in one command (intervals, p and q included), then
     `dissect reproduce --all` (mean and resample ablation in both modes, and the control models). With
     --baseline, the baseline's `reproduce` runs too, alternating with this build's, --reproduce-rounds
@@ -66,7 +69,9 @@ CRF_F1_TARGET = 88.65           # issue 14: mean best-dev test F1 over the seeds
 CRF_SPEEDUP_TARGET = 10.0       # issue 14: NCRF++ seconds per epoch / dissect's
 STACKED_SPEEDUP_TARGET = 5.0    # issue 14: dissect / PyTorch sentences/s, 2-layer BiLSTM 100, 2 threads
 STACKED_MODEL = ["--layers", "2", "--bidirectional", "--hidden", "100"]   # the same flags for both programs
-PARTS = ("quality", "speed", "stacked", "crf", "evaluation", "analysis", "seeds", "reproduce")
+PARTS = ("quality", "speed", "stacked", "crf", "evaluation", "analysis", "seeds", "explorer", "reproduce")
+EXPLORER_VIEW_TARGET_MS = 200.0  # issue 17: each view change in Chromium
+EXPLORER_PAGE_TARGET_BYTES = 15 * 1024 * 1024
 COMPARE_TARGET_SECONDS = 2.0    # issue 16: compare of 4 paper models on dev
 RANK_TARGET_SECONDS = 10.0      # issue 16: rank with all four methods
 QUICK_SENTENCES = {"train.txt": 300, "valid.txt": 100, "test.txt": 100}
@@ -163,6 +168,7 @@ def main():
     parser.add_argument("--skip-evaluation", action="store_true", help="leave out the timing of `dissect evaluate`")
     parser.add_argument("--skip-analysis", action="store_true", help="leave out the timing of sensitivity and ablate")
     parser.add_argument("--skip-seeds", action="store_true", help="leave out the timing of `dissect compare` and `dissect rank`")
+    parser.add_argument("--skip-explorer", action="store_true", help="leave out the explorer page's size and view-change timings")
     parser.add_argument("--skip-reproduce", action="store_true", help="leave out the timing of `dissect reproduce`")
     parser.add_argument("--reproduce-rounds", type=int, default=1,
                         help="alternating runs of this build's and the --baseline's `reproduce` (default 1 each)")
@@ -389,14 +395,15 @@ def main():
                                "sensitivity_permutations_1000_seconds_median": statistics.median(permutation) if permutation else None}
 
     # Seeds and rankers: compare of the four paper models, rank of the first with every method.
-    if "seeds" in parts:
-        seed_models = []
+    seed_models = []
+    if parts & {"seeds", "explorer"}:
         for seed in (1, 2, 3, 4):
             path = os.path.join(work, f"seed{seed}")
             if not os.path.exists(os.path.join(path, "model.json")):
                 path = os.path.join(work, f"seeds-model{seed}")
                 train_log(dissect, path, seed, 1 if args.quick else 10)
             seed_models.append(path)
+    if "seeds" in parts:
         dev, test = os.path.join(conll, "valid.txt"), os.path.join(conll, "test.txt")
         compare_walls, rank_walls, compare_rss, rank_rss = [], [], 0.0, 0.0
         for round_index in range(5):
@@ -415,6 +422,22 @@ def main():
                             "compare_peak_rss_mib": round(compare_rss, 1), "compare_target_seconds": COMPARE_TARGET_SECONDS,
                             "rank_seconds_median": statistics.median(rank_walls), "rank_seconds_all_runs": rank_walls,
                             "rank_peak_rss_mib": round(rank_rss, 1), "rank_target_seconds": RANK_TARGET_SECONDS}
+
+    # The explorer page of seed 1 on dev: its size, how long `explore` takes, and each view change in Chromium.
+    if "explorer" in parts:
+        out = os.path.join(work, "explorer")
+        walls = []
+        for _ in range(3):
+            seconds, rss, _ = run([dissect, "explore", "--model", seed_models[0], "--data", os.path.join(conll, "valid.txt"), "--out", out])
+            walls.append(seconds)
+        page = os.path.join(out, "explorer.html")
+        timings_file = os.path.join(work, "explorer-timings.json")
+        run(["/usr/bin/python3", os.path.join(ROOT, "tools", "browser_check.py"), "--page", page, "--timings", timings_file])
+        with open(timings_file) as handle:
+            views = json.load(handle)["milliseconds_median_of_5"]
+        results["explorer"] = {"explore_seconds_median": statistics.median(walls), "peak_rss_mib": round(rss, 1),
+                               "page_bytes": os.path.getsize(page), "page_target_bytes": EXPLORER_PAGE_TARGET_BYTES,
+                               "view_milliseconds": views, "view_target_milliseconds": EXPLORER_VIEW_TARGET_MS}
 
     # The whole paper in one command, side by side with the baseline's when given; then --all.
     if "reproduce" in parts:
@@ -506,6 +529,11 @@ def print_markdown(results):
         print(f"dissect compare, 4 paper models on dev: median {sd['compare_seconds_median']:.2f} s wall "
               f"(peak RSS {sd['compare_peak_rss_mib']:.0f} MiB); dissect rank, 4 methods, rank on dev, score on test, K = 25: "
               f"median {sd['rank_seconds_median']:.2f} s wall (peak RSS {sd['rank_peak_rss_mib']:.0f} MiB)")
+    ex = results.get("explorer")
+    if ex:
+        views = ", ".join(f"{name} {ms:.0f} ms" for name, ms in ex["view_milliseconds"].items())
+        print(f"dissect explore, seed 1 on dev: median {ex['explore_seconds_median']:.2f} s, page {ex['page_bytes'] / 1048576:.1f} MiB; "
+              f"Chromium, median of 5: {views}")
     r = results.get("reproduce")
     if r:
         print(f"dissect reproduce (4 seeds x 10 epochs and every analysis): median {r['seconds']:.0f} s wall, peak RSS {r['peak_rss_mib']:.0f} MiB")
@@ -551,6 +579,13 @@ def print_summary(results):
                      f"< {sd['compare_target_seconds']:.0f} s: {'met' if sd['compare_seconds_median'] < sd['compare_target_seconds'] else 'NOT met'}"))
         rows.append(("rank, all four methods (s, median)", f"{sd['rank_seconds_median']:.2f}", "", "",
                      f"< {sd['rank_target_seconds']:.0f} s: {'met' if sd['rank_seconds_median'] < sd['rank_target_seconds'] else 'NOT met'}"))
+    ex = results.get("explorer")
+    if ex:
+        worst = max(ms for name, ms in ex["view_milliseconds"].items() if name != "load with a fragment")
+        rows.append(("explorer page, seed 1 on dev (MiB)", f"{ex['page_bytes'] / 1048576:.1f}", "", "",
+                     f"<= 15 MiB: {'met' if ex['page_bytes'] <= ex['page_target_bytes'] else 'NOT met'}"))
+        rows.append(("explorer slowest view change in Chromium (ms, median of 5)", f"{worst:.0f}", "", "",
+                     f"< {ex['view_target_milliseconds']:.0f} ms: {'met' if worst < ex['view_target_milliseconds'] else 'NOT met'}"))
     if not rows:
         return
     print()

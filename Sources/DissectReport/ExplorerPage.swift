@@ -46,7 +46,7 @@ public enum ExplorerPage {
         </nav>
         <div class="columns">
         <section id="label-view" aria-labelledby="label-title"><h2 id="label-title">Label</h2><p id="label-summary" class="meta"></p>
-        <div class="table-wrap"><table id="neuron-table"><thead><tr><th>rank</th><th>neuron</th><th>sensitivity s</th><th>interval</th><th>finding</th><th>drop alone (points)</th></tr></thead><tbody></tbody></table></div></section>
+        <div class="table-wrap"><table id="neuron-table"><thead><tr><th>rank</th><th>neuron</th><th>sensitivity s</th><th>interval</th><th>finding</th><th>drop alone (pts)</th></tr></thead><tbody></tbody></table></div></section>
         <section id="neuron-card" aria-labelledby="card-title"><h2 id="card-title">Neuron</h2><p id="card-summary" class="meta"></p>
         <h3>Sensitivity across labels, and its drop when ablated alone</h3><div class="table-wrap" id="card-profile"></div>
         <h3>Activation by label</h3><div class="table-wrap" id="card-distribution"></div>
@@ -77,7 +77,7 @@ public enum ExplorerPage {
     h2 { font-size: 1.15em; margin: 0.8em 0 0.3em; }
     h3 { font-size: 0.98em; margin: 1em 0 0.3em; }
     .meta { color: #555555; font-size: 0.88em; margin: 0.2em 0; overflow-wrap: anywhere; }
-    .columns { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1.25fr); gap: 8px 28px; }
+    .columns { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 8px 24px; }
     @media (max-width: 1000px) { .columns { grid-template-columns: minmax(0, 1fr); } }
     #labels { display: flex; flex-wrap: wrap; gap: 6px; }
     button, select, input { font: inherit; }
@@ -86,12 +86,12 @@ public enum ExplorerPage {
     :focus-visible { outline: 3px solid #e08a00; outline-offset: 1px; }
     .table-wrap { overflow-x: auto; max-width: 100%; }
     table { border-collapse: collapse; font-size: 13px; }
-    th, td { border-bottom: 1px solid #dddddd; padding: 3px 7px; text-align: left; white-space: nowrap; }
+    th, td { border-bottom: 1px solid #dddddd; padding: 3px 5px; text-align: left; white-space: nowrap; }
     th { background: #f3f3f3; }
     td.num { text-align: right; font-variant-numeric: tabular-nums; }
     tr.neuron-row { cursor: pointer; }
     tr.neuron-row[aria-selected="true"] td { background: #e8eef6; }
-    .cell { display: inline-block; min-width: 4.2em; padding: 0 4px; border-radius: 3px; text-align: right; font-variant-numeric: tabular-nums; }
+    .cell { display: inline-block; min-width: 3.4em; padding: 0 4px; border-radius: 3px; text-align: right; font-variant-numeric: tabular-nums; }
     .tokens-list { padding-left: 2em; font-size: 13px; }
     .tokens-list li { margin: 2px 0; }
     mark { background: #fde2a8; color: #222222; padding: 0 2px; border-radius: 2px; }
@@ -103,7 +103,7 @@ public enum ExplorerPage {
     .token.found { border: 2px solid #222222; }
     .token.in-span { outline: 3px solid #e08a00; }
     .hist { display: inline-flex; align-items: flex-end; height: 22px; gap: 1px; vertical-align: middle; }
-    .hist span { display: inline-block; width: 4px; background: #5b7fa6; }
+    .hist span { display: inline-block; width: 3px; background: #5b7fa6; }
     .note { color: #555555; font-size: 0.9em; }
 
     """
@@ -267,7 +267,7 @@ public enum ExplorerPage {
         D.labels.forEach((_, j) => { if (Math.abs(D.sensitivity[i][j] || 0) > Math.abs(D.sensitivity[i][strongest] || 0)) strongest = j; });
         $("card-summary").textContent = "Most sensitive to " + D.labels[strongest] + " (s = " + fixed(D.sensitivity[i][strongest]) + "). Activations are stored to within "
           + fixed(scale[i] / 2, 4) + " (8-bit).";
-        let profile = "<table><thead><tr><th>label</th><th>s</th><th>interval</th><th>finding</th><th>rank</th><th>drop alone (points)</th></tr></thead><tbody>";
+        let profile = "<table><thead><tr><th>label</th><th>s</th><th>interval</th><th>finding</th><th>rank</th><th>drop alone (pts)</th></tr></thead><tbody>";
         D.labels.forEach((label, j) => {
           const ranking = D.rankings.sensitivity[label] || [];
           const rank = ranking.indexOf(i);
@@ -277,7 +277,7 @@ public enum ExplorerPage {
             + (rank >= 0 ? rank + 1 : "–") + '</td><td class="num">' + fixed(D.single[i][j], 1) + "</td></tr>";
         });
         $("card-profile").innerHTML = profile + "</tbody></table>";
-        let distribution = "<table><thead><tr><th>label</th><th>gold: tokens</th><th>mean ± sd</th><th>histogram</th><th>predicted: tokens</th><th>mean ± sd</th><th>histogram</th></tr></thead><tbody>";
+        let distribution = "<table><thead><tr><th>label</th><th>gold n</th><th>mean ± sd</th><th>h from −1 to 1</th><th>predicted n</th><th>mean ± sd</th><th>h from −1 to 1</th></tr></thead><tbody>";
         D.labels.forEach((label, j) => {
           const g = D.goldHistograms[i][j], p = D.predictedHistograms[i][j], a = moments(g), b = moments(p);
           distribution += "<tr><td>" + escapeText(label) + '</td><td class="num">' + a.count + '</td><td class="num">' + fixed(a.mean) + " ± " + fixed(a.sd) + "</td><td>" + histogram(g)
