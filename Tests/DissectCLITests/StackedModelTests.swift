@@ -122,6 +122,24 @@ struct StackedModelTests {
         #expect(!Files.exists(sandbox.path("readout")))
     }
 
+    @Test("explore reads a CRF model on either layer: Viterbi decoding, emission weights on top, activation differences below")
+    func exploreEitherLayer() async throws {
+        let trained = try await Shared.shared.get()
+        let sandbox = trained.sandbox
+        for layer in ["1", "2"] {
+            let out = sandbox.path("explore-layer-\(layer)-\(UUID().uuidString)")
+            let result = try await sandbox.run(["explore", "--model", trained.out, "--data", trained.files.dev, "--layer", layer, "--out", out])
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout.contains("explorer for 16 neurons"), "\(result.stdout)")
+            let html = try Files.text(out + "/explorer.html")
+            #expect(html.contains("\"decoding\":\"viterbi\""))
+            #expect(html.contains("\"layer\":\(layer)"))
+            // The top layer has output (emission) weights for the contribution colouring; the first has none.
+            #expect(html.contains("\"measure\":\"\(layer == "2" ? "contribution" : "activation_difference")\""), "layer \(layer)")
+            #expect(html.contains("\"outputWeight\":") == (layer == "2"), "layer \(layer)")
+        }
+    }
+
     @Test("--cell rnn and --cell gru name their tensors after the cell; a bad --cell lists the three")
     func cellsNameTheirTensors() async throws {
         let sandbox = try Sandbox()
