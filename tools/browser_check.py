@@ -132,8 +132,11 @@ def main():
         focused = driver.switch_to.active_element
         check(focused.get_attribute("class") == "neuron-row", "a neuron row cannot take the keyboard focus")
         if args.screenshots:
+            # A taller window, so the card's profile, distribution, top tokens and matches show together.
+            driver.set_window_size(1280, 1700)
             driver.execute_script("document.getElementById('neuron-card').scrollIntoView()")
             driver.save_screenshot(os.path.join(args.screenshots, "explorer-card.png"))
+            driver.set_window_size(1280, 900)
         timings = {}
         if args.timings:
             def timed(name, script):
