@@ -83,17 +83,23 @@ enum HandMadeModel {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    @Test("a hand-made model: the page is self-contained and, in Chromium, lists the neurons and top tokens the weights dictate")
-    func handMadeModelInABrowser() async throws {
+    /// The hand-made model's explorer page, written by the binary: its sandbox (which deletes the files when it goes),
+    /// the page's path and what the command printed.
+    static func handMadePage() async throws -> (sandbox: Sandbox, page: String, result: RunResult) {
         let sandbox = try Sandbox()
         let model = sandbox.path("hand-made")
         try HandMadeModel.write(to: model)
         let data = try sandbox.write("places.conll", HandMadeModel.data)
         let out = sandbox.path("explore")
         let result = try await sandbox.run(["explore", "--model", model, "--data", data, "--out", out])
+        return (sandbox, out + "/explorer.html", result)
+    }
+
+    @Test("a hand-made model: the page is self-contained and, in Chromium, lists the neurons and top tokens the weights dictate")
+    func handMadeModelInABrowser() async throws {
+        let (sandbox, page, result) = try await Self.handMadePage()
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.contains("explorer for 2 neurons, 3 labels, 12 tokens"), "\(result.stdout)")
-        let page = out + "/explorer.html"
         let html = try Files.text(page)
         // One file: no network, no external script or style.
         #expect(!html.contains("http:") && !html.contains("https:") && !html.contains("src=\""), "no network references")
@@ -115,22 +121,19 @@ enum HandMadeModel {
             {"label": "B-LOC", "rows": 2, "neuron": 0, "top_words": ["Paris", "Paris", "Paris"], "restore_neuron": 1, "restore_top_words": ["London", "London"]}
             """)
         #expect(check.status == 0, "browser check failed (scripts/setup.sh --browser installs chromium, chromium-driver and python3-selenium):\n\(check.output)")
+        withExtendedLifetime(sandbox) {}
     }
 
     @Test("the browser check fails on a page whose top tokens are not the expected ones")
     func theBrowserCheckCanFail() async throws {
-        let sandbox = try Sandbox()
-        let model = sandbox.path("hand-made")
-        try HandMadeModel.write(to: model)
-        let data = try sandbox.write("places.conll", HandMadeModel.data)
-        let out = sandbox.path("explore")
-        let result = try await sandbox.run(["explore", "--model", model, "--data", data, "--out", out])
+        let (sandbox, page, result) = try await Self.handMadePage()
         #expect(result.status == 0, "\(result)")
-        let check = try Self.browserCheck(page: out + "/explorer.html", expect: """
+        let check = try Self.browserCheck(page: page, expect: """
             {"label": "B-LOC", "rows": 2, "neuron": 0, "top_words": ["London"]}
             """)
         #expect(check.status == 1, "\(check.output)")
         #expect(check.output.contains("neuron 0's top tokens are ['Paris'], expected ['London']"), "\(check.output)")
+        withExtendedLifetime(sandbox) {}
     }
 
     @Test("bad input: a missing model, a layer above the top, a run folder with nothing dissect wrote")
