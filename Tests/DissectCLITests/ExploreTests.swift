@@ -136,6 +136,33 @@ enum HandMadeModel {
         withExtendedLifetime(sandbox) {}
     }
 
+    @Test("--run reads a compare folder (matches) and a rank folder (rival rankings); another model's folder is an error")
+    func runFolders() async throws {
+        let sandbox = try Sandbox()
+        let model = sandbox.path("hand-made"), copy = sandbox.path("hand-made-copy")
+        try HandMadeModel.write(to: model)
+        try HandMadeModel.write(to: copy)
+        let data = try sandbox.write("places.conll", HandMadeModel.data)
+        let compared = try await sandbox.run(["compare", "--models", model, copy, "--data", data, "--out", sandbox.path("compare")])
+        #expect(compared.status == 0, "\(compared)")
+        let ranked = try await sandbox.run(["rank", "--model", model, "--rank-on", data, "--data", data, "--steps", "2", "--out", sandbox.path("rank")])
+        #expect(ranked.status == 0, "\(ranked)")
+
+        let withMatches = try await sandbox.run(["explore", "--model", model, "--data", data, "--run", sandbox.path("compare"), "--out", sandbox.path("e1")])
+        #expect(withMatches.status == 0 && withMatches.stdout.contains("1 other seeds"), "\(withMatches)")
+        let page = try Files.text(sandbox.path("e1") + "/explorer.html")
+        // A copy matches itself neuron for neuron with r = 1.
+        #expect(page.contains("\"matches\":[{\"correlation\":1,\"neuron\":0},{\"correlation\":1,\"neuron\":1}]"), "\(page.prefix(0))")
+
+        let withRankings = try await sandbox.run(["explore", "--model", model, "--data", data, "--run", sandbox.path("rank"), "--out", sandbox.path("e2")])
+        #expect(withRankings.status == 0, "\(withRankings)")
+        let ranks = try Files.text(sandbox.path("e2") + "/explorer.html")
+        for method in ["probeless", "probe", "single"] { #expect(ranks.contains("\"\(method)\":{\"B-LOC\":"), "\(method)") }
+
+        let other = try await sandbox.run(["explore", "--model", copy, "--data", data, "--run", sandbox.path("rank"), "--out", sandbox.path("e3")])
+        #expect(other.status == 1 && other.stderr.contains("ranks \(model), not \(copy)"), "\(other)")
+    }
+
     @Test("bad input: a missing model, a layer above the top, a run folder with nothing dissect wrote")
     func badInput() async throws {
         let sandbox = try Sandbox()
