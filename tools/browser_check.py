@@ -11,7 +11,11 @@ Python that may come first on PATH. What it checks (each failure printed, exit 1
   * a URL fragment (#label=…&neuron=…) restores the view when the page is loaded with it;
   * at 1280 and at 800 px wide nothing overflows the window sideways;
   * with --expect: {"label": L, "rows": R, "first_neuron": F, "neuron": K, "top_words": [W, …]}: the label
-    view of L has R rows and ranks F first, and neuron K's card lists the words W (in order) as its top tokens.
+    view of L has R rows and ranks F first, and neuron K's card lists the words W (in order) as its top tokens;
+    "search": {"word": W, "sentences": S}: searching W shows S sentences with every W marked;
+    "span": {"token": T, "first_match": K, "extend_from": A, "extend_to": B}: clicking token T lists neuron K first
+    among the matches, and Enter on token A then Shift+Enter on token B selects the span A-B;
+    "restore_neuron"/"restore_top_words": the card a fragment with that neuron restores.
 --screenshots DIR writes explorer-label.png (the label view) and explorer-card.png (a neuron card).
 --timings FILE writes the milliseconds each view change took (label click, neuron click, method and
 colour change, search, span selection), median of 5, as JSON: the benchmark's, not a test's, figures.
@@ -27,6 +31,7 @@ import time
 try:
     from selenium import webdriver
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
 except ImportError:
@@ -127,6 +132,32 @@ def main():
             check(len(marks) > 0, f"neuron {neuron}'s card lists no top tokens")
         fragment = driver.execute_script("return location.hash")
         check(f"label={label}" in fragment and f"neuron={neuron}" in fragment, f"the URL fragment {fragment} does not hold the view")
+        if "search" in expect:
+            word, count = expect["search"]["word"], expect["search"]["sentences"]
+            box = driver.find_element(By.ID, "search-input")
+            box.clear()
+            box.send_keys(word)
+            driver.find_element(By.ID, "search-button").click()
+            found = driver.find_elements(By.CSS_SELECTOR, "#search-results .sentence")
+            check(len(found) == count, f"searching '{word}' shows {len(found)} sentences, expected {count}")
+            marked = [e.find_element(By.CSS_SELECTOR, ".word").text for e in driver.find_elements(By.CSS_SELECTOR, "#search-results span.token.found")]
+            check(marked and all(w.lower() == word.lower() for w in marked), f"searching '{word}' marks {marked}")
+        if "span" in expect:
+            token = expect["span"]["token"]
+            driver.find_element(By.CSS_SELECTOR, f'#sentences span.token[data-token="{token}"]').click()
+            matches = driver.find_elements(By.CSS_SELECTOR, "#match-results li.match")
+            check(bool(matches) and matches[0].get_attribute("data-neuron") == str(expect["span"]["first_match"]),
+                  f"selecting token {token} matches {[m.get_attribute('data-neuron') for m in matches]} first, expected {expect['span']['first_match']}")
+            check(f"span={token}-{token}" in driver.execute_script("return location.hash"), "the selected span is not in the URL fragment")
+            if "extend_to" in expect["span"]:
+                # The keyboard: Enter on a token starts a span, Shift+Enter on another extends it.
+                start, end = expect["span"]["extend_from"], expect["span"]["extend_to"]
+                driver.find_element(By.CSS_SELECTOR, f'#sentences span.token[data-token="{start}"]').send_keys(Keys.ENTER)
+                driver.find_element(By.CSS_SELECTOR, f'#sentences span.token[data-token="{end}"]').send_keys(Keys.SHIFT, Keys.ENTER)
+                check(f"span={start}-{end}" in driver.execute_script("return location.hash"),
+                      f"Enter then Shift+Enter did not select tokens {start}-{end}: {driver.execute_script('return location.hash')}")
+            # Back to the card under test, for the screenshot.
+            driver.find_element(By.CSS_SELECTOR, f'#neuron-table tr.neuron-row[data-neuron="{neuron}"]').click()
         # Keyboard: Tab reaches the label buttons, Enter on a row opens its card.
         driver.execute_script("document.querySelector('#neuron-table tr.neuron-row').focus()")
         focused = driver.switch_to.active_element

@@ -118,7 +118,8 @@ enum HandMadeModel {
         #expect(rankings["B-PER"] == [])
         #expect(FileManager.default.isExecutableFile(atPath: Self.python), "\(Self.python) is missing: run scripts/setup.sh --browser")
         let check = try Self.browserCheck(page: page, expect: """
-            {"label": "B-LOC", "rows": 2, "neuron": 0, "top_words": ["Paris", "Paris", "Paris"], "restore_neuron": 1, "restore_top_words": ["London", "London"]}
+            {"label": "B-LOC", "rows": 2, "neuron": 0, "top_words": ["Paris", "Paris", "Paris"], "restore_neuron": 1, "restore_top_words": ["London", "London"],
+             "search": {"word": "paris", "sentences": 3}, "span": {"token": 2, "first_match": 0, "extend_from": 6, "extend_to": 8}}
             """)
         #expect(check.status == 0, "browser check failed (scripts/setup.sh --browser installs chromium, chromium-driver and python3-selenium):\n\(check.output)")
         withExtendedLifetime(sandbox) {}
