@@ -384,7 +384,8 @@ public final class ReproducePipeline {
             }
         }
         var rankings: RankingDocument?
-        if !model.control && seed == request.seeds.first {
+        // Scoring a ranking needs at least one ablation step (--steps 0 runs none).
+        if !model.control && seed == request.seeds.first && request.steps >= 1 {
             // Labels without a sensitivity on dev were warned about above; say only why any other is left out.
             let (labels, skipped) = RankingStudy.scorableLabels(rankRun: devRun, dataRun: testRun)
             for item in skipped where !devSensitivity.undefinedLabels.contains(item.label) { report(.warning("\(name): " + item.reason)) }

@@ -77,7 +77,7 @@ enum ExplorerWriter {
             for (seed, document) in zip(summary.seeds, summary.sensitivityDev) {
                 sensitivity[ReproduceNumbers.seedName(seed.seed)] = (document.sensitivity, document.data)
             }
-            let width = summary.sensitivityDev.first { _ in true }?.neurons ?? 0
+            let width = summary.sensitivityDev.first?.neurons ?? 0
             let seeds = summary.seedComparison.map {
                 ExplorerBuilder.seeds(from: $0, ours: name, neurons: width, sensitivity: sensitivity)
             } ?? []
