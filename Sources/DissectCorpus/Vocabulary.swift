@@ -89,18 +89,22 @@ public struct WordLookup: Sendable {
     public var vocabulary: Vocabulary
     public var unknownIndex: Int
     public var digitsToZero: Bool
+    /// Whether a word missing as written is looked up again in lower case (dissect's own models);
+    /// an imported model that looked words up exactly turns it off.
+    public var lowercaseFallback: Bool
 
-    public init(vocabulary: Vocabulary, unknownIndex: Int, digitsToZero: Bool) {
+    public init(vocabulary: Vocabulary, unknownIndex: Int, digitsToZero: Bool, lowercaseFallback: Bool = true) {
         self.vocabulary = vocabulary
         self.unknownIndex = unknownIndex
         self.digitsToZero = digitsToZero
+        self.lowercaseFallback = lowercaseFallback
     }
 
     /// The word's index in 0..<vocabulary.count, or `unknownIndex`.
     public func index(of word: String) -> Int {
         let normalized = normalizedWord(word, digitsToZero: digitsToZero)
         if let exact = vocabulary.index(of: normalized) { return exact }
-        if let lower = vocabulary.index(of: normalized.lowercased()) { return lower }
+        if lowercaseFallback, let lower = vocabulary.index(of: normalized.lowercased()) { return lower }
         return unknownIndex
     }
 }

@@ -124,6 +124,8 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
     public var unknownCharIndex: Int
     public var digitsToZero: Bool
     public var lookup: String = Checkpoint.lookupRule
+    /// False for an imported model that looked words up exactly (no lower-case second try); nil (true) otherwise.
+    public var lowercaseFallback: Bool?
     public var training: TrainingRecord?
 
     public init(
@@ -140,6 +142,7 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case configuration, vocabulary, lookup, training
+        case lowercaseFallback = "lowercase_fallback"
         case formatVersion = "format_version"
         case unknownWordIndex = "unknown_word_index"
         case unknownCharIndex = "unknown_char_index"
@@ -161,6 +164,11 @@ public struct Checkpoint: Sendable {
         "word: if digits_to_zero, every digit becomes 0; then the word as written if it is in vocabulary.words, "
         + "else its lower-case form, else unknown_word_index. chars: the Unicode scalars (code points) of the "
         + "normalised word, each looked up in vocabulary.chars, else unknown_char_index."
+    /// The rule of a model with `lowercase_fallback` false (imported from a tagger that looked words up exactly).
+    public static let exactLookupRule =
+        "word: if digits_to_zero, every digit becomes 0; then the word as written if it is in vocabulary.words, "
+        + "else unknown_word_index (lowercase_fallback is false: no lower-case second try). chars: the Unicode scalars "
+        + "(code points) of the normalised word, each looked up in vocabulary.chars, else unknown_char_index."
 
     public var metadata: CheckpointMetadata
     public var model: TaggerModel<Float>

@@ -9,6 +9,12 @@ public enum SafeTensors {
         public var name: String
         public var shape: [Int]
         public var values: [Float]
+
+        public init(name: String, shape: [Int], values: [Float]) {
+            self.name = name
+            self.shape = shape
+            self.values = values
+        }
     }
 
     /// Serialises float32 tensors in the given order. The header is padded

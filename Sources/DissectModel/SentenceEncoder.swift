@@ -13,7 +13,8 @@ public struct SentenceEncoder: Sendable {
         self.metadata = metadata
         wordLookup = WordLookup(
             vocabulary: Vocabulary(items: metadata.vocabulary.words),
-            unknownIndex: metadata.unknownWordIndex, digitsToZero: metadata.digitsToZero)
+            unknownIndex: metadata.unknownWordIndex, digitsToZero: metadata.digitsToZero,
+            lowercaseFallback: metadata.lowercaseFallback ?? true)
         var chars: [String: Int32] = [:]
         for (index, char) in metadata.vocabulary.chars.enumerated() where chars[char] == nil { chars[char] = Int32(index) }
         charIndex = chars
