@@ -64,4 +64,32 @@ import Testing
         #expect(errors.count == 1 && errors[0].contains("has no tensor encoder.bias_hh_l0 (the mapping's recurrent)"), "\(result.stderr)")
         #expect(!Files.exists(out + "/model.json"))
     }
+
+    static let fixtures = DissectBinary.packageRoot.appendingPathComponent("Tests/DissectCLITests/Fixtures/import").path
+    static let kinds = [
+        "lstm-1-uni-plain-softmax-exact", "lstm-2-bi-chars-crf-exact", "gru-1-bi-plain-crf-lower",
+        "gru-2-uni-chars-softmax-exact", "rnn-1-bi-chars-softmax-lower", "rnn-2-uni-plain-crf-exact",
+    ]
+
+    /// Taggers written as users write them (tools/make_import_fixtures.py: their own names, forward and Viterbi),
+    /// exported by tools/export_to_dissect.py: dissect's predictions must equal PyTorch's, token for token.
+    @Test("exported PyTorch taggers of every kind predict in dissect exactly as in PyTorch", arguments: kinds)
+    func exportedTaggersPredictAsInPyTorch(kind: String) async throws {
+        let sandbox = try Sandbox()
+        let directory = Self.fixtures + "/" + kind
+        let out = sandbox.path("imported")
+        let result = try await sandbox.run([
+            "import", "--safetensors", directory + "/state.safetensors", "--mapping", directory + "/mapping.json", "--out", out,
+        ])
+        #expect(result.status == 0, "\(result)")
+        let predictions = sandbox.path("predictions.txt")
+        let evaluated = try await sandbox.run(["evaluate", "--model", out, "--data", Self.fixtures + "/data.conll", "--predictions", predictions])
+        #expect(evaluated.status == 0, "\(evaluated)")
+        let ours = try Files.text(predictions).split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.split(separator: " ").last.map(String.init) ?? "" }
+        let theirs = try Files.text(directory + "/predictions.txt").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let tokens = theirs.filter { !$0.isEmpty }.count
+        #expect(tokens == 25)
+        #expect(ours.filter { !$0.isEmpty } == theirs.filter { !$0.isEmpty }, "\(kind): dissect \(ours) against PyTorch \(theirs)")
+    }
 }
