@@ -36,16 +36,22 @@ public enum SafeTensors {
         header += entries.joined(separator: ",") + "}"
         while (8 + header.utf8.count) % 8 != 0 { header += " " }
         var data = Data()
+        data.reserveCapacity(8 + header.utf8.count + offset)
         var length = UInt64(header.utf8.count).littleEndian
         withUnsafeBytes(of: &length) { data.append(contentsOf: $0) }
         data.append(contentsOf: Array(header.utf8))
         for tensor in tensors {
+            #if _endian(little)
+            // The in-memory floats are already little-endian: one copy per tensor.
+            tensor.values.withUnsafeBytes { data.append(contentsOf: $0) }
+            #else
             tensor.values.withUnsafeBufferPointer { buffer in
                 for value in buffer {
                     var bits = value.bitPattern.littleEndian
                     withUnsafeBytes(of: &bits) { data.append(contentsOf: $0) }
                 }
             }
+            #endif
         }
         return data
     }
