@@ -3,7 +3,7 @@
 #
 #   tools/fuzz.sh [seconds] [target ...]     default: 60 s each, all targets
 #
-# Targets: conll, embeddings, safetensors, checkpoint (see fuzz/README.md).
+# Targets: conll, embeddings, safetensors, checkpoint, mapping (see fuzz/README.md).
 # The library sources (DissectCore, DissectKernels, DissectCorpus, DissectModel) are compiled
 # into one static module, DissectFuzzLib, with -sanitize=fuzzer,address; their
 # `import DissectCore` / `import DissectKernels` / `import DissectCorpus` lines resolve to empty stub
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH="${1:-60}"
 shift || true
 TARGETS=("$@")
-if [ ${#TARGETS[@]} -eq 0 ]; then TARGETS=(conll embeddings safetensors checkpoint); fi
+if [ ${#TARGETS[@]} -eq 0 ]; then TARGETS=(conll embeddings safetensors checkpoint mapping); fi
 
 OUT=.build-fuzz
 mkdir -p "$OUT/stubs" "$OUT/lib" "$OUT/bin"

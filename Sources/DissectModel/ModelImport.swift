@@ -81,7 +81,12 @@ public enum ModelImport {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw DissectError(.input, file: path, problem: "no such file", fix: fix)
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        // A device or a pipe (/dev/zero) has no size to bound: only regular files are read.
+        guard (attributes?[.type] as? FileAttributeType) == .typeRegular else {
+            throw DissectError(.input, file: path, problem: "is not a regular file", fix: fix)
+        }
+        let size = attributes?[.size] as? Int
         if let size, size > limit {
             throw DissectError(.input, file: path, problem: "is \(size) bytes, above the \(limit) dissect reads", fix: fix)
         }
@@ -91,9 +96,15 @@ public enum ModelImport {
         return data
     }
 
+    static let mappingFix = "write the mapping as README's `import` section describes (tools/export_to_dissect.py writes one)"
+
     public static func readMapping(path: String) throws -> ImportMapping {
-        let fix = "write the mapping as README's `import` section describes (tools/export_to_dissect.py writes one)"
-        let data = try read(path: path, limit: largestMappingBytes, fix: fix)
+        try decodeMapping(try read(path: path, limit: largestMappingBytes, fix: mappingFix), path: path)
+    }
+
+    /// The mapping in `data` (the JSON of a mapping file at `path`).
+    public static func decodeMapping(_ data: Data, path: String) throws -> ImportMapping {
+        let fix = mappingFix
         do {
             return try JSONDecoder().decode(ImportMapping.self, from: data)
         } catch let error as DecodingError {

@@ -187,6 +187,16 @@ import Testing
         let checkpoint = try ModelImport.checkpoint(
             tensors: Self.stateDict(model), safetensorsPath: "m.safetensors", mapping: mapping, mappingPath: directory + "/mapping.json")
         #expect(checkpoint.metadata.vocabulary.words == Self.words)
+        // A list file that is a device, not a file, is refused before it is read.
+        var device = mapping
+        device.words = nil
+        device.wordsFile = "/dev/zero"
+        do {
+            _ = try ModelImport.checkpoint(tensors: Self.stateDict(model), safetensorsPath: "m.safetensors", mapping: device, mappingPath: directory + "/mapping.json")
+            Issue.record("/dev/zero was read as a word list")
+        } catch let error as DissectError {
+            #expect(error.description.contains("/dev/zero") && error.description.contains("is not a regular file"), "\(error)")
+        }
         // A mapping without its tensors section names what is missing.
         try #"{"cell": "lstm", "layers": 1, "bidirectional": false, "words": [], "labels": [], "lookup": {"lowercase": true, "digits_to_zero": true, "unknown_word": "<unk>"}}"#
             .write(toFile: directory + "/bad.json", atomically: true, encoding: .utf8)
