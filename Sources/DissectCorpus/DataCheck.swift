@@ -22,6 +22,16 @@ public struct SplitSummary: Sendable, Codable, Equatable {
     public var labels: [String]
     public var scheme: TagScheme
 
+    public init(name: String, path: String, sentences: Int, tokens: Int, docstartLines: Int, labels: [String], scheme: TagScheme) {
+        self.name = name
+        self.path = path
+        self.sentences = sentences
+        self.tokens = tokens
+        self.docstartLines = docstartLines
+        self.labels = labels
+        self.scheme = scheme
+    }
+
     /// Reads the file at `path` and summarises it.
     public static func read(name: String, path: String, tagColumn: Int?) throws -> (SplitSummary, Corpus) {
         let bytes = try FileBytes.read(path: path, what: "CoNLL data")
