@@ -15,7 +15,7 @@ struct DataGloveCommand: ParsableCommand {
             glove.6B.<dimension>d.txt is read with unzip.
             """)
 
-    @Option(help: "glove.6B.zip or a GloVe text file such as glove.6B.50d.txt.")
+    @Option(help: "The glove.6B.zip archive or a GloVe text file such as glove.6B.50d.txt.")
     var from: String
 
     @Option(help: "The vector size: picks the zip member glove.6B.<N>d.txt (default 50) and is checked against a text file.")
@@ -36,6 +36,11 @@ struct DataGloveCommand: ParsableCommand {
         }
         if let tagColumn, tagColumn < 1 {
             throw ValidationError("--tag-column must be 1 or more (columns are counted from 1).")
+        }
+        let input = URL(fileURLWithPath: from).standardizedFileURL.resolvingSymlinksInPath().path
+        let output = URL(fileURLWithPath: out).standardizedFileURL.resolvingSymlinksInPath().path
+        if input == output {
+            throw ValidationError("--out must differ from --from: the subset never overwrites the GloVe file it reads.")
         }
     }
 

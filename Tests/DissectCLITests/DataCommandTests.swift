@@ -47,6 +47,16 @@ struct DataCommandTests {
         }
     }
 
+    @Test("dissect data --help lists check, convert and glove")
+    func help() async throws {
+        let sandbox = try Sandbox()
+        let result = try await sandbox.run(["data", "--help"])
+        #expect(result.status == 0, "\(result)")
+        for subcommand in ["check", "convert", "glove"] {
+            #expect(result.stdout.contains("  \(subcommand) "), "\(subcommand) is listed: \(result.stdout)")
+        }
+    }
+
     @Test("data check: counts, IOB1 flagged with the convert fix, non-standard splits")
     func checkHandMade() async throws {
         let sandbox = try Sandbox()
@@ -152,6 +162,10 @@ struct DataCommandTests {
 
         let wrong = try await sandbox.run(["data", "glove", "--from", glove, "--dimension", "3", "--data-dir", directory, "--out", out])
         Self.expectOneError(wrong, mentions: ["2 numbers but 3 were expected"])
+
+        let over = try await sandbox.run(["data", "glove", "--from", glove, "--data-dir", directory, "--out", glove])
+        Self.expectOneError(over, mentions: ["--out must differ from --from"])
+        #expect(try String(contentsOfFile: glove, encoding: .utf8) == Self.glove, "the GloVe file is untouched")
     }
 
     @Test("data glove from a zip reads glove.6B.<N>d.txt; a missing member is one error")
