@@ -1,5 +1,6 @@
 import ArgumentParser
 import DissectCore
+import DissectCorpus
 import Foundation
 
 /// Where the CoNLL files and embeddings come from; shared by every command
@@ -38,7 +39,7 @@ struct CorpusOptions: ParsableArguments {
             if directory == nil {
                 throw DissectError(
                     .usage, problem: "no CoNLL data found in $DISSECT_DATA, data/conll2003 or ../shared/data/conll2003",
-                    fix: "pass --data-dir DIR (with train.txt, valid.txt, test.txt) or --train and --dev")
+                    fix: "pass --data-dir DIR (with train.txt, valid.txt, test.txt) or --train and --dev; " + DataSources.sentence)
             }
         }
         if let dataDir, !DataSearch.isDirectory(dataDir) {

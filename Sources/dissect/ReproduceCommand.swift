@@ -1,5 +1,6 @@
 import ArgumentParser
 import DissectCore
+import DissectCorpus
 import DissectStudy
 import Foundation
 
@@ -35,7 +36,7 @@ struct ReproduceCommand: ParsableCommand {
                 .usage,
                 problem: "no embeddings file found in $DISSECT_EMBEDDINGS, nor glove/glove.6B.50d.conll2003.txt under $DISSECT_DATA, "
                     + "data/ or ../shared/data/ (reproduce trains the paper's model, which starts from GloVe vectors)",
-                fix: "pass --embeddings FILE or set $DISSECT_EMBEDDINGS")
+                fix: "pass --embeddings FILE or set $DISSECT_EMBEDDINGS; " + DataSources.sentence)
         }
         var request = try options.request(command: "reproduce", defaultOut: "runs/paper", embeddingsPath: embeddingsPath)
         request.kind = .paper

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DissectCore
+import DissectCorpus
 import DissectStudy
 import Foundation
 
@@ -43,7 +44,7 @@ struct StudyCommand: ParsableCommand {
                     .usage,
                     problem: "no embeddings file found in $DISSECT_EMBEDDINGS, nor glove/glove.6B.50d.conll2003.txt under $DISSECT_DATA, "
                         + "data/ or ../shared/data/ (study starts its models from word vectors, as reproduce does)",
-                    fix: "pass --embeddings FILE, set $DISSECT_EMBEDDINGS, or pass --no-embeddings to start every word vector at random")
+                    fix: "pass --embeddings FILE, set $DISSECT_EMBEDDINGS, or pass --no-embeddings to start every word vector at random; " + DataSources.sentence)
             }
             embeddingsPath = found
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DissectCore
+import DissectCorpus
 import DissectModel
 import Foundation
 
@@ -142,7 +143,7 @@ struct Train: ParsableCommand {
         request.tagColumn = corpus.tagColumn
         request.embeddingsPath = noEmbeddings ? nil : (try embeddings ?? DataSearch.embeddingsFile())
         if !noEmbeddings && request.embeddingsPath == nil {
-            Terminal.warn("no embeddings file found; word vectors start at random (pass --embeddings FILE)")
+            Terminal.warn("no embeddings file found; word vectors start at random (pass --embeddings FILE; " + DataSources.sentence + ")")
             try requireFlagMemory(includingWordDim: true)
         }
         request.vocabularyRule = vocabulary
