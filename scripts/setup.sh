@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what dissect needs beyond the Swift toolchain: OpenBLAS (Debian libopenblas-dev).
 # With --browser (the test script passes it) also Debian's chromium, chromium-driver and
-# python3-selenium, which the explorer's browser test drives from /usr/bin/python3.
+# python3-selenium, which the explorer's browser test drives from /usr/bin/python3, and zip and
+# unzip, with which the tests build and read GloVe zips (`dissect data glove --from FILE.zip`).
 set -euo pipefail
 packages=(libopenblas-dev)
-if [ "${1:-}" = "--browser" ]; then packages+=(chromium chromium-driver python3-selenium); fi
+if [ "${1:-}" = "--browser" ]; then packages+=(chromium chromium-driver python3-selenium zip unzip); fi
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg -s "$package" >/dev/null 2>&1; then missing+=("$package"); fi
