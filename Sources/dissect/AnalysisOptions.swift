@@ -37,11 +37,27 @@ struct AnalysisOptions: ParsableArguments {
     /// Loads a checkpoint and runs it over a CoNLL file (with a control
     /// model's control labels as the gold labels), with a warning for CR LF line ends, gold labels and characters the model never saw.
     /// The run (and the ablation of `ablationMode` replacing by `ablationValue`, when given) must fit in memory before it starts.
+    /// The options of a command that always conditions on the predicted label (`rank`, `explore`):
+    /// its own --layer and --tag-column, and no --condition.
+    static func predicted(layer: Int?, tagColumn: Int?) throws -> AnalysisOptions {
+        try parse((layer.map { ["--layer", String($0)] } ?? []) + (tagColumn.map { ["--tag-column", String($0)] } ?? []))
+    }
+
     /// `option` is the flag that named the model (`--model`, or `--models` for several).
     func run(
         model: String, data: String, keepProjections: Bool = false, ablationMode: AblationMode? = nil, ablationValue: AblationValue = .zero,
         option: String = "--model"
     ) throws -> ModelRun {
+        try runWithCorpus(
+            model: model, data: data, keepProjections: keepProjections, ablationMode: ablationMode, ablationValue: ablationValue,
+            option: option).run
+    }
+
+    /// `run`, with the corpus it read (as the analysis reads it: a control model's labels are its control labels).
+    func runWithCorpus(
+        model: String, data: String, keepProjections: Bool = false, ablationMode: AblationMode? = nil, ablationValue: AblationValue = .zero,
+        option: String = "--model"
+    ) throws -> (run: ModelRun, corpus: Corpus) {
         let checkpoint = try Checkpoint.load(from: model, option: option)
         let analysedLayer = try layerIndex(model: model, layers: checkpoint.model.configuration.layers)
         let column = tagColumn ?? checkpoint.metadata.training?.tagColumn
@@ -51,7 +67,7 @@ struct AnalysisOptions: ParsableArguments {
             checkpoint: checkpoint, corpus: corpus, path: data, keepProjections: keepProjections, ablation: ablationMode,
             value: ablationValue)
         for warning in SentenceEncoder(metadata: checkpoint.metadata).warnings(for: corpus) { Terminal.warn(warning) }
-        return ModelRun(checkpoint: checkpoint, corpus: corpus, layer: analysedLayer, keepProjections: keepProjections)
+        return (ModelRun(checkpoint: checkpoint, corpus: corpus, layer: analysedLayer, keepProjections: keepProjections), corpus)
     }
 }
 

@@ -131,18 +131,16 @@ enum ExplorerWriter {
 
     /// Runs the model and builds the page. `context` adds the run's other seeds and rankings.
     static func page(model: String, data: String, layer: Int?, tagColumn: Int?, context: RunContext?) throws -> (html: String, data: ExplorerData) {
-        let analysis = try AnalysisOptions.parse(
-            (layer.map { ["--layer", String($0)] } ?? []) + (tagColumn.map { ["--tag-column", String($0)] } ?? []))
+        let analysis = try AnalysisOptions.predicted(layer: layer, tagColumn: tagColumn)
         let metadata = try Checkpoint.loadMetadata(from: model)
         let layers = metadata.configuration.layers
         let layerIndex = try analysis.layerIndex(model: model, layers: layers)
         let mode: AblationMode = layerIndex == layers - 1 ? .readout : .recurrent
-        let run = try analysis.run(model: model, data: data, keepProjections: mode == .recurrent, ablationMode: mode)
+        let (run, corpus) = try analysis.runWithCorpus(model: model, data: data, keepProjections: mode == .recurrent, ablationMode: mode)
         try MemoryBudget.require(
             AnalysisMemory.explorer(tokens: run.tokenCount, neurons: run.neuronCount, labels: run.labels.count),
             for: "an explorer page of \(run.tokenCount) tokens", kind: .input, file: data, fix: "explore a smaller file")
-        let column = tagColumn ?? metadata.training?.tagColumn
-        let words = try CoNLLReader.read(path: data, tagColumn: column).sentences.map(\.words)
+        let words = corpus.sentences.map(\.words)
         let sensitivity = Sensitivity(run: run, condition: .predicted)
         let statistics = SensitivityStatistics(run: run, sensitivity: sensitivity, bootstrap: 1000, permutations: 1000, seed: 1)
         let single = RivalRankings.single(run: run, mode: mode)

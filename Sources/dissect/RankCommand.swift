@@ -69,9 +69,8 @@ struct RankCommand: ParsableCommand {
     }
 
     func run() throws {
-        // The shared analysis options, with the condition fixed at predicted (every method ranks as the paper does).
-        let analysis = try AnalysisOptions.parse(
-            (layer.map { ["--layer", String($0)] } ?? []) + (tagColumn.map { ["--tag-column", String($0)] } ?? []))
+        // The condition is fixed at predicted: every method ranks as the paper does.
+        let analysis = try AnalysisOptions.predicted(layer: layer, tagColumn: tagColumn)
         let layers = try Checkpoint.loadMetadata(from: model).configuration.layers
         let layerIndex = try analysis.layerIndex(model: model, layers: layers)
         let mode: AblationMode = layerIndex == layers - 1 ? .readout : .recurrent
