@@ -70,9 +70,10 @@ def convert(model_path, dset_path, out_dir):
     while padding in words:
         padding += "_"
     cell = extractor.lower()
-    prefix = "word_hidden." + ("lstm" if cell == "lstm" else "lstm")
-    if not any(k.startswith(prefix + ".") for k in state):
-        prefix = "word_hidden." + cell
+    # NCRF++'s word sequence module keeps its recurrent layer as `lstm`, a GRU included.
+    prefix = "word_hidden.lstm"
+    if not any(k.startswith(prefix + ".weight_ih_l0") for k in state):
+        raise SystemExit(f"error: the state dict has no {prefix}.weight_ih_l0; is {model_path} an NCRF++ model?")
     tensors = {
         "embed.weight": state["word_hidden.wordrep.word_embedding.weight"],
     }
