@@ -49,9 +49,11 @@ public enum TagScheme: String, Sendable, Codable {
     }
 
     /// `("B", "PER")` for `B-PER`; nil for O or a label without a B/I/E/S prefix.
-    public static func split(_ label: String) -> (prefix: String, type: String)? {
+    /// With `anyCase`, a lower-case prefix letter counts too (`b-person` gives `("B", "person")`).
+    public static func split(_ label: String, anyCase: Bool = false) -> (prefix: String, type: String)? {
         let utf8 = label.utf8
-        guard utf8.count >= 3, let first = utf8.first, utf8.dropFirst().first == UInt8(ascii: "-") else { return nil }
+        guard utf8.count >= 3, var first = utf8.first, utf8.dropFirst().first == UInt8(ascii: "-") else { return nil }
+        if anyCase, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z") { first -= 32 }
         guard first == UInt8(ascii: "B") || first == UInt8(ascii: "I") || first == UInt8(ascii: "E") || first == UInt8(ascii: "S")
         else { return nil }
         return (String(decoding: [first], as: UTF8.self), String(label.dropFirst(2)))

@@ -1,4 +1,5 @@
 import DissectAnalysis
+import DissectCorpus
 import Foundation
 
 /// How a study reads its label set: BIO (an `O` label and `B-x`/`I-x` labels
@@ -30,14 +31,12 @@ public struct LabelScheme: Sendable, Equatable {
                 scheme.outside = label
                 continue
             }
-            let characters = Array(label)
-            guard characters.count > 2, characters[1] == "-", "BbIi".contains(characters[0]) else {
+            guard let (prefix, type) = TagScheme.split(label, anyCase: true), prefix == "B" || prefix == "I" else {
                 others.append(label)
                 continue
             }
-            let type = String(characters[2...])
             if !scheme.types.contains(type) { scheme.types.append(type) }
-            if "Bb".contains(characters[0]) { scheme.begin[type] = label } else { scheme.inside[type] = label }
+            if prefix == "B" { scheme.begin[type] = label } else { scheme.inside[type] = label }
         }
         if !others.isEmpty || scheme.types.isEmpty {
             let examples = (others.isEmpty ? labels : others).prefix(3).joined(separator: ", ")
