@@ -2,7 +2,8 @@
 /// (lowest) index among equal largest values, as `torch.argmax`.
 public enum ArgMax {
     /// The first index of the largest of `values[0]`, `values[stride]`, …, `values[(count − 1) · stride]`; count ≥ 1.
-    @inline(__always)
+    /// `@inlinable` so callers in other modules get it specialized (a generic call costs a witness per comparison).
+    @inlinable @inline(__always)
     public static func firstLargest<T: Comparable>(_ values: UnsafePointer<T>, count: Int, stride: Int = 1) -> Int {
         var best = 0
         var index = 1
