@@ -414,13 +414,7 @@ public struct Checkpoint: Sendable {
     }
 
     static func describe(_ error: Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): return "missing field \(key.stringValue)"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-        case DecodingError.dataCorrupted(let context): return context.debugDescription
-        default: return "\(error)"
-        }
+        (error as? DecodingError).map(JSONInput.describe) ?? "\(error)"
     }
 }
 

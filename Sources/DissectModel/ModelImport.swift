@@ -76,50 +76,15 @@ public enum ModelImport {
     public static let largestMappingBytes = 256 << 20
 
     /// The bytes of a file of at most `limit` bytes.
-    static func read(path: String, limit: Int, fix: String) throws -> Data {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw DissectError(.input, file: path, problem: "no such file", fix: fix)
-        }
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        // A device or a pipe (/dev/zero) has no size to bound: only regular files are read.
-        guard (attributes?[.type] as? FileAttributeType) == .typeRegular else {
-            throw DissectError(.input, file: path, problem: "is not a regular file", fix: fix)
-        }
-        let size = attributes?[.size] as? Int
-        if let size, size > limit {
-            throw DissectError(.input, file: path, problem: "is \(size) bytes, above the \(limit) dissect reads", fix: fix)
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DissectError(.input, file: path, problem: "cannot be read", fix: "check its permissions")
-        }
-        return data
-    }
-
     static let mappingFix = "write the mapping as README's `import` section describes (tools/export_to_dissect.py writes one)"
 
     public static func readMapping(path: String) throws -> ImportMapping {
-        try decodeMapping(try read(path: path, limit: largestMappingBytes, fix: mappingFix), path: path)
+        try decodeMapping(try JSONInput.read(path: path, limit: largestMappingBytes, fix: mappingFix), path: path)
     }
 
     /// The mapping in `data` (the JSON of a mapping file at `path`).
     public static func decodeMapping(_ data: Data, path: String) throws -> ImportMapping {
-        let fix = mappingFix
-        do {
-            return try JSONDecoder().decode(ImportMapping.self, from: data)
-        } catch let error as DecodingError {
-            throw DissectError(file: path, problem: "is not a valid mapping: \(describe(error))", fix: fix)
-        }
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ keys: [CodingKey]) -> String { keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") }
-        switch error {
-        case .keyNotFound(let key, let context): return "\((path(context.codingPath + [key]))) is missing"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "\(path(context.codingPath)) has the wrong type"
-        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "it is not JSON" : "\(path(context.codingPath)) is not valid"
-        @unknown default: return "it cannot be read"
-        }
+        try JSONInput.decode(ImportMapping.self, from: data, path: path, what: "mapping", fix: mappingFix)
     }
 
     /// A list given inline or as a file of one entry per line (relative to `base`); nil when neither is given.
@@ -130,7 +95,7 @@ public enum ModelImport {
         if let inline { return inline }
         guard let file else { return nil }
         let path = file.hasPrefix("/") ? file : base + "/" + file
-        let data = try read(path: path, limit: largestMappingBytes, fix: "point \(name)_file at a file of one entry per line")
+        let data = try JSONInput.read(path: path, limit: largestMappingBytes, fix: "point \(name)_file at a file of one entry per line")
         guard let text = String(data: data, encoding: .utf8) else {
             throw DissectError(file: path, problem: "is not UTF-8 text", fix: "write the \(name) as UTF-8, one per line")
         }

@@ -178,7 +178,7 @@ struct ControlTaskCLITests {
             expected = "training.control_task.label_counts cannot be drawn from: the label counts sum to 0"
         default:
             counts["O"] = "many"
-            expected = "model.json is not a valid checkpoint description (wrong type at training.control_task.label_counts.O)"
+            expected = "model.json is not a valid checkpoint description (training.control_task.label_counts.O has the wrong type)"
         }
         record["label_counts"] = counts
         training["control_task"] = record

@@ -9,7 +9,7 @@ struct HelpTests {
         let result = try await sandbox.run(["--help"])
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.contains("USAGE: dissect"), "\(result.stdout)")
-        for subcommand in ["train", "evaluate", "sensitivity", "ablate", "correlate", "compare", "rank", "explore", "import", "reproduce", "study", "data"] {
+        for subcommand in ["train", "evaluate", "sensitivity", "ablate", "correlate", "compare", "rank", "explore", "import", "reproduce", "study", "data", "chart"] {
             #expect(result.stdout.contains("  \(subcommand) "), "\(subcommand) is listed: \(result.stdout)")
         }
         #expect(!result.stdout.contains("error:"))

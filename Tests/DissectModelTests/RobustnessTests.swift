@@ -91,7 +91,7 @@ import DissectCorpus
         try editJSON(directory) { $0["vocabulary"] = nil }
         let missing = loadError(directory)
         #expect(missing.hasPrefix(directory + "/model.json: "), "\(missing)")
-        #expect(missing.contains("missing field vocabulary"), "\(missing)")
+        #expect(missing.contains("vocabulary is missing"), "\(missing)")
         try editJSON(directory) { $0["format_version"] = 7 }
         #expect(loadError(directory).contains("format_version 7"))
         try "{".write(toFile: directory + "/model.json", atomically: true, encoding: .utf8)
