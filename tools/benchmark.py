@@ -24,6 +24,13 @@ What it runs, all in one go so the figures are measured side by side (the parts,
     by NCRF++'s scorer (model.json), mean over the seeds (target >= 88.65; NCRF++ measured 88.95);
     median training seconds per epoch (train-log.jsonl) and NCRF++'s per-epoch time / dissect's
     (target >= 10x).
+  * cost: the cost curve, sentences/s against hidden size per direction (50, 100, 200, 400; uni and bi),
+    the paper's model otherwise (char CNN, softmax, batch 10). `rounds` rounds of {dissect train, 2 epochs
+    on the first 2,000 training sentences (median of the epochs); bench_torch.py, 2 threads, on 1,000
+    (hidden 50, 100), 500 (200) or 300 (400) sentences}, the two in alternating order per round; medians
+    and dissect / PyTorch per configuration (targets >= 6x at 400 uni and 200 bi), written as a table and
+    as docs/cost-curve.svg (`dissect chart`); then the peak resident memory of one epoch of a BiLSTM
+    400 per direction on the whole train.txt (target < 192 MiB).
   * evaluation: `dissect evaluate` on the 3,453 test sentences, 5 times: whole-command wall time and
     the tagging+scoring time it reports.
   * analysis: sensitivity (with its default 1,000 bootstrap resamples and 1,000 permutations, whose
@@ -71,7 +78,12 @@ CRF_F1_TARGET = 88.65           # issue 14: mean best-dev test F1 over the seeds
 CRF_SPEEDUP_TARGET = 10.0       # issue 14: NCRF++ seconds per epoch / dissect's
 STACKED_SPEEDUP_TARGET = 5.0    # issue 14: dissect / PyTorch sentences/s, 2-layer BiLSTM 100, 2 threads
 STACKED_MODEL = ["--layers", "2", "--bidirectional", "--hidden", "100"]   # the same flags for both programs
-PARTS = ("quality", "speed", "stacked", "crf", "evaluation", "analysis", "seeds", "explorer", "import", "reproduce")
+PARTS = ("quality", "speed", "stacked", "crf", "cost", "evaluation", "analysis", "seeds", "explorer", "import", "reproduce")
+COST_HIDDEN = (50, 100, 200, 400)   # issue 19: per direction, uni and bi
+COST_TRAIN_SENTENCES = 2000         # dissect's timed epochs train on the first sentences of train.txt
+COST_TORCH_SENTENCES = {50: 1000, 100: 1000, 200: 500, 400: 300}
+COST_TARGETS = {(400, False): 6.0, (200, True): 6.0}  # issue 19: dissect / PyTorch sentences/s
+MEMORY_TARGET_MIB = 192             # issue 19: training peak RSS, BiLSTM 400 per direction, whole train.txt
 IMPORT_TARGET_SECONDS = 2.0     # issue 18: import of a 400k-word, 50-d model
 EXPLORER_VIEW_TARGET_MS = 200.0  # issue 17: each view change in Chromium
 EXPLORER_PAGE_TARGET_BYTES = 15 * 1024 * 1024
@@ -87,10 +99,10 @@ def find_data():
     sys.exit("error: no CoNLL-2003 data in $DISSECT_DATA, data/ or ../shared/data; set DISSECT_DATA")
 
 
-def write_subset(source_dir, target_dir):
-    """--quick: the first sentences of each CoNLL file (-DOCSTART- blocks not counted, kept as they are)."""
+def write_subset(source_dir, target_dir, limits=QUICK_SENTENCES):
+    """The first sentences of each CoNLL file (-DOCSTART- blocks not counted, kept as they are); --quick's data."""
     os.makedirs(target_dir, exist_ok=True)
-    for name, limit in QUICK_SENTENCES.items():
+    for name, limit in limits.items():
         blocks, block, kept = [], [], 0
         for line in open(os.path.join(source_dir, name), encoding="utf-8"):
             if line.strip():
@@ -168,6 +180,8 @@ def main():
     parser.add_argument("--skip-speed", action="store_true", help="leave out the paper-model speed rounds (and --baseline)")
     parser.add_argument("--skip-stacked", action="store_true", help="leave out the 2-layer BiLSTM 100 rounds against PyTorch")
     parser.add_argument("--skip-crf", action="store_true", help="leave out the BiLSTM-CRF runs at NCRF++'s defaults")
+    parser.add_argument("--skip-cost", action="store_true", help="leave out the cost curve (hidden 50-400, uni and bi, against PyTorch)")
+    parser.add_argument("--cost-svg", default=os.path.join(ROOT, "docs", "cost-curve.svg"), help="where the cost curve's SVG goes")
     parser.add_argument("--skip-evaluation", action="store_true", help="leave out the timing of `dissect evaluate`")
     parser.add_argument("--skip-analysis", action="store_true", help="leave out the timing of sensitivity and ablate")
     parser.add_argument("--skip-seeds", action="store_true", help="leave out the timing of `dissect compare` and `dissect rank`")
@@ -351,6 +365,50 @@ def main():
         crf["meets_speed_target"] = crf["speedup_vs_ncrf_per_epoch"] >= CRF_SPEEDUP_TARGET
         results["crf"] = crf
 
+    # The cost curve: sentences/s against hidden size, dissect and PyTorch side by side, alternating order.
+    if "cost" in parts:
+        cost_data = write_subset(conll, os.path.join(work, "cost-data"),
+                                 {"train.txt": 100 if args.quick else COST_TRAIN_SENTENCES, "valid.txt": 100, "test.txt": 100})
+        configurations = []
+        for bidirectional in (False, True):
+            for hidden in COST_HIDDEN:
+                flags = ["--hidden", str(hidden)] + (["--bidirectional"] if bidirectional else [])
+                dissect_rates, torch_rates = [], []
+                for round_index in range(args.rounds):
+                    def time_torch():
+                        if have_torch:
+                            sentences = 50 if args.quick else COST_TORCH_SENTENCES[hidden]
+                            torch_rates.append(torch_rate(2, flags + ["--sentences", str(sentences)])["sentences_per_second"])
+                    if round_index % 2 == 1:
+                        time_torch()
+                    out = os.path.join(work, f"cost-{hidden}-{'bi' if bidirectional else 'uni'}-{round_index}")
+                    run([dissect, "train", "--train", os.path.join(cost_data, "train.txt"),
+                         "--dev", os.path.join(cost_data, "valid.txt"), "--test", os.path.join(cost_data, "test.txt"),
+                         "--embeddings", embeddings, "--epochs", "1" if args.quick else "2", "--seed", str(300 + round_index),
+                         "--out", out, "--overwrite", *flags])
+                    dissect_rates.append(statistics.median(e["sentences_per_second"] for e in read_log(out)))
+                    if round_index % 2 == 0:
+                        time_torch()
+                entry = {"hidden": hidden, "bidirectional": bidirectional,
+                         "dissect_sentences_per_second": dissect_rates, "dissect_median": statistics.median(dissect_rates)}
+                if torch_rates:
+                    entry.update({"torch_sentences_per_second": torch_rates, "torch_median": statistics.median(torch_rates)})
+                    entry["ratio"] = entry["dissect_median"] / entry["torch_median"]
+                    target = COST_TARGETS.get((hidden, bidirectional))
+                    if target:
+                        entry.update({"target_ratio": target, "meets_target": entry["ratio"] >= target})
+                configurations.append(entry)
+                print(f"cost hidden {hidden} {'bi' if bidirectional else 'uni'}: dissect {dissect_rates}"
+                      + (f", torch {torch_rates}" if torch_rates else ""), file=sys.stderr)
+        memory_out = os.path.join(work, "cost-memory")
+        _, memory_rss, _ = run([dissect, "train", "--data-dir", conll if not args.quick else cost_data, "--embeddings", embeddings,
+                                "--epochs", "1", "--hidden", "400", "--bidirectional", "--out", memory_out, "--overwrite"])
+        results["cost"] = {"model": "char CNN, LSTM (hidden per direction), softmax, batch 10, 2 threads for both",
+                           "dissect_train_sentences": COST_TRAIN_SENTENCES, "torch_sentences": COST_TORCH_SENTENCES,
+                           "configurations": configurations,
+                           "memory_bilstm_400_peak_rss_mib": round(memory_rss, 1), "memory_target_mib": MEMORY_TARGET_MIB}
+        write_cost_chart(dissect, configurations, os.path.join(work, "cost-curve.json"), args.cost_svg)
+
     # A model for the evaluation and analysis timings: seed 1 of the quality runs, else a speed run, else a short run.
     model = None
     if parts & {"evaluation", "analysis"}:
@@ -514,6 +572,24 @@ def write_synthetic_state_dict(folder, words, dim, hidden, labels):
         json.dump(mapping, handle)
 
 
+def write_cost_chart(dissect, configurations, json_path, svg_path):
+    """docs/cost-curve.svg: sentences/s and dissect / PyTorch against hidden size, drawn by `dissect chart`."""
+    def series(name, key, bidirectional, dashed=False):
+        points = [c for c in configurations if c["bidirectional"] == bidirectional and key in c]
+        return {"name": name, "x": [c["hidden"] for c in points], "y": [c[key] for c in points], "dashed": dashed}
+    speed = [series("dissect, uni", "dissect_median", False), series("dissect, bi", "dissect_median", True),
+             series("PyTorch, uni", "torch_median", False, True), series("PyTorch, bi", "torch_median", True, True)]
+    ratio = [series("uni", "ratio", False), series("bi", "ratio", True)]
+    charts = [{"title": "Training speed", "x_label": "hidden units per direction", "y_label": "sentences/s (median)",
+               "series": [s for s in speed if s["x"]]}]
+    if any(s["x"] for s in ratio):
+        charts.append({"title": "dissect / PyTorch", "x_label": "hidden units per direction", "y_label": "speed ratio",
+                       "series": [s for s in ratio if s["x"]]})
+    with open(json_path, "w", encoding="utf-8") as handle:
+        json.dump({"title": "Cost curve: uni- and bi-LSTM, char CNN, batch 10, 2 threads", "columns": 2, "charts": charts}, handle)
+    run([dissect, "chart", "--json", json_path, "--out", svg_path])
+
+
 def print_markdown(results):
     quality = results["quality"]
     if quality:
@@ -621,6 +697,15 @@ def print_summary(results):
         rows.append(("BiLSTM-CRF training s per epoch (median)", f"{c['epoch_train_seconds_median']:.2f}",
                      f"{c['ncrf_epoch_seconds']:.0f} (NCRF++, 1 core)", f"{c['speedup_vs_ncrf_per_epoch']:.1f}x",
                      f">= {c['target_speedup']:.0f}x: {'met' if c['meets_speed_target'] else 'NOT met'}"))
+    co = results.get("cost")
+    if co:
+        for c in co["configurations"]:
+            target = f">= {c['target_ratio']:.0f}x: {'met' if c['meets_target'] else 'NOT met'}" if "target_ratio" in c else ""
+            rows.append((f"hidden {c['hidden']} {'bi' if c['bidirectional'] else 'uni'} vs PyTorch 2 threads (sent/s, median)",
+                         f"{c['dissect_median']:.0f}", f"{c['torch_median']:.0f}" if "torch_median" in c else "no torch",
+                         f"{c['ratio']:.1f}x" if "ratio" in c else "", target))
+        rows.append(("training peak RSS, BiLSTM 400 per direction (MiB)", f"{co['memory_bilstm_400_peak_rss_mib']:.0f}", "", "",
+                     f"< {co['memory_target_mib']} MiB: {'met' if co['memory_bilstm_400_peak_rss_mib'] < co['memory_target_mib'] else 'NOT met'}"))
     sd = results.get("seeds")
     if sd:
         rows.append(("compare, 4 paper models on dev (s, median)", f"{sd['compare_seconds_median']:.2f}", "", "",
