@@ -14,7 +14,7 @@ Tests/DissectCLITests/Fixtures/ncrfpp/, with the data. About 6 minutes on 2 core
 The README's agreement figure for a full-size model comes from the same script:
 
     python3 tools/make_ncrfpp_fixtures.py --ncrfpp DIR --sizes ncrfpp --train-sentences 14041 --test-sentences 3453 \
-        --epochs 2 --learning-rate 0.015 --kinds bilstm-crf-chars --out /tmp/ncrfpp-full --work /tmp/ncrfpp-full-work \
+        --epochs 2 --learning-rate 0.015 --kinds bilstm-softmax-chars,bilstm-crf-chars --out /tmp/ncrfpp-full --work /tmp/ncrfpp-full-work \
         --dissect .build/release/dissect
 """
 import argparse

@@ -7,6 +7,11 @@ public struct SentenceEncoder: Sendable {
     public let metadata: CheckpointMetadata
     let wordLookup: WordLookup
     let charIndex: [String: Int32]
+    /// `charIndex` for its one-scalar keys, by scalar value: the fast path of char lookup (no String per char).
+    /// A scalar not here falls back to `charIndex`, which also matches canonically equivalent spellings.
+    let scalarIndex: [UInt32: Int32]
+    /// The same for ASCII, −1 where `charIndex` has no entry.
+    let asciiIndex: [Int32]
     let labelIndex: [String: Int32]
 
     public init(metadata: CheckpointMetadata) {
@@ -18,6 +23,15 @@ public struct SentenceEncoder: Sendable {
         var chars: [String: Int32] = [:]
         for (index, char) in metadata.vocabulary.chars.enumerated() where chars[char] == nil { chars[char] = Int32(index) }
         charIndex = chars
+        var scalars: [UInt32: Int32] = [:], ascii = [Int32](repeating: -1, count: 128)
+        for (char, index) in chars {
+            let unicodeScalars = char.unicodeScalars
+            guard unicodeScalars.count == 1, let scalar = unicodeScalars.first else { continue }
+            scalars[scalar.value] = index
+            if scalar.value < 128 { ascii[Int(scalar.value)] = index }
+        }
+        scalarIndex = scalars
+        asciiIndex = ascii
         var labels: [String: Int32] = [:]
         for (index, label) in metadata.vocabulary.labels.enumerated() where labels[label] == nil { labels[label] = Int32(index) }
         labelIndex = labels
@@ -37,7 +51,7 @@ public struct SentenceEncoder: Sendable {
             words.append(Int32(wordLookup.index(of: word)))
             let normalised = normalizedWord(word, digitsToZero: metadata.digitsToZero)
             for scalar in normalised.unicodeScalars {
-                chars.append(charIndex[String(scalar)] ?? unknownChar)
+                chars.append(charIndex(of: scalar) ?? unknownChar)
             }
             // A word always has at least one character position.
             if Int32(chars.count) == starts[starts.count - 1] { chars.append(unknownChar) }
@@ -47,7 +61,31 @@ public struct SentenceEncoder: Sendable {
         return EncodedSentence(words: words, charStarts: starts, chars: chars, labels: labels)
     }
 
-    public func encode(_ sentences: [Sentence]) -> [EncodedSentence] { sentences.map(encode) }
+    /// The index of one character, nil when the char vocabulary lacks it: as `charIndex[String(scalar)]`, faster.
+    @inline(__always)
+    func charIndex(of scalar: Unicode.Scalar) -> Int32? {
+        if scalar.value < 128 {
+            let index = asciiIndex[Int(scalar.value)]
+            if index >= 0 { return index }
+        } else if let index = scalarIndex[scalar.value] {
+            return index
+        }
+        return charIndex[String(scalar)]
+    }
+
+    /// Every sentence encoded, on both cores (each half in order, so the result never depends on scheduling).
+    public func encode(_ sentences: [Sentence]) -> [EncodedSentence] {
+        guard sentences.count >= 256 else { return sentences.map(encode) }
+        let middle = sentences.count / 2
+        var halves: [[EncodedSentence]] = [[], []]
+        halves.withUnsafeMutableBufferPointer { buffer in
+            let out = buffer
+            parallelFor(2) { half in
+                out[half] = (half == 0 ? sentences[..<middle] : sentences[middle...]).map(encode)
+            }
+        }
+        return halves[0] + halves[1]
+    }
 
     /// Gold labels of the data the model has never seen (scored as errors).
     public func unknownLabels(in corpus: Corpus) -> [String] {
@@ -65,7 +103,7 @@ public struct SentenceEncoder: Sendable {
             for word in sentence.words {
                 let normalised = normalizedWord(word, digitsToZero: metadata.digitsToZero)
                 var found = false
-                for scalar in normalised.unicodeScalars where charIndex[String(scalar)] == nil {
+                for scalar in normalised.unicodeScalars where charIndex(of: scalar) == nil {
                     unknown.insert(String(scalar))
                     found = true
                 }

@@ -118,4 +118,22 @@ import DissectCorpus
         #expect(encoded.chars.allSatisfy { $0 == 0 || $0 == 1 })
         #expect(encoded.labels == [0, 0, -1])
     }
+
+    /// The char lookup's fast paths (ASCII table, scalar table) give what a String lookup gives: the char's own
+    /// index, a canonically equivalent spelling's index, or the unknown char; and encoding many sentences on two
+    /// cores gives the sentences one by one.
+    @Test func charLookupMatchesStringLookup() {
+        let c = tinyConfiguration(cell: .lstm, bidirectional: false, charCNN: true)
+        // "e\u{301}" (e + combining acute, two scalars) is canonically equal to "é" (one scalar).
+        let chars = ["<unk>", "a", "ß", "e\u{301}", "😀", "0"]
+        let metadata = CheckpointMetadata(
+            configuration: c, vocabulary: VocabularyLists(words: ["<unk>", "a"], chars: chars, labels: ["O"]),
+            unknownWordIndex: 0, unknownCharIndex: 0, digitsToZero: true, training: nil)
+        let encoder = SentenceEncoder(metadata: metadata)
+        let encoded = encoder.encode(Sentence(words: ["aß", "\u{e9}", "😀7", "zq"], labels: ["O", "O", "O", "O"], line: 1))
+        #expect(encoded.chars == [1, 2, 3, 4, 5, 0, 0], "\(encoded.chars)")
+        #expect(encoded.charStarts == [0, 2, 3, 5, 7])
+        let many = (0..<600).map { Sentence(words: ["a\($0)", "ß", "é"], labels: ["O", "O", "O"], line: $0 + 1) }
+        #expect(encoder.encode(many) == many.map { encoder.encode($0) })
+    }
 }
