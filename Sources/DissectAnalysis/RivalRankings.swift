@@ -162,8 +162,11 @@ public enum RankingStudy {
 
     /// The labels a ranking study can score: defined sensitivity on `rankRun` (predicted there and not on every
     /// token) and present as gold in `dataRun`; each other label with the reason it is left out.
-    public static func scorableLabels(rankRun: ModelRun, dataRun: ModelRun) -> (labels: [String], skipped: [(label: String, reason: String)]) {
-        let sensitivity = Sensitivity(run: rankRun, condition: .predicted)
+    /// - Parameter sensitivity: `rankRun`'s sensitivity on predicted labels when the caller has it (else computed).
+    public static func scorableLabels(
+        rankRun: ModelRun, dataRun: ModelRun, sensitivity known: Sensitivity? = nil
+    ) -> (labels: [String], skipped: [(label: String, reason: String)]) {
+        let sensitivity = known ?? Sensitivity(run: rankRun, condition: .predicted)
         let goldInData = Set(dataRun.gold.filter { $0 >= 0 }.map { dataRun.labels[Int($0)] })
         var labels: [String] = [], skipped: [(label: String, reason: String)] = []
         for (index, label) in rankRun.labels.enumerated() {
@@ -179,14 +182,16 @@ public enum RankingStudy {
     }
 
     /// Ranks with every method on `rankRun`, scores each ranking on `dataRun`.
-    /// - Parameter labels: labels with a defined sensitivity on `rankRun` that `dataRun`'s gold labels contain.
+    /// - Parameters:
+    ///   - labels: labels with a defined sensitivity on `rankRun` that `dataRun`'s gold labels contain.
+    ///   - sensitivity: `rankRun`'s sensitivity on predicted labels when the caller has it (else computed).
     public static func run(
         model: String, rankRun: ModelRun, dataRun: ModelRun, methods: [RankMethod], labels: [String], steps: Int,
-        mode: AblationMode, probe parameters: LinearProbe.Parameters = LinearProbe.Parameters()
+        mode: AblationMode, probe parameters: LinearProbe.Parameters = LinearProbe.Parameters(), sensitivity known: Sensitivity? = nil
     ) -> RankingDocument {
         let started = DispatchClock.now()
         let n = rankRun.neuronCount, m = rankRun.labels.count
-        let sensitivity = Sensitivity(run: rankRun, condition: .predicted)
+        let sensitivity = known ?? Sensitivity(run: rankRun, condition: .predicted)
         func sensitivityScores(_ j: Int) -> [Double] { (0..<n).map { sensitivity.values[$0][j] ?? 0 } }
         var perMethod: [(RankMethod, [[Double]?], LinearProbe?)] = []
         for method in methods {

@@ -387,13 +387,13 @@ public final class ReproducePipeline {
         // Scoring a ranking needs at least one ablation step (--steps 0 runs none).
         if !model.control && seed == request.seeds.first && request.steps >= 1 {
             // Labels without a sensitivity on dev were warned about above; say only why any other is left out.
-            let (labels, skipped) = RankingStudy.scorableLabels(rankRun: devRun, dataRun: testRun)
+            let (labels, skipped) = RankingStudy.scorableLabels(rankRun: devRun, dataRun: testRun, sensitivity: devSensitivity)
             for item in skipped where !devSensitivity.undefinedLabels.contains(item.label) { report(.warning("\(name): " + item.reason)) }
             if !labels.isEmpty {
                 let document = timed("\(name): rival rankings") {
                     RankingStudy.run(
                         model: directory, rankRun: devRun, dataRun: testRun, methods: RankMethod.allCases, labels: labels,
-                        steps: request.steps, mode: .readout, probe: RankingStudy.probeParameters)
+                        steps: request.steps, mode: .readout, probe: RankingStudy.probeParameters, sensitivity: devSensitivity)
                 }
                 try writeFiles(try renderers.ranking(document), to: directory + "/rankings")
                 rankings = document

@@ -85,14 +85,15 @@ struct RankCommand: ParsableCommand {
                 steps: min(steps, dataRun.neuronCount)),
             for: "ranking with \(methods.count) methods on \(rankOn)", kind: .usage, file: rankOn,
             fix: "choose fewer --methods or a smaller --rank-on file")
-        let (labels, skipped) = RankingStudy.scorableLabels(rankRun: rankRun, dataRun: dataRun)
+        let sensitivity = Sensitivity(run: rankRun, condition: .predicted)
+        let (labels, skipped) = RankingStudy.scorableLabels(rankRun: rankRun, dataRun: dataRun, sensitivity: sensitivity)
         for item in skipped { Terminal.warn(item.reason) }
         guard !labels.isEmpty else {
             throw DissectError(file: rankOn, problem: "no label is both predicted here and present in \(data)", fix: "rank on a file where the labels are predicted")
         }
         let document = RankingStudy.run(
             model: model, rankRun: rankRun, dataRun: dataRun, methods: methods, labels: labels, steps: steps, mode: mode,
-            probe: RankingStudy.probeParameters)
+            probe: RankingStudy.probeParameters, sensitivity: sensitivity)
         let files = try RankingArtifacts.files(document)
         try writeArtifacts(files, to: out)
         for method in document.methods {
