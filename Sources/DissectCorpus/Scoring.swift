@@ -95,17 +95,15 @@ public enum Chunker {
 
     /// The same, reading each distinct label once (labels repeat across a file).
     static func ncrfChunks(_ labels: [String], cache: inout [String: NCRFTag]) -> [Chunk] {
-        var result: [Chunk] = []
-        var openType = ""
-        var openStart = -1
-        func close(at end: Int) {
-            if openStart >= 0 && !openType.isEmpty {
-                result.append(Chunk(type: openType, start: openStart, end: end))
-            }
-            openType = ""
-            openStart = -1
+        // Types numbered in order of appearance, 0 for the empty type; the rule itself is `ncrfSpans`.
+        var typeNames = [""], typeIDs = ["": 0]
+        func typeID(_ type: String) -> Int {
+            if let known = typeIDs[type] { return known }
+            typeNames.append(type)
+            typeIDs[type] = typeNames.count - 1
+            return typeNames.count - 1
         }
-        for (position, label) in labels.enumerated() {
+        let codes = labels.map { label -> NCRFCode in
             let tag: NCRFTag
             if let known = cache[label] {
                 tag = known
@@ -113,7 +111,47 @@ public enum Chunker {
                 tag = ncrfTag(label)
                 cache[label] = tag
             }
+            return NCRFCode(tag, typeID: typeID)
+        }
+        return ncrfSpans(codes).map { Chunk(type: typeNames[$0.type], start: $0.start, end: $0.end) }
+    }
+
+    /// An `NCRFTag` with its type as a number (0: the empty type), so chunking compares integers.
+    enum NCRFCode: Equatable {
+        case begin(Int)
+        case inside(Int)
+        case other
+
+        init(_ tag: NCRFTag, typeID: (String) -> Int) {
             switch tag {
+            case .begin(let type): self = .begin(typeID(type))
+            case .inside(let type): self = .inside(typeID(type))
+            case .other: self = .other
+            }
+        }
+    }
+
+    /// A chunk with a numbered type, `start..<end`.
+    struct Span: Hashable {
+        var type: Int
+        var start: Int
+        var end: Int
+    }
+
+    /// NCRF++'s chunking rule (see `ncrfChunks`) over numbered tags: the one place it is written.
+    static func ncrfSpans(_ codes: [NCRFCode]) -> [Span] {
+        var result: [Span] = []
+        var openType = 0
+        var openStart = -1
+        func close(at end: Int) {
+            if openStart >= 0 && openType != 0 {
+                result.append(Span(type: openType, start: openStart, end: end))
+            }
+            openType = 0
+            openStart = -1
+        }
+        for (position, code) in codes.enumerated() {
+            switch code {
             case .begin(let type):
                 close(at: position)
                 openType = type
@@ -124,7 +162,7 @@ public enum Chunker {
                 close(at: position)
             }
         }
-        close(at: labels.count)
+        close(at: codes.count)
         return result
     }
 
@@ -232,52 +270,63 @@ public enum Evaluator {
     public static func evaluate(gold: [[String]], predicted: [[String]]) -> EvaluationReport {
         var counter = ConllevalRules.Counter()
         var exactTokens = 0
-        var labelCorrect: [String: Int] = [:]
-        var labelTotal: [String: Int] = [:]
         var ncrfRight = 0, ncrfGold = 0, ncrfPredicted = 0
         var isChunked = true
         var sawLabel = false
-        var checkedLabels: [String: Bool] = [:]
-        var ncrfTags: [String: Chunker.NCRFTag] = [:]
-        // Labels repeat: parse each distinct one once.
-        var parsedTags: [String: ConllevalRules.Tag] = [:]
-        func tag(_ label: String) -> ConllevalRules.Tag {
-            if let known = parsedTags[label] { return known }
-            let parsed = ConllevalRules.Tag(label)
-            parsedTags[label] = parsed
-            return parsed
+        // Labels repeat: each distinct one is numbered and read once (its conlleval tag, whether it looks
+        // chunked, NCRF++'s reading), and the counts are kept by number. Equal numbers are equal labels.
+        var labelIDs: [String: Int] = [:]
+        var labelNames: [String] = [], labelTags: [ConllevalRules.Tag] = [], labelChunked: [Bool] = []
+        var labelCodes: [Chunker.NCRFCode] = []
+        var labelTotal: [Int] = [], labelCorrect: [Int] = []
+        var typeIDs = ["": 0], typeCount = 1
+        func typeID(_ type: String) -> Int {
+            if let known = typeIDs[type] { return known }
+            typeIDs[type] = typeCount
+            typeCount += 1
+            return typeCount - 1
         }
-
-        func looksChunked(_ label: String) -> Bool {
-            if let known = checkedLabels[label] { return known }
-            let answer = Chunker.isChunkLabel(label)
-            checkedLabels[label] = answer
-            return answer
+        func labelID(_ label: String) -> Int {
+            if let known = labelIDs[label] { return known }
+            let id = labelNames.count
+            labelIDs[label] = id
+            labelNames.append(label)
+            labelTags.append(ConllevalRules.Tag(label))
+            labelChunked.append(Chunker.isChunkLabel(label))
+            labelCodes.append(Chunker.NCRFCode(Chunker.ncrfTag(label), typeID: typeID))
+            labelTotal.append(0)
+            labelCorrect.append(0)
+            return id
         }
+        let outsideID = labelID("O")
+        var goldIDs: [Int] = [], guessIDs: [Int] = []
 
         for (sentenceIndex, goldLabels) in gold.enumerated() {
             let given = sentenceIndex < predicted.count ? predicted[sentenceIndex] : []
-            var guessLabels = Array(given.prefix(goldLabels.count))
-            if guessLabels.count < goldLabels.count {
-                guessLabels.append(contentsOf: repeatElement("O", count: goldLabels.count - guessLabels.count))
-            }
-            for (goldLabel, guessLabel) in zip(goldLabels, guessLabels) {
+            goldIDs.removeAll(keepingCapacity: true)
+            guessIDs.removeAll(keepingCapacity: true)
+            for label in goldLabels { goldIDs.append(labelID(label)) }
+            for label in given.prefix(goldLabels.count) { guessIDs.append(labelID(label)) }
+            while guessIDs.count < goldIDs.count { guessIDs.append(outsideID) }
+            for (goldID, guessID) in zip(goldIDs, guessIDs) {
                 sawLabel = true
-                if isChunked && !(looksChunked(goldLabel) && looksChunked(guessLabel)) { isChunked = false }
-                counter.step(correct: tag(goldLabel), guessed: tag(guessLabel), isBoundary: false)
-                labelTotal[goldLabel, default: 0] += 1
-                if goldLabel == guessLabel {
+                if isChunked && !(labelChunked[goldID] && labelChunked[guessID]) { isChunked = false }
+                counter.step(correct: labelTags[goldID], guessed: labelTags[guessID], isBoundary: false)
+                labelTotal[goldID] += 1
+                if goldID == guessID {
                     exactTokens += 1
-                    labelCorrect[goldLabel, default: 0] += 1
+                    labelCorrect[goldID] += 1
                 }
             }
             counter.step(correct: .outside, guessed: .outside, isBoundary: true)
 
-            let goldChunks = Chunker.ncrfChunks(goldLabels, cache: &ncrfTags)
-            let guessChunks = Chunker.ncrfChunks(guessLabels, cache: &ncrfTags)
+            let goldChunks = Chunker.ncrfSpans(goldIDs.map { labelCodes[$0] })
+            let guessChunks = Chunker.ncrfSpans(guessIDs.map { labelCodes[$0] })
             ncrfGold += goldChunks.count
             ncrfPredicted += guessChunks.count
-            ncrfRight += Set(goldChunks).intersection(Set(guessChunks)).count
+            if !goldChunks.isEmpty && !guessChunks.isEmpty {
+                ncrfRight += Set(goldChunks).intersection(Set(guessChunks)).count
+            }
         }
         counter.finish()
 
@@ -302,9 +351,10 @@ public enum Evaluator {
         let ncrfR = ncrfGold == 0 ? -1 : Double(ncrfRight) / Double(ncrfGold)
         let ncrfF = (ncrfP == -1 || ncrfR == -1 || ncrfP + ncrfR <= 0) ? -1 : 2 * ncrfP * ncrfR / (ncrfP + ncrfR)
 
-        let labelAccuracy = labelTotal.keys.sorted(by: byteOrder).map { label -> LabelAccuracy in
-            let total = labelTotal[label] ?? 0
-            let correct = labelCorrect[label] ?? 0
+        // Labels seen in gold, as the counts were keyed before numbering.
+        let goldLabelIDs = labelNames.indices.filter { labelTotal[$0] > 0 }
+        let labelAccuracy = goldLabelIDs.sorted { byteOrder(labelNames[$0], labelNames[$1]) }.map { id -> LabelAccuracy in
+            let label = labelNames[id], total = labelTotal[id], correct = labelCorrect[id]
             return LabelAccuracy(label: label, correct: correct, total: total,
                                  accuracy: total > 0 ? 100 * Double(correct) / Double(total) : 0)
         }
