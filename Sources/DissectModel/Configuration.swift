@@ -51,6 +51,28 @@ public enum CellKind: String, Codable, Sendable, CaseIterable {
         }
     }
 
+    /// This cell's recurrence forward over a packed group of sentences, one GEMM per step (`LSTMCell.forwardBatched` and the like).
+    @_specialize(where T == Float)
+    @inline(__always)
+    public func forwardBatched<T: Scalar>(hiddenSize: Int, reverse: Bool, _ buffers: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>) {
+        switch self {
+        case .lstm: LSTMCell.forwardBatched(hiddenSize: hiddenSize, reverse: reverse, buffers, batch)
+        case .gru: GRUCell.forwardBatched(hiddenSize: hiddenSize, reverse: reverse, buffers, batch)
+        case .rnn: RNNCell.forwardBatched(hiddenSize: hiddenSize, reverse: reverse, buffers, batch)
+        }
+    }
+
+    /// This cell's backpropagation through time over a packed group of sentences.
+    @_specialize(where T == Float)
+    @inline(__always)
+    public func backwardBatched<T: Scalar>(hiddenSize: Int, reverse: Bool, _ buffers: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>) {
+        switch self {
+        case .lstm: LSTMCell.backwardBatched(hiddenSize: hiddenSize, reverse: reverse, buffers, batch)
+        case .gru: GRUCell.backwardBatched(hiddenSize: hiddenSize, reverse: reverse, buffers, batch)
+        case .rnn: RNNCell.backwardBatched(hiddenSize: hiddenSize, reverse: reverse, buffers, batch)
+        }
+    }
+
     /// The first `model.json` format that can hold this cell.
     public var firstFormatVersion: Int {
         switch self {
@@ -67,6 +89,27 @@ public enum CellKind: String, Codable, Sendable, CaseIterable {
         case .rnn: "rnn"
         }
     }
+}
+
+/// How a shard runs its recurrences: sentence by sentence, each step a SIMD
+/// matrix–vector product (`LSTMCell.forward` and the like), or all of a
+/// shard's sentences at once in time-major packing, each step one GEMM over
+/// the sentences still running (`LSTMCell.forwardBatched` and the like).
+public enum RecurrenceKernel: String, Sendable, CaseIterable {
+    case perSentence
+    case batched
+
+    /// The kernel for a configuration. It depends on the cell and hidden size
+    /// only — never on the machine, its load or the thread count — so a run
+    /// gives the same bytes wherever it runs.
+    ///
+    /// MEASURED: (filled in below)
+    public static func rule(cell: CellKind, hiddenSize: Int) -> RecurrenceKernel {
+        hiddenSize >= batchedThreshold ? .batched : .perSentence
+    }
+
+    /// The smallest hidden size (per direction) that runs batched.
+    public static let batchedThreshold = 100
 }
 
 /// Everything that fixes the shapes of a tagger. The defaults are the paper's
@@ -103,6 +146,8 @@ public struct TaggerConfiguration: Codable, Sendable, Equatable {
     /// Width of every layer's output h(t): hiddenSize × directions, the neurons the analysis dissects.
     public var outputSize: Int { hiddenSize * directionCount }
     public var gateSize: Int { cell.gateCount * hiddenSize }
+    /// How shards run this configuration's recurrences (`RecurrenceKernel.rule`).
+    public var recurrenceKernel: RecurrenceKernel { RecurrenceKernel.rule(cell: cell, hiddenSize: hiddenSize) }
     /// Width of layer `layer`'s input (0-based): `inputSize` for the first, `outputSize` above it.
     public func layerInputSize(_ layer: Int) -> Int { layer == 0 ? inputSize : outputSize }
 

@@ -24,8 +24,17 @@ public final class TaggerShard<T: Scalar> {
     private var outputDropout = false
     private var layerDropout = false
 
+    /// The recurrence kernel; `configuration.recurrenceKernel` unless a test picks one.
+    public var recurrenceKernel: RecurrenceKernel
+
     // Indices of the current shard.
     let sentenceStarts = IndexBuffer()
+    /// The shard's time-major packing for the batched kernel (`RecurrencePacking`), made by `gather`.
+    let packedStarts = IndexBuffer()
+    let packedLengths = IndexBuffer()
+    let stepStarts = IndexBuffer()
+    let lengthHistogram = IndexBuffer()
+    private var longestSentence = 0
     public let wordIndices = IndexBuffer()
     let labelIndices = IndexBuffer()
     let charIndices = IndexBuffer()
@@ -66,6 +75,13 @@ public final class TaggerShard<T: Scalar> {
     let columnsGradient = Buffer<T>()
     let charEmbeddedGradient = Buffer<T>()
     let scratch = Buffer<T>()
+    /// The batched kernel's working rows (`BatchedRecurrenceBuffers`), shared by every layer and direction.
+    let packedHidden = Buffer<T>()
+    let stepRows = Buffer<T>()
+    let dhNext = Buffer<T>()
+    let dcNext = Buffer<T>()
+    /// W_hh of the layer and direction being run in panels (`Kernels.packPanels`), for the batched products.
+    let hiddenPanels = Buffer<T>()
     /// The CRF: dLoss/d transitions of the last forward, and the forward–backward and Viterbi scratch.
     let transitionGradient = Buffer<T>()
     let crfScratch = Buffer<Double>()
@@ -74,6 +90,7 @@ public final class TaggerShard<T: Scalar> {
 
     public init(configuration: TaggerConfiguration) {
         self.configuration = configuration
+        recurrenceKernel = configuration.recurrenceKernel
         layout = ParameterLayout(configuration: configuration)
         offsets = ParameterOffsets(layout: layout, configuration: configuration)
         let streams = configuration.layers * configuration.directionCount
@@ -252,16 +269,46 @@ public final class TaggerShard<T: Scalar> {
         weights.project(
             parameters: p, cell: c.cell, input: input, tokens: N, width: width, gateSize: G,
             into: projected[stream].reserve(N * G), bias: scratch.reserve(RecurrenceBuffers<T>.scratchCount(hiddenSize: H)))
-        Kernels.transpose(p + weights.hiddenWeight, rows: G, columns: H, into: hiddenWeightTransposed[stream].reserve(H * G))
+        if recurrenceKernel == .perSentence {
+            // The batched kernel reads W_hh in panels instead (`batchedBuffers`).
+            Kernels.transpose(p + weights.hiddenWeight, rows: G, columns: H, into: hiddenWeightTransposed[stream].reserve(H * G))
+        }
         activations[stream].reserve(N * G)
         state[stream].reserve(N * H)
         auxiliary[stream].reserve(N * H)
         previousHidden[stream].reserve(N * H)
         let all = recurrenceBuffers(parameters: p, layer: layer, direction: direction, output: output, outputGradient: output)
         let reverse = direction == 1
-        forEachSentence { start, steps in
-            c.cell.forward(steps: steps, hiddenSize: H, reverse: reverse, all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H))
+        switch recurrenceKernel {
+        case .perSentence:
+            forEachSentence { start, steps in
+                c.cell.forward(steps: steps, hiddenSize: H, reverse: reverse, all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H))
+            }
+        case .batched:
+            c.cell.forwardBatched(
+                hiddenSize: H, reverse: reverse, all.offset(by: 0, hiddenSize: H, gateSize: G, hiddenColumn: direction * H),
+                batchedBuffers(forward: true, hiddenWeight: p + weights.hiddenWeight))
         }
+    }
+
+    /// The batched kernel's packing and working rows for the current shard (their room reserved).
+    /// Packs this layer and direction's W_hh into `hiddenPanels` first: transposed for the forward product, as stored for the backward.
+    private func batchedBuffers(forward: Bool, hiddenWeight: UnsafePointer<T>) -> BatchedRecurrenceBuffers<T> {
+        let H = configuration.hiddenSize, G = configuration.gateSize, n = max(1, sentenceCount)
+        let panels = hiddenPanels.reserve(forward ? Kernels.panelCount(k: H, n: G) : Kernels.panelCount(k: G, n: H))
+        if forward {
+            Kernels.packPanels(hiddenWeight, k: H, n: G, transposed: true, into: panels)
+        } else {
+            Kernels.packPanels(hiddenWeight, k: G, n: H, transposed: false, into: panels)
+        }
+        let packing = RecurrencePacking(
+            starts: UnsafePointer(packedStarts.pointer), lengths: UnsafePointer(packedLengths.pointer),
+            stepStarts: UnsafePointer(stepStarts.pointer), sentenceCount: sentenceCount, longest: longestSentence)
+        return BatchedRecurrenceBuffers(
+            packing: packing, packedHidden: packedHidden.reserve(forward ? max(1, tokenCount * H) : 1),
+            stepRows: stepRows.reserve(n * G), dhNext: dhNext.reserve(forward ? 1 : n * H),
+            dcNext: dcNext.reserve(forward ? 1 : n * H),
+            forwardPanels: UnsafePointer(panels), backwardPanels: UnsafePointer(panels))
     }
 
     /// Backpropagates the loss of the last `forward(withLoss: true)` into
@@ -311,8 +358,15 @@ public final class TaggerShard<T: Scalar> {
                 // One array for both pre-activation gradients when the cell folds b_hh (`recurrenceBuffers` decides).
                 let dInputPre = all.inputPreGradient, dRecurrentPre = all.recurrentPreGradient
                 let reverse = direction == 1
-                forEachSentence { start, steps in
-                    c.cell.backward(steps: steps, hiddenSize: H, reverse: reverse, all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H))
+                switch recurrenceKernel {
+                case .perSentence:
+                    forEachSentence { start, steps in
+                        c.cell.backward(steps: steps, hiddenSize: H, reverse: reverse, all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H))
+                    }
+                case .batched:
+                    c.cell.backwardBatched(
+                        hiddenSize: H, reverse: reverse, all.offset(by: 0, hiddenSize: H, gateSize: G, hiddenColumn: direction * H),
+                        batchedBuffers(forward: false, hiddenWeight: p + weights.hiddenWeight))
                 }
                 BLAS.gemm(
                     transposeA: true, m: G, n: width, k: N,
@@ -407,6 +461,14 @@ public final class TaggerShard<T: Scalar> {
         }
         starts[sentenceNumber] = Int32(token)
         wordStarts[token] = Int32(char)
+        if recurrenceKernel == .batched {
+            let count = range.count
+            longestSentence = RecurrencePacking.longest(sentenceStarts: starts, count: count)
+            RecurrencePacking.pack(
+                sentenceStarts: starts, count: count, longest: longestSentence,
+                starts: packedStarts.reserve(max(1, count)), lengths: packedLengths.reserve(max(1, count)),
+                stepStarts: stepStarts.reserve(longestSentence + 1), histogram: lengthHistogram.reserve(longestSentence + 1))
+        }
     }
 }
 

@@ -17,6 +17,43 @@ import DissectCore
         Kernels.referenceAddVectorTimesMatrix(&slow, x, matrix, k: k, n: n)
         for index in 0..<n { #expect(abs(fast[index] - slow[index]) < 1e-5, "column \(index)") }
     }
+
+    /// The batched recurrence's product: rows × a `[k, n]` matrix in panels, against
+    /// the plain loop on the unpacked matrix, for every row count the 4/2/1-row paths
+    /// split differently, with and without a partial last panel, from either source layout.
+    @Test(arguments: [(50, 200), (200, 50), (3, 12), (7, 37), (1, 8), (16, 16), (9, 33)])
+    func rowsTimesPanelsMatchesReference(k: Int, n: Int) {
+        var rng = SplitMix64(seed: UInt64(k * 1000 + n))
+        let matrix = (0..<(k * n)).map { _ in Float(rng.uniform(-1, 1)) }
+        var transposed = [Float](repeating: 0, count: k * n)
+        Kernels.transpose(matrix, rows: k, columns: n, into: &transposed)
+        var panels = [Float](repeating: .nan, count: Kernels.panelCount(k: k, n: n))
+        var panelsFromTransposed = panels
+        Kernels.packPanels(matrix, k: k, n: n, transposed: false, into: &panels)
+        Kernels.packPanels(transposed, k: k, n: n, transposed: true, into: &panelsFromTransposed)
+        #expect(panels == panelsFromTransposed)
+        for rows in 1...7 {
+            let xStride = k + 2, outStride = n + 3
+            let x = (0..<(rows * xStride)).map { _ in Float(rng.uniform(-1, 1)) }
+            let start = (0..<(rows * outStride)).map { _ in Float(rng.uniform(-1, 1)) }
+            var fast = start, slow = start, plain = start
+            FloatKernels.addRowsTimesPanels(&fast, outStride: outStride, x, xStride: xStride, panels, rows: rows, k: k, n: n)
+            Kernels.referenceAddRowsTimesPanels(&slow, outStride: outStride, x, xStride: xStride, panels, rows: rows, k: k, n: n)
+            for row in 0..<rows {
+                plain.withUnsafeMutableBufferPointer { out in
+                    x.withUnsafeBufferPointer { xs in
+                        Kernels.referenceAddVectorTimesMatrix(out.baseAddress! + row * outStride, xs.baseAddress! + row * xStride, matrix, k: k, n: n)
+                    }
+                }
+            }
+            for index in start.indices {
+                // Padding columns between rows stay untouched.
+                if index % outStride >= n { #expect(fast[index] == start[index] && slow[index] == start[index]); continue }
+                #expect(abs(fast[index] - plain[index]) < 1e-4, "rows \(rows), element \(index)")
+                #expect(abs(slow[index] - plain[index]) < 1e-4, "rows \(rows), element \(index)")
+            }
+        }
+    }
 }
 
 @Suite struct CheckpointTests {
