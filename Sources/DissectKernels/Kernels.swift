@@ -347,7 +347,8 @@ extension Kernels {
 extension FloatKernels {
     /// `Kernels.addRowsTimesPanels` with explicit SIMD: per panel, four rows at a time
     /// keep 4 × 16 sums in registers over all k and share each 64-byte load of the
-    /// panel; then two rows, then one. Shapes as `Kernels.addRowsTimesPanels`.
+    /// panel; then two rows, then one. Fused multiply-adds (`addProduct`): Swift does
+    /// not contract `a += s * m` by itself. Shapes as `Kernels.addRowsTimesPanels`.
     public static func addRowsTimesPanels(
         _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
         _ panels: UnsafePointer<Float>, rows: Int, k: Int, n: Int
@@ -365,10 +366,10 @@ extension FloatKernels {
                     let m0 = load(panel, inner * 16), m1 = load(panel, inner * 16 + 8)
                     let s0 = SIMD8<Float>(repeating: x0[inner]), s1 = SIMD8<Float>(repeating: x1[inner])
                     let s2 = SIMD8<Float>(repeating: x2[inner]), s3 = SIMD8<Float>(repeating: x3[inner])
-                    a00 += s0 * m0; a01 += s0 * m1
-                    a10 += s1 * m0; a11 += s1 * m1
-                    a20 += s2 * m0; a21 += s2 * m1
-                    a30 += s3 * m0; a31 += s3 * m1
+                    a00.addProduct(s0, m0); a01.addProduct(s0, m1)
+                    a10.addProduct(s1, m0); a11.addProduct(s1, m1)
+                    a20.addProduct(s2, m0); a21.addProduct(s2, m1)
+                    a30.addProduct(s3, m0); a31.addProduct(s3, m1)
                 }
                 let o = out + row * outStride + first
                 addPanel(a00, a01, to: o, columns: columns)
@@ -383,8 +384,8 @@ extension FloatKernels {
                 for inner in 0..<k {
                     let m0 = load(panel, inner * 16), m1 = load(panel, inner * 16 + 8)
                     let s0 = SIMD8<Float>(repeating: x0[inner]), s1 = SIMD8<Float>(repeating: x1[inner])
-                    a00 += s0 * m0; a01 += s0 * m1
-                    a10 += s1 * m0; a11 += s1 * m1
+                    a00.addProduct(s0, m0); a01.addProduct(s0, m1)
+                    a10.addProduct(s1, m0); a11.addProduct(s1, m1)
                 }
                 let o = out + row * outStride + first
                 addPanel(a00, a01, to: o, columns: columns)
@@ -398,13 +399,13 @@ extension FloatKernels {
                 var inner = 0
                 while inner + 2 <= k {
                     let s0 = SIMD8<Float>(repeating: x0[inner]), s1 = SIMD8<Float>(repeating: x0[inner + 1])
-                    a00 += s0 * load(panel, inner * 16); a01 += s0 * load(panel, inner * 16 + 8)
-                    b00 += s1 * load(panel, inner * 16 + 16); b01 += s1 * load(panel, inner * 16 + 24)
+                    a00.addProduct(s0, load(panel, inner * 16)); a01.addProduct(s0, load(panel, inner * 16 + 8))
+                    b00.addProduct(s1, load(panel, inner * 16 + 16)); b01.addProduct(s1, load(panel, inner * 16 + 24))
                     inner += 2
                 }
                 if inner < k {
                     let s0 = SIMD8<Float>(repeating: x0[inner])
-                    a00 += s0 * load(panel, inner * 16); a01 += s0 * load(panel, inner * 16 + 8)
+                    a00.addProduct(s0, load(panel, inner * 16)); a01.addProduct(s0, load(panel, inner * 16 + 8))
                 }
                 addPanel(a00 + b00, a01 + b01, to: out + row * outStride + first, columns: columns)
             }

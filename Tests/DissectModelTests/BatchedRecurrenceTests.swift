@@ -16,7 +16,7 @@ import DissectCore
     static let variants: [Variant] = CellKind.allCases.flatMap { cell in
         [Variant(cell: cell, bidirectional: false), Variant(cell: cell, bidirectional: true),
          Variant(cell: cell, bidirectional: true, layers: 2)]
-    } + [Variant(cell: .lstm, bidirectional: true, crf: true)]
+    } + [Variant(cell: .lstm, bidirectional: false, layers: 2), Variant(cell: .lstm, bidirectional: true, crf: true)]
 
     /// Lengths with a 1, ties, and an empty-free mix longer and shorter than the rest.
     static let lengths = [4, 1, 6, 6, 2, 9, 1, 3]
@@ -122,10 +122,12 @@ import DissectCore
         paper.hiddenSize = 400
         #expect(paper.recurrenceKernel == .batched)
         for cell in CellKind.allCases {
-            #expect(RecurrenceKernel.rule(cell: cell, hiddenSize: RecurrenceKernel.batchedThreshold) == .batched)
-            #expect(RecurrenceKernel.rule(cell: cell, hiddenSize: RecurrenceKernel.batchedThreshold - 1) == .perSentence)
+            let threshold = RecurrenceKernel.batchedThreshold(cell: cell)
+            #expect(RecurrenceKernel.rule(cell: cell, hiddenSize: threshold) == .batched)
+            #expect(RecurrenceKernel.rule(cell: cell, hiddenSize: threshold - 1) == .perSentence)
         }
         #expect(TaggerShard<Float>(configuration: paper).recurrenceKernel == .batched)
+        #expect(RecurrenceKernel.batchedThreshold(cell: .lstm) == 100 && RecurrenceKernel.batchedThreshold(cell: .rnn) == 150)
     }
 
     /// Two trainings of one configuration and seed give the same bits, with either kernel.
