@@ -11,7 +11,9 @@ import DissectKernels
 /// layer 0 → `[N, O]` → … → layer L−1 → `hidden [N, O]` → `logits [N, m]`
 /// (the emission scores when the model has a CRF). Each layer and direction
 /// projects its input with one GEMM, `projected [N, G]`, then runs its
-/// cell's recurrence sentence by sentence.
+/// cell's recurrence: sentence by sentence, or for wide layers all of the
+/// shard's sentences at once in time-major packing (`RecurrenceKernel`,
+/// chosen from the configuration alone).
 public final class TaggerShard<T: Scalar> {
     public let configuration: TaggerConfiguration
     public let offsets: ParameterOffsets
@@ -257,7 +259,7 @@ public final class TaggerShard<T: Scalar> {
     }
 
     /// One layer and direction forward: the input projection (one GEMM, biases
-    /// added), then the cell's recurrence sentence by sentence into its H columns of `output`.
+    /// added), then the cell's recurrence (per sentence or batched, `recurrenceKernel`) into its H columns of `output`.
     @_specialize(where T == Float)
     private func runRecurrence(
         parameters p: UnsafePointer<T>, layer: Int, direction: Int, input: UnsafePointer<T>, output: UnsafeMutablePointer<T>
