@@ -156,3 +156,40 @@ import DissectCore
         #expect(first == second)
     }
 }
+
+/// `MaskedRecurrence` on groups wide enough for the four-row product (more than 32
+/// sentences, so two groups), against the naive reference of
+/// `MaskedRecurrenceReplacementTests`, with no unit and with two units ablated.
+@Suite struct MaskedRecurrenceGroupTests {
+    @Test(arguments: CellKind.allCases)
+    func wideGroupsMatchTheNaiveReference(cell: CellKind) {
+        var c = tinyConfiguration(cell: cell, bidirectional: true, charCNN: true, layers: 2)
+        c.hiddenSize = 9
+        let model: TaggerModel<Float> = randomModel(c, seed: 31)
+        var rng = SplitMix64(seed: 32)
+        let lengths = (0..<41).map { _ in 1 + rng.nextIndex(below: 9) }
+        let sentences = tinySentences(seed: 33, configuration: c, lengths: lengths)
+        var starts = [0]
+        for sentence in sentences { starts.append(starts[starts.count - 1] + sentence.count) }
+        let N = starts[starts.count - 1], O = c.outputSize
+        let shard = TaggerShard<Float>(configuration: c)
+        model.parameters.withUnsafeBufferPointer { p in
+            _ = shard.forward(parameters: p.baseAddress!, sentences: sentences, range: 0..<sentences.count, dropoutRNG: nil, withLoss: false)
+        }
+        let projected = (0..<c.directionCount).map { direction in
+            Array(UnsafeBufferPointer(start: shard.projectedInput(layer: 0, direction: direction), count: N * c.gateSize))
+        }
+        let recurrence = MaskedRecurrence(configuration: c, parameters: model.parameters, layer: 0, projected: projected, sentenceStarts: starts)
+        for ablated in [Set<Int>(), [0, O - 1]] {
+            var keep = [Float](repeating: 1, count: O)
+            for unit in ablated { keep[unit] = 0 }
+            var hidden = [Float](repeating: .nan, count: N * O)
+            hidden.withUnsafeMutableBufferPointer { recurrence.run(keep: keep, into: $0.baseAddress!) }
+            let expected = MaskedRecurrenceReplacementTests.reference(
+                configuration: c, parameters: model.parameters, layer: 0, projected: projected, starts: starts,
+                ablated: ablated, value: { _, _ in 0 })
+            let mismatches = hidden.indices.filter { abs(hidden[$0] - expected[$0]) >= 1e-5 }
+            #expect(mismatches.isEmpty, "\(cell) ablated \(ablated.sorted()): \(mismatches.prefix(5))")
+        }
+    }
+}
