@@ -313,7 +313,7 @@ extension Kernels {
     /// Haswell kernels, hidden 400, 5 sentences a shard), a GEMM of ≤ 5 rows × [400, 1600]
     /// trained at 316 sentences/s against 565 for the per-sentence SIMD kernel: it copies
     /// ("packs") the whole matrix on every call and pads the rows to its tile. The panels
-    /// here are packed once per pass, and four rows share each load of them.
+    /// here are packed once per pass, and up to six rows share each load of them.
     @_specialize(where T == Float)
     @inline(__always)
     public static func addRowsTimesPanels<T: Scalar>(
@@ -345,10 +345,14 @@ extension Kernels {
 }
 
 extension FloatKernels {
-    /// `Kernels.addRowsTimesPanels` with explicit SIMD: per panel, four rows at a time
-    /// keep 4 × 16 sums in registers over all k and share each 64-byte load of the
-    /// panel; then two rows, then one. Fused multiply-adds (`addProduct`): Swift does
-    /// not contract `a += s * m` by itself. Shapes as `Kernels.addRowsTimesPanels`.
+    /// `Kernels.addRowsTimesPanels` with explicit SIMD: per panel, up to six rows at a
+    /// time keep their 16 sums each in registers over all k (12 of the 16 AVX2
+    /// registers at six rows) and share each 64-byte load of the panel, so a step
+    /// of up to six sentences reads W_hh once. At hidden 400 the 1.6–2.6 MB matrix
+    /// does not fit the 1 MB L2, and a step with few rows is bound by reading it;
+    /// splitting five rows as four and one, as a first version did, read it twice.
+    /// Fused multiply-adds (`addProduct`): Swift does not contract `a += s * m` by
+    /// itself. Shapes as `Kernels.addRowsTimesPanels`.
     public static func addRowsTimesPanels(
         _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
         _ panels: UnsafePointer<Float>, rows: Int, k: Int, n: Int
@@ -358,60 +362,182 @@ extension FloatKernels {
         while first < n {
             let columns = min(width, n - first)
             var row = 0
-            while row + 4 <= rows {
-                let x0 = x + row * xStride, x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride
-                var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
-                var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
-                for inner in 0..<k {
-                    let m0 = load(panel, inner * 16), m1 = load(panel, inner * 16 + 8)
-                    let s0 = SIMD8<Float>(repeating: x0[inner]), s1 = SIMD8<Float>(repeating: x1[inner])
-                    let s2 = SIMD8<Float>(repeating: x2[inner]), s3 = SIMD8<Float>(repeating: x3[inner])
-                    a00.addProduct(s0, m0); a01.addProduct(s0, m1)
-                    a10.addProduct(s1, m0); a11.addProduct(s1, m1)
-                    a20.addProduct(s2, m0); a21.addProduct(s2, m1)
-                    a30.addProduct(s3, m0); a31.addProduct(s3, m1)
+            while row < rows {
+                let o = out + row * outStride + first, xs = x + row * xStride
+                let count = min(6, rows - row)
+                switch count {
+                case 6: add6RowsTimesPanel(o, outStride: outStride, xs, xStride: xStride, panel, k: k, columns: columns)
+                case 5: add5RowsTimesPanel(o, outStride: outStride, xs, xStride: xStride, panel, k: k, columns: columns)
+                case 4: add4RowsTimesPanel(o, outStride: outStride, xs, xStride: xStride, panel, k: k, columns: columns)
+                case 3: add3RowsTimesPanel(o, outStride: outStride, xs, xStride: xStride, panel, k: k, columns: columns)
+                case 2: add2RowsTimesPanel(o, outStride: outStride, xs, xStride: xStride, panel, k: k, columns: columns)
+                default: addRowTimesPanel(o, xs, panel, k: k, columns: columns)
                 }
-                let o = out + row * outStride + first
-                addPanel(a00, a01, to: o, columns: columns)
-                addPanel(a10, a11, to: o + outStride, columns: columns)
-                addPanel(a20, a21, to: o + 2 * outStride, columns: columns)
-                addPanel(a30, a31, to: o + 3 * outStride, columns: columns)
-                row += 4
-            }
-            if row + 2 <= rows {
-                let x0 = x + row * xStride, x1 = x0 + xStride
-                var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
-                for inner in 0..<k {
-                    let m0 = load(panel, inner * 16), m1 = load(panel, inner * 16 + 8)
-                    let s0 = SIMD8<Float>(repeating: x0[inner]), s1 = SIMD8<Float>(repeating: x1[inner])
-                    a00.addProduct(s0, m0); a01.addProduct(s0, m1)
-                    a10.addProduct(s1, m0); a11.addProduct(s1, m1)
-                }
-                let o = out + row * outStride + first
-                addPanel(a00, a01, to: o, columns: columns)
-                addPanel(a10, a11, to: o + outStride, columns: columns)
-                row += 2
-            }
-            if row < rows {
-                let x0 = x + row * xStride
-                // Two sums per half-panel, so one row's adds are not one serial chain.
-                var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), b00 = SIMD8<Float>(), b01 = SIMD8<Float>()
-                var inner = 0
-                while inner + 2 <= k {
-                    let s0 = SIMD8<Float>(repeating: x0[inner]), s1 = SIMD8<Float>(repeating: x0[inner + 1])
-                    a00.addProduct(s0, load(panel, inner * 16)); a01.addProduct(s0, load(panel, inner * 16 + 8))
-                    b00.addProduct(s1, load(panel, inner * 16 + 16)); b01.addProduct(s1, load(panel, inner * 16 + 24))
-                    inner += 2
-                }
-                if inner < k {
-                    let s0 = SIMD8<Float>(repeating: x0[inner])
-                    a00.addProduct(s0, load(panel, inner * 16)); a01.addProduct(s0, load(panel, inner * 16 + 8))
-                }
-                addPanel(a00 + b00, a01 + b01, to: out + row * outStride + first, columns: columns)
+                row += count
             }
             first += width
             panel += k * width
         }
+    }
+
+    /// 6 rows × one panel: out[r, 0..<columns] += Σ_i x[r, i] · panel[i, 0..<16] for r in 0..<6.
+    @inline(__always)
+    static func add6RowsTimesPanel(
+        _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
+        _ panel: UnsafePointer<Float>, k: Int, columns: Int
+    ) {
+        let x0 = x + 0 * xStride, x1 = x + 1 * xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride, x4 = x + 4 * xStride, x5 = x + 5 * xStride
+        var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+        var a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+        var a20 = SIMD8<Float>(), a21 = SIMD8<Float>()
+        var a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+        var a40 = SIMD8<Float>(), a41 = SIMD8<Float>()
+        var a50 = SIMD8<Float>(), a51 = SIMD8<Float>()
+        for inner in 0..<k {
+            let m0 = load(panel, inner * 16), m1 = load(panel, inner * 16 + 8)
+            let s0 = SIMD8<Float>(repeating: x0[inner])
+            a00.addProduct(s0, m0); a01.addProduct(s0, m1)
+            let s1 = SIMD8<Float>(repeating: x1[inner])
+            a10.addProduct(s1, m0); a11.addProduct(s1, m1)
+            let s2 = SIMD8<Float>(repeating: x2[inner])
+            a20.addProduct(s2, m0); a21.addProduct(s2, m1)
+            let s3 = SIMD8<Float>(repeating: x3[inner])
+            a30.addProduct(s3, m0); a31.addProduct(s3, m1)
+            let s4 = SIMD8<Float>(repeating: x4[inner])
+            a40.addProduct(s4, m0); a41.addProduct(s4, m1)
+            let s5 = SIMD8<Float>(repeating: x5[inner])
+            a50.addProduct(s5, m0); a51.addProduct(s5, m1)
+        }
+        addPanel(a00, a01, to: out + 0 * outStride, columns: columns)
+        addPanel(a10, a11, to: out + 1 * outStride, columns: columns)
+        addPanel(a20, a21, to: out + 2 * outStride, columns: columns)
+        addPanel(a30, a31, to: out + 3 * outStride, columns: columns)
+        addPanel(a40, a41, to: out + 4 * outStride, columns: columns)
+        addPanel(a50, a51, to: out + 5 * outStride, columns: columns)
+    }
+
+    /// 5 rows × one panel: out[r, 0..<columns] += Σ_i x[r, i] · panel[i, 0..<16] for r in 0..<5.
+    @inline(__always)
+    static func add5RowsTimesPanel(
+        _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
+        _ panel: UnsafePointer<Float>, k: Int, columns: Int
+    ) {
+        let x0 = x + 0 * xStride, x1 = x + 1 * xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride, x4 = x + 4 * xStride
+        var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+        var a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+        var a20 = SIMD8<Float>(), a21 = SIMD8<Float>()
+        var a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+        var a40 = SIMD8<Float>(), a41 = SIMD8<Float>()
+        for inner in 0..<k {
+            let m0 = load(panel, inner * 16), m1 = load(panel, inner * 16 + 8)
+            let s0 = SIMD8<Float>(repeating: x0[inner])
+            a00.addProduct(s0, m0); a01.addProduct(s0, m1)
+            let s1 = SIMD8<Float>(repeating: x1[inner])
+            a10.addProduct(s1, m0); a11.addProduct(s1, m1)
+            let s2 = SIMD8<Float>(repeating: x2[inner])
+            a20.addProduct(s2, m0); a21.addProduct(s2, m1)
+            let s3 = SIMD8<Float>(repeating: x3[inner])
+            a30.addProduct(s3, m0); a31.addProduct(s3, m1)
+            let s4 = SIMD8<Float>(repeating: x4[inner])
+            a40.addProduct(s4, m0); a41.addProduct(s4, m1)
+        }
+        addPanel(a00, a01, to: out + 0 * outStride, columns: columns)
+        addPanel(a10, a11, to: out + 1 * outStride, columns: columns)
+        addPanel(a20, a21, to: out + 2 * outStride, columns: columns)
+        addPanel(a30, a31, to: out + 3 * outStride, columns: columns)
+        addPanel(a40, a41, to: out + 4 * outStride, columns: columns)
+    }
+
+    /// 4 rows × one panel: out[r, 0..<columns] += Σ_i x[r, i] · panel[i, 0..<16] for r in 0..<4.
+    @inline(__always)
+    static func add4RowsTimesPanel(
+        _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
+        _ panel: UnsafePointer<Float>, k: Int, columns: Int
+    ) {
+        let x0 = x + 0 * xStride, x1 = x + 1 * xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride
+        var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+        var a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+        var a20 = SIMD8<Float>(), a21 = SIMD8<Float>()
+        var a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+        for inner in 0..<k {
+            let m0 = load(panel, inner * 16), m1 = load(panel, inner * 16 + 8)
+            let s0 = SIMD8<Float>(repeating: x0[inner])
+            a00.addProduct(s0, m0); a01.addProduct(s0, m1)
+            let s1 = SIMD8<Float>(repeating: x1[inner])
+            a10.addProduct(s1, m0); a11.addProduct(s1, m1)
+            let s2 = SIMD8<Float>(repeating: x2[inner])
+            a20.addProduct(s2, m0); a21.addProduct(s2, m1)
+            let s3 = SIMD8<Float>(repeating: x3[inner])
+            a30.addProduct(s3, m0); a31.addProduct(s3, m1)
+        }
+        addPanel(a00, a01, to: out + 0 * outStride, columns: columns)
+        addPanel(a10, a11, to: out + 1 * outStride, columns: columns)
+        addPanel(a20, a21, to: out + 2 * outStride, columns: columns)
+        addPanel(a30, a31, to: out + 3 * outStride, columns: columns)
+    }
+
+    /// 3 rows × one panel: out[r, 0..<columns] += Σ_i x[r, i] · panel[i, 0..<16] for r in 0..<3.
+    @inline(__always)
+    static func add3RowsTimesPanel(
+        _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
+        _ panel: UnsafePointer<Float>, k: Int, columns: Int
+    ) {
+        let x0 = x + 0 * xStride, x1 = x + 1 * xStride, x2 = x + 2 * xStride
+        var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+        var a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+        var a20 = SIMD8<Float>(), a21 = SIMD8<Float>()
+        for inner in 0..<k {
+            let m0 = load(panel, inner * 16), m1 = load(panel, inner * 16 + 8)
+            let s0 = SIMD8<Float>(repeating: x0[inner])
+            a00.addProduct(s0, m0); a01.addProduct(s0, m1)
+            let s1 = SIMD8<Float>(repeating: x1[inner])
+            a10.addProduct(s1, m0); a11.addProduct(s1, m1)
+            let s2 = SIMD8<Float>(repeating: x2[inner])
+            a20.addProduct(s2, m0); a21.addProduct(s2, m1)
+        }
+        addPanel(a00, a01, to: out + 0 * outStride, columns: columns)
+        addPanel(a10, a11, to: out + 1 * outStride, columns: columns)
+        addPanel(a20, a21, to: out + 2 * outStride, columns: columns)
+    }
+
+    /// 2 rows × one panel: out[r, 0..<columns] += Σ_i x[r, i] · panel[i, 0..<16] for r in 0..<2.
+    @inline(__always)
+    static func add2RowsTimesPanel(
+        _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
+        _ panel: UnsafePointer<Float>, k: Int, columns: Int
+    ) {
+        let x0 = x + 0 * xStride, x1 = x + 1 * xStride
+        var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+        var a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+        for inner in 0..<k {
+            let m0 = load(panel, inner * 16), m1 = load(panel, inner * 16 + 8)
+            let s0 = SIMD8<Float>(repeating: x0[inner])
+            a00.addProduct(s0, m0); a01.addProduct(s0, m1)
+            let s1 = SIMD8<Float>(repeating: x1[inner])
+            a10.addProduct(s1, m0); a11.addProduct(s1, m1)
+        }
+        addPanel(a00, a01, to: out + 0 * outStride, columns: columns)
+        addPanel(a10, a11, to: out + 1 * outStride, columns: columns)
+    }
+
+    /// One row × one panel, with two sums per half-panel so its adds are not one serial chain.
+    @inline(__always)
+    static func addRowTimesPanel(
+        _ out: UnsafeMutablePointer<Float>, _ x0: UnsafePointer<Float>, _ panel: UnsafePointer<Float>, k: Int, columns: Int
+    ) {
+        var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), b00 = SIMD8<Float>(), b01 = SIMD8<Float>()
+        var inner = 0
+        while inner + 2 <= k {
+            let s0 = SIMD8<Float>(repeating: x0[inner]), s1 = SIMD8<Float>(repeating: x0[inner + 1])
+            a00.addProduct(s0, load(panel, inner * 16)); a01.addProduct(s0, load(panel, inner * 16 + 8))
+            b00.addProduct(s1, load(panel, inner * 16 + 16)); b01.addProduct(s1, load(panel, inner * 16 + 24))
+            inner += 2
+        }
+        if inner < k {
+            let s0 = SIMD8<Float>(repeating: x0[inner])
+            a00.addProduct(s0, load(panel, inner * 16)); a01.addProduct(s0, load(panel, inner * 16 + 8))
+        }
+        addPanel(a00 + b00, a01 + b01, to: out, columns: columns)
     }
 
     /// Adds a panel's 16 sums to `columns` (≤ 16) values at `out`.
