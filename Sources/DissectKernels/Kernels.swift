@@ -351,32 +351,77 @@ extension FloatKernels {
     /// of up to six sentences reads W_hh once. At hidden 400 the 1.6–2.6 MB matrix
     /// does not fit the 1 MB L2, and a step with few rows is bound by reading it;
     /// splitting five rows as four and one, as a first version did, read it twice.
-    /// Fused multiply-adds (`addProduct`): Swift does not contract `a += s * m` by
-    /// itself. Shapes as `Kernels.addRowsTimesPanels`.
+    ///
+    /// Every output element is one fused multiply-add chain over i = 0 … k−1 from
+    /// zero, then added to `out`, whichever path computes it: a row's result does not
+    /// depend on how many rows run beside it, so a sentence gets the same bits in any
+    /// batch. (A lone row keeps enough chains in flight by taking four panels at a
+    /// time; more than one row never leaves a lone row behind.) Swift does not
+    /// contract `a += s * m` by itself, hence `addProduct`. Shapes as `Kernels.addRowsTimesPanels`.
     public static func addRowsTimesPanels(
         _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
         _ panels: UnsafePointer<Float>, rows: Int, k: Int, n: Int
     ) {
         let width = Kernels.panelWidth
+        if rows == 1 {
+            addRowTimesPanels(out, x, panels, k: k, n: n)
+            return
+        }
         var first = 0, panel = panels
         while first < n {
             let columns = min(width, n - first)
             var row = 0
             while row < rows {
                 let o = out + row * outStride + first, xs = x + row * xStride
-                let count = min(6, rows - row)
+                // Seven rows as four and three, so no row is left alone.
+                let count = rows - row == 7 ? 4 : min(6, rows - row)
                 switch count {
                 case 6: add6RowsTimesPanel(o, outStride: outStride, xs, xStride: xStride, panel, k: k, columns: columns)
                 case 5: add5RowsTimesPanel(o, outStride: outStride, xs, xStride: xStride, panel, k: k, columns: columns)
                 case 4: add4RowsTimesPanel(o, outStride: outStride, xs, xStride: xStride, panel, k: k, columns: columns)
                 case 3: add3RowsTimesPanel(o, outStride: outStride, xs, xStride: xStride, panel, k: k, columns: columns)
-                case 2: add2RowsTimesPanel(o, outStride: outStride, xs, xStride: xStride, panel, k: k, columns: columns)
-                default: addRowTimesPanel(o, xs, panel, k: k, columns: columns)
+                default: add2RowsTimesPanel(o, outStride: outStride, xs, xStride: xStride, panel, k: k, columns: columns)
                 }
                 row += count
             }
             first += width
             panel += k * width
+        }
+    }
+
+    /// One row × every panel: four panels at a time (eight chains in flight), then one.
+    static func addRowTimesPanels(
+        _ out: UnsafeMutablePointer<Float>, _ x0: UnsafePointer<Float>, _ panels: UnsafePointer<Float>, k: Int, n: Int
+    ) {
+        let width = Kernels.panelWidth, panelSize = k * width
+        var first = 0, panel = panels
+        while first + 4 * width <= n {
+            let p1 = panel + panelSize, p2 = p1 + panelSize, p3 = p2 + panelSize
+            var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+            var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+            for inner in 0..<k {
+                let s0 = SIMD8<Float>(repeating: x0[inner]), line = inner * 16
+                a00.addProduct(s0, load(panel, line)); a01.addProduct(s0, load(panel, line + 8))
+                a10.addProduct(s0, load(p1, line)); a11.addProduct(s0, load(p1, line + 8))
+                a20.addProduct(s0, load(p2, line)); a21.addProduct(s0, load(p2, line + 8))
+                a30.addProduct(s0, load(p3, line)); a31.addProduct(s0, load(p3, line + 8))
+            }
+            addPanel(a00, a01, to: out + first, columns: width)
+            addPanel(a10, a11, to: out + first + width, columns: width)
+            addPanel(a20, a21, to: out + first + 2 * width, columns: width)
+            addPanel(a30, a31, to: out + first + 3 * width, columns: width)
+            first += 4 * width
+            panel += 4 * panelSize
+        }
+        while first < n {
+            var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+            for inner in 0..<k {
+                let s0 = SIMD8<Float>(repeating: x0[inner])
+                a00.addProduct(s0, load(panel, inner * 16)); a01.addProduct(s0, load(panel, inner * 16 + 8))
+            }
+            addPanel(a00, a01, to: out + first, columns: min(width, n - first))
+            first += width
+            panel += panelSize
         }
     }
 
@@ -518,26 +563,6 @@ extension FloatKernels {
         }
         addPanel(a00, a01, to: out + 0 * outStride, columns: columns)
         addPanel(a10, a11, to: out + 1 * outStride, columns: columns)
-    }
-
-    /// One row × one panel, with two sums per half-panel so its adds are not one serial chain.
-    @inline(__always)
-    static func addRowTimesPanel(
-        _ out: UnsafeMutablePointer<Float>, _ x0: UnsafePointer<Float>, _ panel: UnsafePointer<Float>, k: Int, columns: Int
-    ) {
-        var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), b00 = SIMD8<Float>(), b01 = SIMD8<Float>()
-        var inner = 0
-        while inner + 2 <= k {
-            let s0 = SIMD8<Float>(repeating: x0[inner]), s1 = SIMD8<Float>(repeating: x0[inner + 1])
-            a00.addProduct(s0, load(panel, inner * 16)); a01.addProduct(s0, load(panel, inner * 16 + 8))
-            b00.addProduct(s1, load(panel, inner * 16 + 16)); b01.addProduct(s1, load(panel, inner * 16 + 24))
-            inner += 2
-        }
-        if inner < k {
-            let s0 = SIMD8<Float>(repeating: x0[inner])
-            a00.addProduct(s0, load(panel, inner * 16)); a01.addProduct(s0, load(panel, inner * 16 + 8))
-        }
-        addPanel(a00 + b00, a01 + b01, to: out, columns: columns)
     }
 
     /// Adds a panel's 16 sums to `columns` (≤ 16) values at `out`.

@@ -46,6 +46,13 @@ import DissectCore
                     }
                 }
             }
+            // Each row alone gets the very bits it gets beside the others (one order of sums on every path).
+            for row in 0..<rows {
+                var alone = Array(start[(row * outStride)..<((row + 1) * outStride)])
+                let xRow = Array(x[(row * xStride)..<((row + 1) * xStride)])
+                FloatKernels.addRowsTimesPanels(&alone, outStride: outStride, xRow, xStride: xStride, panels, rows: 1, k: k, n: n)
+                #expect(alone == Array(fast[(row * outStride)..<((row + 1) * outStride)]), "rows \(rows), row \(row) alone")
+            }
             for index in start.indices {
                 // Padding columns between rows stay untouched.
                 if index % outStride >= n { #expect(fast[index] == start[index] && slow[index] == start[index]); continue }
