@@ -348,14 +348,14 @@ extension FloatKernels {
     /// `Kernels.addRowsTimesPanels` with explicit SIMD: per panel, up to six rows at a
     /// time keep their 16 sums each in registers over all k (12 of the 16 AVX2
     /// registers at six rows) and share each 64-byte load of the panel, so a step
-    /// of up to six sentences reads W_hh once. At hidden 400 the 1.6–2.6 MB matrix
-    /// does not fit the 1 MB L2, and a step with few rows is bound by reading it;
+    /// of up to six sentences reads W_hh once. At LSTM 400 the 2.56 MB matrix does
+    /// not fit the 1 MB L2 of this project's machine, and a step with few rows is bound by reading it;
     /// splitting five rows as four and one, as a first version did, read it twice.
     ///
     /// Every output element is one fused multiply-add chain over i = 0 … k−1 from
     /// zero, then added to `out`, whichever path computes it: a row's result does not
-    /// depend on how many rows run beside it, so a sentence gets the same bits in any
-    /// batch. (A lone row keeps enough chains in flight by taking four panels at a
+    /// depend on how many rows run beside it (the input projection, an OpenBLAS GEMM
+    /// over the shard's tokens, makes no such promise). (A lone row keeps enough chains in flight by taking four panels at a
     /// time; more than one row never leaves a lone row behind.) Swift does not
     /// contract `a += s * m` by itself, hence `addProduct`. Shapes as `Kernels.addRowsTimesPanels`.
     public static func addRowsTimesPanels(
