@@ -120,3 +120,61 @@ public enum GRUCell {
         }
     }
 }
+
+extension GRUCell {
+    /// The recurrence over a packed group of sentences (see `LSTMCell.forwardBatched`):
+    /// per step, recurrent[k, G] = b_hh + H_prev[k, H] × W_hhᵀ [H, G] in one GEMM,
+    /// then `forwardPointwise` per row. `forward` is its reference. Writes
+    /// `activations` and `state` (W_hn h + b_hn) by packed row, `previousHidden` and `hidden` by token.
+    @_specialize(where T == Float)
+    public static func forwardBatched<T: Scalar>(hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>) {
+        let G = 3 * H
+        let packing = batch.packing
+        let recurrent = batch.stepRows
+        for s in 0..<packing.longest {
+            let first = packing.stepStart(s), active = packing.activeCount(s)
+            for row in 0..<active { (recurrent + row * G).update(from: b.hiddenBias, count: G) }
+            batch.keepPreviousHidden(step: s, active: active, hiddenSize: H, reverse: reverse, b)
+            if s > 0 {
+                Kernels.addRowsTimesPanels(
+                    recurrent, outStride: G, batch.packedHidden + packing.stepStart(s - 1) * H, xStride: H,
+                    batch.forwardPanels, rows: active, k: H, n: G)
+            }
+            for row in 0..<active {
+                let t = packing.token(step: s, row: row, reverse: reverse)
+                forwardPointwise(
+                    hiddenSize: H, input: b.projected + t * G, recurrent: recurrent + row * G,
+                    hiddenPrevious: b.previousHidden + t * H, gates: b.activations + (first + row) * G,
+                    candidate: b.state + (first + row) * H, hidden: batch.packedHidden + (first + row) * H)
+            }
+            batch.scatterHidden(step: s, active: active, hiddenSize: H, reverse: reverse, b)
+        }
+    }
+
+    /// Backpropagation through time over a packed group (after `forwardBatched`):
+    /// per step `backwardPointwise` per row, then dH_prev[k, H] += dRecurrent[k, G] × W_hh [G, H]
+    /// in one GEMM. Fills `inputPreGradient` and `recurrentPreGradient` by token, as `backward`.
+    @_specialize(where T == Float)
+    public static func backwardBatched<T: Scalar>(hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>) {
+        let G = 3 * H
+        let packing = batch.packing
+        for s in stride(from: packing.longest - 1, through: 0, by: -1) {
+            let first = packing.stepStart(s), active = packing.activeCount(s)
+            batch.clearCarried(rows: packing.activeCount(s + 1)..<active, hiddenSize: H, cell: false)
+            for row in 0..<active {
+                let t = packing.token(step: s, row: row, reverse: reverse)
+                let dRecurrent = batch.stepRows + row * G
+                backwardPointwise(
+                    hiddenSize: H, gates: b.activations + (first + row) * G, candidate: b.state + (first + row) * H,
+                    hiddenPrevious: b.previousHidden + t * H, upstream: b.hiddenGradient + t * b.hiddenStride,
+                    dhNext: batch.dhNext + row * H, dInput: b.inputPreGradient + t * G, dRecurrent: dRecurrent)
+                (b.recurrentPreGradient + t * G).update(from: dRecurrent, count: G)
+            }
+            if s > 0 {
+                Kernels.addRowsTimesPanels(
+                    batch.dhNext, outStride: H, batch.stepRows, xStride: G, batch.backwardPanels,
+                    rows: active, k: G, n: H)
+            }
+        }
+    }
+}

@@ -263,3 +263,316 @@ extension FloatKernels {
         }
     }
 }
+
+extension Kernels {
+    /// Columns per panel of `packPanels`: two SIMD8 registers.
+    public static let panelWidth = 16
+
+    /// Values `packPanels` writes for a `[k, n]` matrix: ⌈n / 16⌉ panels of k × 16.
+    public static func panelCount(k: Int, n: Int) -> Int { (n + panelWidth - 1) / panelWidth * panelWidth * k }
+
+    /// Lays a `[k, n]` matrix out as column panels, `packed[p][i][lane] = matrix[i, 16p + lane]`
+    /// (zero past column n), so the batched product reads it front to back, 64 bytes
+    /// per step of its inner loop, instead of one line per row of a wide matrix.
+    /// - Parameters: `transposed`: the source is stored `[n, k]` (W_hh `[G, H]` for the
+    ///   forward product with W_hhᵀ); else `[k, n]`. packed: `panelCount(k:n:)` values.
+    @_specialize(where T == Float)
+    public static func packPanels<T: Scalar>(
+        _ source: UnsafePointer<T>, k: Int, n: Int, transposed: Bool, into packed: UnsafeMutablePointer<T>
+    ) {
+        let width = panelWidth
+        var panel = packed
+        for first in stride(from: 0, to: n, by: width) {
+            let columns = min(width, n - first)
+            if transposed {
+                // Source row by source row, so the reads run contiguously and the strided writes stay in one panel.
+                for lane in 0..<columns {
+                    let row = source + (first + lane) * k
+                    for inner in 0..<k { panel[inner * width + lane] = row[inner] }
+                }
+                for lane in columns..<width {
+                    for inner in 0..<k { panel[inner * width + lane] = 0 }
+                }
+            } else {
+                for inner in 0..<k {
+                    let line = panel + inner * width
+                    line.update(from: source + inner * n + first, count: columns)
+                    for lane in columns..<width { line[lane] = 0 }
+                }
+            }
+            panel += k * width
+        }
+    }
+
+    /// `out[r, 0..<n] += Σ_i x[r, i] · matrix[i, 0..<n]` for r in 0..<rows, with the
+    /// `[k, n]` matrix in `packPanels` layout: the batched recurrence's product over
+    /// the sentences still running at a step. x `[rows, k]` (row stride xStride),
+    /// out `[rows, n]` (row stride outStride).
+    ///
+    /// Why not one OpenBLAS GEMM per step: measured here (AMD EPYC, OpenBLAS 0.3.21's
+    /// Haswell kernels, hidden 400, 5 sentences a shard), a GEMM of ≤ 5 rows × [400, 1600]
+    /// trained at 316 sentences/s against 565 for the per-sentence SIMD kernel: it copies
+    /// ("packs") the whole matrix on every call and pads the rows to its tile. The panels
+    /// here are packed once per pass, and up to six rows share each load of them.
+    @_specialize(where T == Float)
+    @inline(__always)
+    public static func addRowsTimesPanels<T: Scalar>(
+        _ out: UnsafeMutablePointer<T>, outStride: Int, _ x: UnsafePointer<T>, xStride: Int,
+        _ panels: UnsafePointer<T>, rows: Int, k: Int, n: Int
+    ) {
+        if T.self == Float.self {
+            FloatKernels.addRowsTimesPanels(
+                float(out), outStride: outStride, float(x), xStride: xStride, float(panels), rows: rows, k: k, n: n)
+            return
+        }
+        referenceAddRowsTimesPanels(out, outStride: outStride, x, xStride: xStride, panels, rows: rows, k: k, n: n)
+    }
+
+    /// The naive version of `addRowsTimesPanels` (also Double's).
+    public static func referenceAddRowsTimesPanels<T: Scalar>(
+        _ out: UnsafeMutablePointer<T>, outStride: Int, _ x: UnsafePointer<T>, xStride: Int,
+        _ panels: UnsafePointer<T>, rows: Int, k: Int, n: Int
+    ) {
+        for row in 0..<rows {
+            for column in 0..<n {
+                let panel = panels + (column / panelWidth) * k * panelWidth, lane = column % panelWidth
+                var sum: T = 0
+                for inner in 0..<k { sum += x[row * xStride + inner] * panel[inner * panelWidth + lane] }
+                out[row * outStride + column] += sum
+            }
+        }
+    }
+}
+
+extension FloatKernels {
+    /// `Kernels.addRowsTimesPanels` with explicit SIMD: per panel, up to six rows at a
+    /// time keep their 16 sums each in registers over all k (12 of the 16 AVX2
+    /// registers at six rows) and share each 64-byte load of the panel, so a step
+    /// of up to six sentences reads W_hh once. At LSTM 400 the 2.56 MB matrix does
+    /// not fit the 1 MB L2 of this project's machine, and a step with few rows is bound by reading it;
+    /// splitting five rows as four and one, as a first version did, read it twice.
+    ///
+    /// Every output element is one fused multiply-add chain over i = 0 … k−1 from
+    /// zero, then added to `out`, whichever path computes it: a row's result does not
+    /// depend on how many rows run beside it (the input projection, an OpenBLAS GEMM
+    /// over the shard's tokens, makes no such promise). (A lone row keeps enough chains in flight by taking four panels at a
+    /// time; more than one row never leaves a lone row behind.) Swift does not
+    /// contract `a += s * m` by itself, hence `addProduct`. Shapes as `Kernels.addRowsTimesPanels`.
+    public static func addRowsTimesPanels(
+        _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
+        _ panels: UnsafePointer<Float>, rows: Int, k: Int, n: Int
+    ) {
+        let width = Kernels.panelWidth
+        if rows == 1 {
+            addRowTimesPanels(out, x, panels, k: k, n: n)
+            return
+        }
+        var first = 0, panel = panels
+        while first < n {
+            let columns = min(width, n - first)
+            var row = 0
+            while row < rows {
+                let o = out + row * outStride + first, xs = x + row * xStride
+                // Seven rows as four and three, so no row is left alone.
+                let count = rows - row == 7 ? 4 : min(6, rows - row)
+                switch count {
+                case 6: add6RowsTimesPanel(o, outStride: outStride, xs, xStride: xStride, panel, k: k, columns: columns)
+                case 5: add5RowsTimesPanel(o, outStride: outStride, xs, xStride: xStride, panel, k: k, columns: columns)
+                case 4: add4RowsTimesPanel(o, outStride: outStride, xs, xStride: xStride, panel, k: k, columns: columns)
+                case 3: add3RowsTimesPanel(o, outStride: outStride, xs, xStride: xStride, panel, k: k, columns: columns)
+                default: add2RowsTimesPanel(o, outStride: outStride, xs, xStride: xStride, panel, k: k, columns: columns)
+                }
+                row += count
+            }
+            first += width
+            panel += k * width
+        }
+    }
+
+    /// One row × every panel: four panels at a time (eight chains in flight), then one.
+    static func addRowTimesPanels(
+        _ out: UnsafeMutablePointer<Float>, _ x0: UnsafePointer<Float>, _ panels: UnsafePointer<Float>, k: Int, n: Int
+    ) {
+        let width = Kernels.panelWidth, panelSize = k * width
+        var first = 0, panel = panels
+        while first + 4 * width <= n {
+            let p1 = panel + panelSize, p2 = p1 + panelSize, p3 = p2 + panelSize
+            var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+            var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+            for inner in 0..<k {
+                let s0 = SIMD8<Float>(repeating: x0[inner]), line = inner * 16
+                a00.addProduct(s0, load(panel, line)); a01.addProduct(s0, load(panel, line + 8))
+                a10.addProduct(s0, load(p1, line)); a11.addProduct(s0, load(p1, line + 8))
+                a20.addProduct(s0, load(p2, line)); a21.addProduct(s0, load(p2, line + 8))
+                a30.addProduct(s0, load(p3, line)); a31.addProduct(s0, load(p3, line + 8))
+            }
+            addPanel(a00, a01, to: out + first, columns: width)
+            addPanel(a10, a11, to: out + first + width, columns: width)
+            addPanel(a20, a21, to: out + first + 2 * width, columns: width)
+            addPanel(a30, a31, to: out + first + 3 * width, columns: width)
+            first += 4 * width
+            panel += 4 * panelSize
+        }
+        while first < n {
+            var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+            for inner in 0..<k {
+                let s0 = SIMD8<Float>(repeating: x0[inner])
+                a00.addProduct(s0, load(panel, inner * 16)); a01.addProduct(s0, load(panel, inner * 16 + 8))
+            }
+            addPanel(a00, a01, to: out + first, columns: min(width, n - first))
+            first += width
+            panel += panelSize
+        }
+    }
+
+    /// 6 rows × one panel: out[r, 0..<columns] += Σ_i x[r, i] · panel[i, 0..<16] for r in 0..<6.
+    @inline(__always)
+    static func add6RowsTimesPanel(
+        _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
+        _ panel: UnsafePointer<Float>, k: Int, columns: Int
+    ) {
+        let x0 = x + 0 * xStride, x1 = x + 1 * xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride, x4 = x + 4 * xStride, x5 = x + 5 * xStride
+        var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+        var a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+        var a20 = SIMD8<Float>(), a21 = SIMD8<Float>()
+        var a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+        var a40 = SIMD8<Float>(), a41 = SIMD8<Float>()
+        var a50 = SIMD8<Float>(), a51 = SIMD8<Float>()
+        for inner in 0..<k {
+            let m0 = load(panel, inner * 16), m1 = load(panel, inner * 16 + 8)
+            let s0 = SIMD8<Float>(repeating: x0[inner])
+            a00.addProduct(s0, m0); a01.addProduct(s0, m1)
+            let s1 = SIMD8<Float>(repeating: x1[inner])
+            a10.addProduct(s1, m0); a11.addProduct(s1, m1)
+            let s2 = SIMD8<Float>(repeating: x2[inner])
+            a20.addProduct(s2, m0); a21.addProduct(s2, m1)
+            let s3 = SIMD8<Float>(repeating: x3[inner])
+            a30.addProduct(s3, m0); a31.addProduct(s3, m1)
+            let s4 = SIMD8<Float>(repeating: x4[inner])
+            a40.addProduct(s4, m0); a41.addProduct(s4, m1)
+            let s5 = SIMD8<Float>(repeating: x5[inner])
+            a50.addProduct(s5, m0); a51.addProduct(s5, m1)
+        }
+        addPanel(a00, a01, to: out + 0 * outStride, columns: columns)
+        addPanel(a10, a11, to: out + 1 * outStride, columns: columns)
+        addPanel(a20, a21, to: out + 2 * outStride, columns: columns)
+        addPanel(a30, a31, to: out + 3 * outStride, columns: columns)
+        addPanel(a40, a41, to: out + 4 * outStride, columns: columns)
+        addPanel(a50, a51, to: out + 5 * outStride, columns: columns)
+    }
+
+    /// 5 rows × one panel: out[r, 0..<columns] += Σ_i x[r, i] · panel[i, 0..<16] for r in 0..<5.
+    @inline(__always)
+    static func add5RowsTimesPanel(
+        _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
+        _ panel: UnsafePointer<Float>, k: Int, columns: Int
+    ) {
+        let x0 = x + 0 * xStride, x1 = x + 1 * xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride, x4 = x + 4 * xStride
+        var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+        var a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+        var a20 = SIMD8<Float>(), a21 = SIMD8<Float>()
+        var a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+        var a40 = SIMD8<Float>(), a41 = SIMD8<Float>()
+        for inner in 0..<k {
+            let m0 = load(panel, inner * 16), m1 = load(panel, inner * 16 + 8)
+            let s0 = SIMD8<Float>(repeating: x0[inner])
+            a00.addProduct(s0, m0); a01.addProduct(s0, m1)
+            let s1 = SIMD8<Float>(repeating: x1[inner])
+            a10.addProduct(s1, m0); a11.addProduct(s1, m1)
+            let s2 = SIMD8<Float>(repeating: x2[inner])
+            a20.addProduct(s2, m0); a21.addProduct(s2, m1)
+            let s3 = SIMD8<Float>(repeating: x3[inner])
+            a30.addProduct(s3, m0); a31.addProduct(s3, m1)
+            let s4 = SIMD8<Float>(repeating: x4[inner])
+            a40.addProduct(s4, m0); a41.addProduct(s4, m1)
+        }
+        addPanel(a00, a01, to: out + 0 * outStride, columns: columns)
+        addPanel(a10, a11, to: out + 1 * outStride, columns: columns)
+        addPanel(a20, a21, to: out + 2 * outStride, columns: columns)
+        addPanel(a30, a31, to: out + 3 * outStride, columns: columns)
+        addPanel(a40, a41, to: out + 4 * outStride, columns: columns)
+    }
+
+    /// 4 rows × one panel: out[r, 0..<columns] += Σ_i x[r, i] · panel[i, 0..<16] for r in 0..<4.
+    @inline(__always)
+    static func add4RowsTimesPanel(
+        _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
+        _ panel: UnsafePointer<Float>, k: Int, columns: Int
+    ) {
+        let x0 = x + 0 * xStride, x1 = x + 1 * xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride
+        var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+        var a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+        var a20 = SIMD8<Float>(), a21 = SIMD8<Float>()
+        var a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
+        for inner in 0..<k {
+            let m0 = load(panel, inner * 16), m1 = load(panel, inner * 16 + 8)
+            let s0 = SIMD8<Float>(repeating: x0[inner])
+            a00.addProduct(s0, m0); a01.addProduct(s0, m1)
+            let s1 = SIMD8<Float>(repeating: x1[inner])
+            a10.addProduct(s1, m0); a11.addProduct(s1, m1)
+            let s2 = SIMD8<Float>(repeating: x2[inner])
+            a20.addProduct(s2, m0); a21.addProduct(s2, m1)
+            let s3 = SIMD8<Float>(repeating: x3[inner])
+            a30.addProduct(s3, m0); a31.addProduct(s3, m1)
+        }
+        addPanel(a00, a01, to: out + 0 * outStride, columns: columns)
+        addPanel(a10, a11, to: out + 1 * outStride, columns: columns)
+        addPanel(a20, a21, to: out + 2 * outStride, columns: columns)
+        addPanel(a30, a31, to: out + 3 * outStride, columns: columns)
+    }
+
+    /// 3 rows × one panel: out[r, 0..<columns] += Σ_i x[r, i] · panel[i, 0..<16] for r in 0..<3.
+    @inline(__always)
+    static func add3RowsTimesPanel(
+        _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
+        _ panel: UnsafePointer<Float>, k: Int, columns: Int
+    ) {
+        let x0 = x + 0 * xStride, x1 = x + 1 * xStride, x2 = x + 2 * xStride
+        var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+        var a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+        var a20 = SIMD8<Float>(), a21 = SIMD8<Float>()
+        for inner in 0..<k {
+            let m0 = load(panel, inner * 16), m1 = load(panel, inner * 16 + 8)
+            let s0 = SIMD8<Float>(repeating: x0[inner])
+            a00.addProduct(s0, m0); a01.addProduct(s0, m1)
+            let s1 = SIMD8<Float>(repeating: x1[inner])
+            a10.addProduct(s1, m0); a11.addProduct(s1, m1)
+            let s2 = SIMD8<Float>(repeating: x2[inner])
+            a20.addProduct(s2, m0); a21.addProduct(s2, m1)
+        }
+        addPanel(a00, a01, to: out + 0 * outStride, columns: columns)
+        addPanel(a10, a11, to: out + 1 * outStride, columns: columns)
+        addPanel(a20, a21, to: out + 2 * outStride, columns: columns)
+    }
+
+    /// 2 rows × one panel: out[r, 0..<columns] += Σ_i x[r, i] · panel[i, 0..<16] for r in 0..<2.
+    @inline(__always)
+    static func add2RowsTimesPanel(
+        _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
+        _ panel: UnsafePointer<Float>, k: Int, columns: Int
+    ) {
+        let x0 = x + 0 * xStride, x1 = x + 1 * xStride
+        var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+        var a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
+        for inner in 0..<k {
+            let m0 = load(panel, inner * 16), m1 = load(panel, inner * 16 + 8)
+            let s0 = SIMD8<Float>(repeating: x0[inner])
+            a00.addProduct(s0, m0); a01.addProduct(s0, m1)
+            let s1 = SIMD8<Float>(repeating: x1[inner])
+            a10.addProduct(s1, m0); a11.addProduct(s1, m1)
+        }
+        addPanel(a00, a01, to: out + 0 * outStride, columns: columns)
+        addPanel(a10, a11, to: out + 1 * outStride, columns: columns)
+    }
+
+    /// Adds a panel's 16 sums to `columns` (≤ 16) values at `out`.
+    @inline(__always)
+    static func addPanel(_ low: SIMD8<Float>, _ high: SIMD8<Float>, to out: UnsafeMutablePointer<Float>, columns: Int) {
+        if columns == 16 {
+            store(load(out, 0) + low, out, 0)
+            store(load(out, 8) + high, out, 8)
+        } else {
+            for lane in 0..<columns { out[lane] += lane < 8 ? low[lane] : high[lane - 8] }
+        }
+    }
+}

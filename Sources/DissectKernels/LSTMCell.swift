@@ -266,3 +266,74 @@ public struct RecurrenceBuffers<T: Scalar> {
         return moved
     }
 }
+
+extension LSTMCell {
+    /// The recurrence over a packed group of sentences (`RecurrencePacking`),
+    /// all steps s = 0 … S−1, one GEMM per step over the k active sentences:
+    ///
+    ///     gates[k, G] = projected rows + H_prev[k, H] × W_hhᵀ [H, G],  then `forwardPointwise` per row
+    ///
+    /// The same equations as `forward`, which is its reference; the sums of the
+    /// recurrent product run in OpenBLAS's order instead of the SIMD kernel's.
+    /// Writes `activations`, `state` (c), `auxiliary` (tanh c) by packed row;
+    /// `previousHidden` and `hidden` by token, as `forward`.
+    @_specialize(where T == Float)
+    public static func forwardBatched<T: Scalar>(hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>) {
+        let G = 4 * H
+        let packing = batch.packing
+        for s in 0..<packing.longest {
+            let first = packing.stepStart(s), active = packing.activeCount(s)
+            let previousFirst = s > 0 ? packing.stepStart(s - 1) : 0
+            let gates = b.activations + first * G
+            for row in 0..<active {
+                (gates + row * G).update(from: b.projected + packing.token(step: s, row: row, reverse: reverse) * G, count: G)
+            }
+            batch.keepPreviousHidden(step: s, active: active, hiddenSize: H, reverse: reverse, b)
+            if s > 0 {
+                Kernels.addRowsTimesPanels(
+                    gates, outStride: G, batch.packedHidden + previousFirst * H, xStride: H, batch.forwardPanels,
+                    rows: active, k: H, n: G)
+            }
+            for row in 0..<active {
+                forwardPointwise(
+                    hiddenSize: H, gates: gates + row * G,
+                    cellPrevious: s > 0 ? UnsafePointer(b.state + (previousFirst + row) * H) : nil,
+                    cell: b.state + (first + row) * H, tanhCell: b.auxiliary + (first + row) * H,
+                    hidden: batch.packedHidden + (first + row) * H)
+            }
+            batch.scatterHidden(step: s, active: active, hiddenSize: H, reverse: reverse, b)
+        }
+    }
+
+    /// Backpropagation through time over a packed group (after `forwardBatched`),
+    /// steps S−1 … 0, one GEMM per step:
+    ///
+    ///     dPre[k, G] by `backwardPointwise` per row,  dH_prev[k, H] = dPre[k, G] × W_hh [G, H]
+    ///
+    /// Fills `inputPreGradient` `[N, G]` by token, as `backward` (its reference) does.
+    @_specialize(where T == Float)
+    public static func backwardBatched<T: Scalar>(hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>) {
+        let G = 4 * H
+        let packing = batch.packing
+        for s in stride(from: packing.longest - 1, through: 0, by: -1) {
+            let first = packing.stepStart(s), active = packing.activeCount(s)
+            batch.clearCarried(rows: packing.activeCount(s + 1)..<active, hiddenSize: H, cell: true)
+            for row in 0..<active {
+                let t = packing.token(step: s, row: row, reverse: reverse)
+                let dPre = batch.stepRows + row * G
+                backwardPointwise(
+                    hiddenSize: H, gates: b.activations + (first + row) * G, tanhCell: b.auxiliary + (first + row) * H,
+                    upstream: b.hiddenGradient + t * b.hiddenStride,
+                    cellPrevious: s > 0 ? UnsafePointer(b.state + (packing.stepStart(s - 1) + row) * H) : nil,
+                    dhNext: batch.dhNext + row * H, dcNext: batch.dcNext + row * H, dPre: dPre)
+                (b.inputPreGradient + t * G).update(from: dPre, count: G)
+            }
+            if s > 0 {
+                batch.dhNext.update(repeating: 0, count: active * H)
+                Kernels.addRowsTimesPanels(
+                    batch.dhNext, outStride: H, batch.stepRows, xStride: G, batch.backwardPanels,
+                    rows: active, k: G, n: H)
+            }
+        }
+    }
+}

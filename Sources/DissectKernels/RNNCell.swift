@@ -68,3 +68,57 @@ public enum RNNCell {
         }
     }
 }
+
+extension RNNCell {
+    /// The recurrence over a packed group of sentences (see `LSTMCell.forwardBatched`):
+    /// per step gates[k, H] = projected rows + H_prev[k, H] × W_hhᵀ [H, H] in one GEMM,
+    /// then `forwardPointwise` per row. `forward` is its reference. Writes `activations`
+    /// (h itself) by packed row, `previousHidden` and `hidden` by token.
+    @_specialize(where T == Float)
+    public static func forwardBatched<T: Scalar>(hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>) {
+        let packing = batch.packing
+        for s in 0..<packing.longest {
+            let first = packing.stepStart(s), active = packing.activeCount(s)
+            let gates = b.activations + first * H
+            for row in 0..<active {
+                (gates + row * H).update(from: b.projected + packing.token(step: s, row: row, reverse: reverse) * H, count: H)
+            }
+            batch.keepPreviousHidden(step: s, active: active, hiddenSize: H, reverse: reverse, b)
+            if s > 0 {
+                Kernels.addRowsTimesPanels(
+                    gates, outStride: H, batch.packedHidden + packing.stepStart(s - 1) * H, xStride: H,
+                    batch.forwardPanels, rows: active, k: H, n: H)
+            }
+            for row in 0..<active {
+                forwardPointwise(hiddenSize: H, gates: gates + row * H, hidden: batch.packedHidden + (first + row) * H)
+            }
+            batch.scatterHidden(step: s, active: active, hiddenSize: H, reverse: reverse, b)
+        }
+    }
+
+    /// Backpropagation through time over a packed group (after `forwardBatched`): per step
+    /// `backwardPointwise` per row, then dH_prev[k, H] = dPre[k, H] × W_hh [H, H] in one GEMM.
+    /// Fills `inputPreGradient` by token, as `backward`.
+    @_specialize(where T == Float)
+    public static func backwardBatched<T: Scalar>(hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>) {
+        let packing = batch.packing
+        for s in stride(from: packing.longest - 1, through: 0, by: -1) {
+            let first = packing.stepStart(s), active = packing.activeCount(s)
+            batch.clearCarried(rows: packing.activeCount(s + 1)..<active, hiddenSize: H, cell: false)
+            for row in 0..<active {
+                let t = packing.token(step: s, row: row, reverse: reverse)
+                let dPre = batch.stepRows + row * H
+                backwardPointwise(
+                    hiddenSize: H, activations: b.activations + (first + row) * H, upstream: b.hiddenGradient + t * b.hiddenStride,
+                    dhNext: batch.dhNext + row * H, dPre: dPre)
+                (b.inputPreGradient + t * H).update(from: dPre, count: H)
+            }
+            if s > 0 {
+                batch.dhNext.update(repeating: 0, count: active * H)
+                Kernels.addRowsTimesPanels(
+                    batch.dhNext, outStride: H, batch.stepRows, xStride: H, batch.backwardPanels,
+                    rows: active, k: H, n: H)
+            }
+        }
+    }
+}

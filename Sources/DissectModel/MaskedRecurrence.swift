@@ -12,8 +12,9 @@ import DissectKernels
 /// are computed once (`projected`, from a normal forward pass) and only its
 /// recurrence reruns; each layer above gets its projection from one GEMM over
 /// all tokens. Sentences are grouped by length and stepped together, so each
-/// step is one `[rows, H] × [H, G]` GEMM instead of `rows` matrix-vector
-/// products; the pointwise part of each step is the cell's own
+/// step is one `[rows, H] × [H, G]` product (`Kernels.addRowsTimesPanels`, the
+/// batched recurrence's, with W_hhᵀ packed in panels once) instead of `rows`
+/// matrix-vector products; the pointwise part of each step is the cell's own
 /// (`LSTMCell.forwardPointwise` and the like), row by row.
 public final class MaskedRecurrence {
     public let configuration: TaggerConfiguration
@@ -28,8 +29,8 @@ public final class MaskedRecurrence {
     /// Groups of sentence indices, each sorted by decreasing length.
     let groups: [[Int]]
     let groupShards: [Range<Int>]
-    /// W_hhᵀ `[H, G]` of every layer from `layer` up, `[layer − self.layer][direction]`.
-    let transposed: [[[Float]]]
+    /// W_hhᵀ `[H, G]` of every layer from `layer` up in `Kernels.packPanels` layout, `[layer − self.layer][direction]`.
+    let panels: [[[Float]]]
 
     public static let groupSize = 32
 
@@ -63,10 +64,12 @@ public final class MaskedRecurrence {
         while split < groups.count && running + costs[split] <= total / 2 { running += costs[split]; split += 1 }
         groupShards = [0..<split, split..<groups.count]
         let H = configuration.hiddenSize, G = configuration.gateSize
-        transposed = offsets.recurrent[layer...].map { directions in
+        panels = offsets.recurrent[layer...].map { directions in
             directions.map { direction in
-                var result = [Float](repeating: 0, count: H * G)
-                parameters.withUnsafeBufferPointer { Kernels.transpose($0.baseAddress! + direction.hiddenWeight, rows: G, columns: H, into: &result) }
+                var result = [Float](repeating: 0, count: Kernels.panelCount(k: H, n: G))
+                parameters.withUnsafeBufferPointer {
+                    Kernels.packPanels($0.baseAddress! + direction.hiddenWeight, k: H, n: G, transposed: true, into: &result)
+                }
                 return result
             }
         }
@@ -204,8 +207,8 @@ public final class MaskedRecurrence {
         let reverse = direction == 1
         let weights = offsets.recurrent[layer][direction]
         parameters.withUnsafeBufferPointer { p in
-        transposed[layer - self.layer][direction].withUnsafeBufferPointer { transposedWeight in
-            let hiddenWeightTransposed = transposedWeight.baseAddress!
+        panels[layer - self.layer][direction].withUnsafeBufferPointer { panelBuffer in
+            let hiddenPanels = panelBuffer.baseAddress!
             for step in 0..<longest {
                 // Rows are sorted by decreasing length, so the active ones are a prefix.
                 var active = rows
@@ -217,7 +220,7 @@ public final class MaskedRecurrence {
                 switch c.cell {
                 case .lstm:
                     if step > 0 {
-                        BLAS.gemm(m: active, n: G, k: H, a: state, lda: H, b: hiddenWeightTransposed, ldb: G, beta: 1, c: gates, ldc: G)
+                        Kernels.addRowsTimesPanels(gates, outStride: G, state, xStride: H, hiddenPanels, rows: active, k: H, n: G)
                     }
                     for row in 0..<active {
                         LSTMCell.forwardPointwise(
@@ -228,7 +231,7 @@ public final class MaskedRecurrence {
                     // The recurrent part (with b_hh) is kept apart for the reset gate.
                     for row in 0..<active { (recurrent + row * G).update(from: p.baseAddress! + weights.hiddenBias, count: G) }
                     if step > 0 {
-                        BLAS.gemm(m: active, n: G, k: H, a: state, lda: H, b: hiddenWeightTransposed, ldb: G, beta: 1, c: recurrent, ldc: G)
+                        Kernels.addRowsTimesPanels(recurrent, outStride: G, state, xStride: H, hiddenPanels, rows: active, k: H, n: G)
                     }
                     for row in 0..<active {
                         GRUCell.forwardPointwise(
@@ -238,7 +241,7 @@ public final class MaskedRecurrence {
                     }
                 case .rnn:
                     if step > 0 {
-                        BLAS.gemm(m: active, n: G, k: H, a: state, lda: H, b: hiddenWeightTransposed, ldb: G, beta: 1, c: gates, ldc: G)
+                        Kernels.addRowsTimesPanels(gates, outStride: G, state, xStride: H, hiddenPanels, rows: active, k: H, n: G)
                     }
                     for row in 0..<active {
                         RNNCell.forwardPointwise(hiddenSize: H, gates: gates + row * G, hidden: state + row * H)

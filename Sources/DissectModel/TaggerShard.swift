@@ -11,7 +11,9 @@ import DissectKernels
 /// layer 0 → `[N, O]` → … → layer L−1 → `hidden [N, O]` → `logits [N, m]`
 /// (the emission scores when the model has a CRF). Each layer and direction
 /// projects its input with one GEMM, `projected [N, G]`, then runs its
-/// cell's recurrence sentence by sentence.
+/// cell's recurrence: sentence by sentence, or for wide layers all of the
+/// shard's sentences at once in time-major packing (`RecurrenceKernel`,
+/// chosen from the configuration alone).
 public final class TaggerShard<T: Scalar> {
     public let configuration: TaggerConfiguration
     public let offsets: ParameterOffsets
@@ -24,8 +26,17 @@ public final class TaggerShard<T: Scalar> {
     private var outputDropout = false
     private var layerDropout = false
 
+    /// The recurrence kernel; `configuration.recurrenceKernel` unless a test picks one.
+    public var recurrenceKernel: RecurrenceKernel
+
     // Indices of the current shard.
     let sentenceStarts = IndexBuffer()
+    /// The shard's time-major packing for the batched kernel (`RecurrencePacking`), made by `gather`.
+    let packedStarts = IndexBuffer()
+    let packedLengths = IndexBuffer()
+    let stepStarts = IndexBuffer()
+    let lengthHistogram = IndexBuffer()
+    private var longestSentence = 0
     public let wordIndices = IndexBuffer()
     let labelIndices = IndexBuffer()
     let charIndices = IndexBuffer()
@@ -66,6 +77,13 @@ public final class TaggerShard<T: Scalar> {
     let columnsGradient = Buffer<T>()
     let charEmbeddedGradient = Buffer<T>()
     let scratch = Buffer<T>()
+    /// The batched kernel's working rows (`BatchedRecurrenceBuffers`), shared by every layer and direction.
+    let packedHidden = Buffer<T>()
+    let stepRows = Buffer<T>()
+    let dhNext = Buffer<T>()
+    let dcNext = Buffer<T>()
+    /// W_hh of the layer and direction being run in panels (`Kernels.packPanels`), for the batched products.
+    let hiddenPanels = Buffer<T>()
     /// The CRF: dLoss/d transitions of the last forward, and the forward–backward and Viterbi scratch.
     let transitionGradient = Buffer<T>()
     let crfScratch = Buffer<Double>()
@@ -74,6 +92,7 @@ public final class TaggerShard<T: Scalar> {
 
     public init(configuration: TaggerConfiguration) {
         self.configuration = configuration
+        recurrenceKernel = configuration.recurrenceKernel
         layout = ParameterLayout(configuration: configuration)
         offsets = ParameterOffsets(layout: layout, configuration: configuration)
         let streams = configuration.layers * configuration.directionCount
@@ -240,7 +259,7 @@ public final class TaggerShard<T: Scalar> {
     }
 
     /// One layer and direction forward: the input projection (one GEMM, biases
-    /// added), then the cell's recurrence sentence by sentence into its H columns of `output`.
+    /// added), then the cell's recurrence (per sentence or batched, `recurrenceKernel`) into its H columns of `output`.
     @_specialize(where T == Float)
     private func runRecurrence(
         parameters p: UnsafePointer<T>, layer: Int, direction: Int, input: UnsafePointer<T>, output: UnsafeMutablePointer<T>
@@ -252,16 +271,46 @@ public final class TaggerShard<T: Scalar> {
         weights.project(
             parameters: p, cell: c.cell, input: input, tokens: N, width: width, gateSize: G,
             into: projected[stream].reserve(N * G), bias: scratch.reserve(RecurrenceBuffers<T>.scratchCount(hiddenSize: H)))
-        Kernels.transpose(p + weights.hiddenWeight, rows: G, columns: H, into: hiddenWeightTransposed[stream].reserve(H * G))
+        if recurrenceKernel == .perSentence {
+            // The batched kernel reads W_hh in panels instead (`batchedBuffers`).
+            Kernels.transpose(p + weights.hiddenWeight, rows: G, columns: H, into: hiddenWeightTransposed[stream].reserve(H * G))
+        }
         activations[stream].reserve(N * G)
         state[stream].reserve(N * H)
         auxiliary[stream].reserve(N * H)
         previousHidden[stream].reserve(N * H)
         let all = recurrenceBuffers(parameters: p, layer: layer, direction: direction, output: output, outputGradient: output)
         let reverse = direction == 1
-        forEachSentence { start, steps in
-            c.cell.forward(steps: steps, hiddenSize: H, reverse: reverse, all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H))
+        switch recurrenceKernel {
+        case .perSentence:
+            forEachSentence { start, steps in
+                c.cell.forward(steps: steps, hiddenSize: H, reverse: reverse, all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H))
+            }
+        case .batched:
+            c.cell.forwardBatched(
+                hiddenSize: H, reverse: reverse, all.offset(by: 0, hiddenSize: H, gateSize: G, hiddenColumn: direction * H),
+                batchedBuffers(forward: true, hiddenWeight: p + weights.hiddenWeight))
         }
+    }
+
+    /// The batched kernel's packing and working rows for the current shard (their room reserved).
+    /// Packs this layer and direction's W_hh into `hiddenPanels` first: transposed for the forward product, as stored for the backward.
+    private func batchedBuffers(forward: Bool, hiddenWeight: UnsafePointer<T>) -> BatchedRecurrenceBuffers<T> {
+        let H = configuration.hiddenSize, G = configuration.gateSize, n = max(1, sentenceCount)
+        let panels = hiddenPanels.reserve(forward ? Kernels.panelCount(k: H, n: G) : Kernels.panelCount(k: G, n: H))
+        if forward {
+            Kernels.packPanels(hiddenWeight, k: H, n: G, transposed: true, into: panels)
+        } else {
+            Kernels.packPanels(hiddenWeight, k: G, n: H, transposed: false, into: panels)
+        }
+        let packing = RecurrencePacking(
+            starts: UnsafePointer(packedStarts.pointer), lengths: UnsafePointer(packedLengths.pointer),
+            stepStarts: UnsafePointer(stepStarts.pointer), sentenceCount: sentenceCount, longest: longestSentence)
+        return BatchedRecurrenceBuffers(
+            packing: packing, packedHidden: packedHidden.reserve(forward ? max(1, tokenCount * H) : 1),
+            stepRows: stepRows.reserve(n * G), dhNext: dhNext.reserve(forward ? 1 : n * H),
+            dcNext: dcNext.reserve(forward ? 1 : n * H),
+            forwardPanels: UnsafePointer(panels), backwardPanels: UnsafePointer(panels))
     }
 
     /// Backpropagates the loss of the last `forward(withLoss: true)` into
@@ -311,8 +360,15 @@ public final class TaggerShard<T: Scalar> {
                 // One array for both pre-activation gradients when the cell folds b_hh (`recurrenceBuffers` decides).
                 let dInputPre = all.inputPreGradient, dRecurrentPre = all.recurrentPreGradient
                 let reverse = direction == 1
-                forEachSentence { start, steps in
-                    c.cell.backward(steps: steps, hiddenSize: H, reverse: reverse, all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H))
+                switch recurrenceKernel {
+                case .perSentence:
+                    forEachSentence { start, steps in
+                        c.cell.backward(steps: steps, hiddenSize: H, reverse: reverse, all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H))
+                    }
+                case .batched:
+                    c.cell.backwardBatched(
+                        hiddenSize: H, reverse: reverse, all.offset(by: 0, hiddenSize: H, gateSize: G, hiddenColumn: direction * H),
+                        batchedBuffers(forward: false, hiddenWeight: p + weights.hiddenWeight))
                 }
                 BLAS.gemm(
                     transposeA: true, m: G, n: width, k: N,
@@ -407,6 +463,14 @@ public final class TaggerShard<T: Scalar> {
         }
         starts[sentenceNumber] = Int32(token)
         wordStarts[token] = Int32(char)
+        if recurrenceKernel == .batched {
+            let count = range.count
+            longestSentence = RecurrencePacking.longest(sentenceStarts: starts, count: count)
+            RecurrencePacking.pack(
+                sentenceStarts: starts, count: count, longest: longestSentence,
+                starts: packedStarts.reserve(max(1, count)), lengths: packedLengths.reserve(max(1, count)),
+                stepStarts: stepStarts.reserve(longestSentence + 1), histogram: lengthHistogram.reserve(longestSentence + 1))
+        }
     }
 }
 

@@ -17,6 +17,50 @@ import DissectCore
         Kernels.referenceAddVectorTimesMatrix(&slow, x, matrix, k: k, n: n)
         for index in 0..<n { #expect(abs(fast[index] - slow[index]) < 1e-5, "column \(index)") }
     }
+
+    /// The batched recurrence's product: rows × a `[k, n]` matrix in panels, against
+    /// the plain loop on the unpacked matrix, for every row count the row-group paths
+    /// split differently (up to six a pass), with and without a partial last panel, from either source layout.
+    @Test(arguments: [(50, 200), (200, 50), (3, 12), (7, 37), (1, 8), (16, 16), (9, 33)])
+    func rowsTimesPanelsMatchesReference(k: Int, n: Int) {
+        var rng = SplitMix64(seed: UInt64(k * 1000 + n))
+        let matrix = (0..<(k * n)).map { _ in Float(rng.uniform(-1, 1)) }
+        var transposed = [Float](repeating: 0, count: k * n)
+        Kernels.transpose(matrix, rows: k, columns: n, into: &transposed)
+        var panels = [Float](repeating: .nan, count: Kernels.panelCount(k: k, n: n))
+        var panelsFromTransposed = panels
+        Kernels.packPanels(matrix, k: k, n: n, transposed: false, into: &panels)
+        Kernels.packPanels(transposed, k: k, n: n, transposed: true, into: &panelsFromTransposed)
+        #expect(panels == panelsFromTransposed)
+        for rows in 1...13 {
+            let xStride = k + 2, outStride = n + 3
+            let x = (0..<(rows * xStride)).map { _ in Float(rng.uniform(-1, 1)) }
+            let start = (0..<(rows * outStride)).map { _ in Float(rng.uniform(-1, 1)) }
+            var fast = start, slow = start, plain = start
+            FloatKernels.addRowsTimesPanels(&fast, outStride: outStride, x, xStride: xStride, panels, rows: rows, k: k, n: n)
+            Kernels.referenceAddRowsTimesPanels(&slow, outStride: outStride, x, xStride: xStride, panels, rows: rows, k: k, n: n)
+            for row in 0..<rows {
+                plain.withUnsafeMutableBufferPointer { out in
+                    x.withUnsafeBufferPointer { xs in
+                        Kernels.referenceAddVectorTimesMatrix(out.baseAddress! + row * outStride, xs.baseAddress! + row * xStride, matrix, k: k, n: n)
+                    }
+                }
+            }
+            // Each row alone gets the very bits it gets beside the others (one order of sums on every path).
+            for row in 0..<rows {
+                var alone = Array(start[(row * outStride)..<((row + 1) * outStride)])
+                let xRow = Array(x[(row * xStride)..<((row + 1) * xStride)])
+                FloatKernels.addRowsTimesPanels(&alone, outStride: outStride, xRow, xStride: xStride, panels, rows: 1, k: k, n: n)
+                #expect(alone == Array(fast[(row * outStride)..<((row + 1) * outStride)]), "rows \(rows), row \(row) alone")
+            }
+            for index in start.indices {
+                // Padding columns between rows stay untouched.
+                if index % outStride >= n { #expect(fast[index] == start[index] && slow[index] == start[index]); continue }
+                #expect(abs(fast[index] - plain[index]) < 1e-4, "rows \(rows), element \(index)")
+                #expect(abs(slow[index] - plain[index]) < 1e-4, "rows \(rows), element \(index)")
+            }
+        }
+    }
 }
 
 @Suite struct CheckpointTests {

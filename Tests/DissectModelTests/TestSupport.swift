@@ -40,11 +40,19 @@ func randomModel<T: Scalar>(_ c: TaggerConfiguration, seed: UInt64) -> TaggerMod
 }
 
 /// Loss and full analytic gradient of a model on sentences; with
-/// `dropoutSeed` the same masks are drawn on every call.
+/// `dropoutSeed` the same masks are drawn on every call. `kernel` overrides the configuration's recurrence kernel.
 func lossAndGradient<T: Scalar>(
-    _ model: TaggerModel<T>, _ sentences: [EncodedSentence], dropoutSeed: UInt64? = nil
+    _ model: TaggerModel<T>, _ sentences: [EncodedSentence], dropoutSeed: UInt64? = nil, kernel: RecurrenceKernel? = nil
 ) -> (loss: Double, gradient: [T]) {
+    lossGradientAndHidden(model, sentences, dropoutSeed: dropoutSeed, kernel: kernel).lossAndGradient
+}
+
+/// `lossAndGradient` and every layer's output `[N, O]` from the same forward pass.
+func lossGradientAndHidden<T: Scalar>(
+    _ model: TaggerModel<T>, _ sentences: [EncodedSentence], dropoutSeed: UInt64? = nil, kernel: RecurrenceKernel? = nil
+) -> (lossAndGradient: (loss: Double, gradient: [T]), hidden: [[T]]) {
     let shard = TaggerShard<T>(configuration: model.configuration)
+    if let kernel { shard.recurrenceKernel = kernel }
     var gradient = [T](repeating: 0, count: model.parameters.count)
     var rng = SplitMix64(seed: dropoutSeed ?? 0)
     let loss = model.parameters.withUnsafeBufferPointer { p in
@@ -54,7 +62,11 @@ func lossAndGradient<T: Scalar>(
                 dropoutRNG: dropoutSeed == nil ? nil : rngPointer, withLoss: true)
         }
     }
+    let c = model.configuration
+    let hidden = (0..<c.layers).map { layer in
+        Array(UnsafeBufferPointer(start: shard.hidden(layer: layer), count: shard.tokenCount * c.outputSize))
+    }
     model.parameters.withUnsafeBufferPointer { p in shard.backward(parameters: p.baseAddress!) }
     gradient.withUnsafeMutableBufferPointer { shard.addGradient(into: $0.baseAddress!) }
-    return (loss, gradient)
+    return ((loss, gradient), hidden)
 }
