@@ -44,8 +44,10 @@ What it runs, all in one go so the figures are measured side by side (the parts,
     milliseconds of each view change in headless Chromium, median of 5 (target < 200 ms each).
   * import: a synthesised uni-LSTM 50 tagger with a 400,000-word, 50-d vocabulary (numpy random weights, written
     as safetensors by hand with its mapping and words file), `dissect import` 3 times: median wall seconds (target < 2 s).
-  * reproduce: `dissect reproduce`, the whole paper in one command (intervals, p and q included), then
-    `dissect reproduce --all` (mean and resample ablation in both modes, and the control models). With
+  * reproduce: `dissect reproduce`, the whole paper in one command (intervals, p and q included), with the
+    load average before and after and the run's own step timings summed by kind (where the time goes; target
+    < 90 s), then `dissect reproduce --all` (mean and resample ablation in both modes, and the control
+    models; --skip-reproduce-all leaves it out). With
     --baseline, the baseline's `reproduce` runs too, alternating with this build's, --reproduce-rounds
     times each, and `reproduce.ratio` = this build's median seconds / the baseline's.
 Everything goes into one JSON file (--out), and a summary table is printed at the end.
@@ -83,6 +85,7 @@ COST_HIDDEN = (50, 100, 200, 400)   # issue 19: per direction, uni and bi
 COST_TRAIN_SENTENCES = 2000         # dissect's timed epochs train on the first sentences of train.txt
 COST_TORCH_SENTENCES = {50: 1000, 100: 1000, 200: 500, 400: 300}
 COST_TARGETS = {(400, False): 6.0, (200, True): 6.0}  # issue 19: dissect / PyTorch sentences/s
+REPRODUCE_TARGET_SECONDS = 90     # issue 19: default reproduce on a quiet machine
 MEMORY_TARGET_MIB = 192             # issue 19: training peak RSS, BiLSTM 400 per direction, whole train.txt
 IMPORT_TARGET_SECONDS = 2.0     # issue 18: import of a 400k-word, 50-d model
 EXPLORER_VIEW_TARGET_MS = 200.0  # issue 17: each view change in Chromium
@@ -188,6 +191,7 @@ def main():
     parser.add_argument("--skip-explorer", action="store_true", help="leave out the explorer page's size and view-change timings")
     parser.add_argument("--skip-import", action="store_true", help="leave out the timing of `dissect import` of a 400k-word model")
     parser.add_argument("--skip-reproduce", action="store_true", help="leave out the timing of `dissect reproduce`")
+    parser.add_argument("--skip-reproduce-all", action="store_true", help="in the reproduce part, leave out `reproduce --all`")
     parser.add_argument("--reproduce-rounds", type=int, default=1,
                         help="alternating runs of this build's and the --baseline's `reproduce` (default 1 each)")
     parser.add_argument("--quick", action="store_true",
@@ -518,22 +522,33 @@ def main():
     if "reproduce" in parts:
         def reproduce(binary, out, extra=()):
             return run([binary, "reproduce", "--data-dir", conll, "--embeddings", embeddings, "--out", out, *extra])
-        new, old, rss = [], [], 0.0
+        new, old, rss, loads, step_seconds = [], [], 0.0, [], []
         for round_index in range(max(1, args.reproduce_rounds)):
             order = [("new", dissect), ("baseline", args.baseline)] if round_index % 2 == 0 else [("baseline", args.baseline), ("new", dissect)]
             for name, binary in order:
                 if binary is None:
                     continue
+                load_before = load_average()
                 seconds, peak, _ = reproduce(binary, os.path.join(work, f"reproduce-{name}{round_index}"))
                 (new if name == "new" else old).append(seconds)
                 if name == "new":
                     rss = max(rss, peak)
-        results["reproduce"] = {"seconds": statistics.median(new), "seconds_all_runs": new, "peak_rss_mib": round(rss, 1)}
+                    loads.append([load_before, load_average()])
+                    # Where the time goes: the run's own step timings, summed over seeds by kind of step.
+                    steps = {}
+                    for step in json.load(open(os.path.join(work, f"reproduce-{name}{round_index}", "summary.json")))["run"]["timings"]:
+                        kind = step["step"].split(": ", 1)[-1]
+                        steps[kind] = round(steps.get(kind, 0.0) + step["seconds"], 2)
+                    step_seconds.append(steps)
+        results["reproduce"] = {"seconds": statistics.median(new), "seconds_all_runs": new, "peak_rss_mib": round(rss, 1),
+                                "load_average_before_after": loads, "step_seconds": step_seconds,
+                                "target_seconds": REPRODUCE_TARGET_SECONDS}
         if old:
             results["reproduce"].update({"baseline_seconds": statistics.median(old), "baseline_seconds_all_runs": old,
                                          "ratio": statistics.median(new) / statistics.median(old)})
-        seconds, peak, _ = reproduce(dissect, os.path.join(work, "reproduce-all"), ["--all"])
-        results["reproduce"].update({"all_seconds": seconds, "all_peak_rss_mib": round(peak, 1)})
+        if not args.skip_reproduce_all:
+            seconds, peak, _ = reproduce(dissect, os.path.join(work, "reproduce-all"), ["--all"])
+            results["reproduce"].update({"all_seconds": seconds, "all_peak_rss_mib": round(peak, 1)})
     results["machine"]["load_after"] = load_average()
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -706,6 +721,15 @@ def print_summary(results):
                          f"{c['ratio']:.1f}x" if "ratio" in c else "", target))
         rows.append(("training peak RSS, BiLSTM 400 per direction (MiB)", f"{co['memory_bilstm_400_peak_rss_mib']:.0f}", "", "",
                      f"< {co['memory_target_mib']} MiB: {'met' if co['memory_bilstm_400_peak_rss_mib'] < co['memory_target_mib'] else 'NOT met'}"))
+    rp = results.get("reproduce")
+    if rp:
+        rows.append(("reproduce, default analyses (s, median)", f"{rp['seconds']:.1f}",
+                     f"{rp['baseline_seconds']:.1f} (--baseline)" if "baseline_seconds" in rp else "", "",
+                     f"< {rp['target_seconds']} s: {'met' if rp['seconds'] < rp['target_seconds'] else 'NOT met'}"))
+    ev = results.get("evaluation")
+    if ev:
+        rows.append(("evaluate the test set: tagging and scoring (s, median of 5)", f"{ev['tag_and_score_seconds_median']:.3f}", "", "",
+                     f"< 0.1 s: {'met' if ev['tag_and_score_seconds_median'] < 0.1 else 'NOT met'}"))
     sd = results.get("seeds")
     if sd:
         rows.append(("compare, 4 paper models on dev (s, median)", f"{sd['compare_seconds_median']:.2f}", "", "",

@@ -185,12 +185,11 @@ public struct Checkpoint: Sendable {
     /// describes weights that are not there.
     public func save(to directory: String) throws {
         try AtomicFile.makeDirectory(directory)
-        let tensors = model.layout.entries.map { entry in
-            SafeTensors.Tensor(
-                name: entry.name, shape: entry.shape,
-                values: Array(model.parameters[entry.offset..<(entry.offset + entry.count)]))
-        }
-        let weights = SafeTensors.encode(tensors, metadata: ["format": "pt", "producer": "dissect \(Checkpoint.toolVersion)"])
+        let entries = model.layout.entries
+        let weights = SafeTensors.encode(
+            names: entries.map(\.name), shapes: entries.map(\.shape),
+            ranges: entries.map { $0.offset..<($0.offset + $0.count) }, of: model.parameters,
+            metadata: ["format": "pt", "producer": "dissect \(Checkpoint.toolVersion)"])
         try AtomicFile.write(weights, to: Checkpoint.weightsPath(directory))
         try AtomicFile.write(try Checkpoint.encodeJSON(metadata), to: Checkpoint.metadataPath(directory))
     }

@@ -8,9 +8,13 @@ public final class Predictor<T: Scalar> {
     let shards: [TaggerShard<T>]
     /// Sentences per forward call: bounds scratch memory on large files.
     public var chunkSize = Sharding.sentencesPerCall
+    /// Tokens per forward call: a call ends before it would pass this (a longer sentence goes alone), so a
+    /// wide model's scratch stays near `Sharding.scratchFloatsPerCall` (`Sharding.tokensPerCall`).
+    public var tokensPerCall: Int
 
     public init(configuration: TaggerConfiguration, shardCount: Int = 2) {
         self.configuration = configuration
+        tokensPerCall = Sharding.tokensPerCall(configuration)
         shards = (0..<max(1, shardCount)).map { _ in TaggerShard<T>(configuration: configuration) }
     }
 
@@ -32,7 +36,12 @@ public final class Predictor<T: Scalar> {
                     let shard = shards[shardIndex]
                     var start = ranges[shardIndex].lowerBound
                     while start < ranges[shardIndex].upperBound {
-                        let end = min(start + chunkSize, ranges[shardIndex].upperBound)
+                        var end = start, tokens = 0
+                        while end < ranges[shardIndex].upperBound && end - start < chunkSize
+                            && (end == start || tokens + sentences[end].count <= tokensPerCall) {
+                            tokens += sentences[end].count
+                            end += 1
+                        }
                         shard.forward(parameters: p, sentences: sentences, range: start..<end, dropoutRNG: nil, withLoss: false)
                         visit?(start, shard)
                         for (offset, index) in (start..<end).enumerated() {
@@ -55,6 +64,18 @@ public final class Predictor<T: Scalar> {
 public enum Sharding {
     /// Sentences per forward call of a `Predictor` (its default `chunkSize`).
     public static let sentencesPerCall = 64
+    /// The inference scratch a forward call aims at, in Float elements per shard (8 MiB).
+    public static let scratchFloatsPerCall = 2 << 20
+
+    /// Tokens per forward call of a `Predictor`: `scratchFloatsPerCall` over one token's inference scratch,
+    /// L·dirs·(2G + 3H) + L·O + m (projections and activations, three H-wide states, each layer's output, the
+    /// logits). The paper's model gets about 3,440 tokens, more than any 64 consecutive CoNLL-2003 sentences hold
+    /// (1,744 at most), so only wide models are cut (a BiLSTM 400 per direction: about 218 tokens).
+    public static func tokensPerCall(_ c: TaggerConfiguration) -> Int {
+        let perToken = Double(c.layers) * Double(c.directionCount) * (2 * Double(c.gateSize) + 3 * Double(c.hiddenSize))
+            + Double(c.layers) * Double(c.outputSize) + Double(c.labelCount)
+        return Int(max(1, min(Double(Int32.max), Double(scratchFloatsPerCall) / max(perToken, 1))))
+    }
 
     /// Splits sentences into `parts` contiguous ranges of about equal token counts.
     public static func split(_ sentences: [EncodedSentence], into parts: Int, range: Range<Int>? = nil) -> [Range<Int>] {

@@ -20,40 +20,59 @@ public enum SafeTensors {
     /// Serialises float32 tensors in the given order. The header is padded
     /// with spaces so the data starts 8-byte aligned, as the reference writer does.
     public static func encode(_ tensors: [Tensor], metadata: [String: String] = [:]) -> Data {
+        var data = header(tensors.map { ($0.name, $0.shape, $0.values.count) }, metadata: metadata)
+        for tensor in tensors { tensor.values.withUnsafeBufferPointer { append($0, to: &data) } }
+        return data
+    }
+
+    /// The same for tensors that are slices of one flat buffer, `values[ranges[i]]` named `names[i]` with
+    /// shape `shapes[i]`, written straight from the buffer (a checkpoint's parameters are not copied first).
+    public static func encode(
+        names: [String], shapes: [[Int]], ranges: [Range<Int>], of values: [Float], metadata: [String: String] = [:]
+    ) -> Data {
+        precondition(names.count == shapes.count && names.count == ranges.count, "one name, shape and range per tensor")
+        var data = header(zip(names, zip(shapes, ranges)).map { ($0, $1.0, $1.1.count) }, metadata: metadata)
+        values.withUnsafeBufferPointer { buffer in
+            for range in ranges { append(UnsafeBufferPointer(rebasing: buffer[range]), to: &data) }
+        }
+        return data
+    }
+
+    /// The length, the JSON header and its padding, with room reserved for the data.
+    private static func header(_ entries: [(name: String, shape: [Int], count: Int)], metadata: [String: String]) -> Data {
         var header = "{"
         if !metadata.isEmpty {
             let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0] ?? ""))" }
             header += "\"__metadata__\":{\(pairs.joined(separator: ","))},"
         }
         var offset = 0
-        var entries: [String] = []
-        for tensor in tensors {
-            let bytes = tensor.values.count * 4
-            let shape = tensor.shape.map(String.init).joined(separator: ",")
-            entries.append("\(jsonString(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+        var lines: [String] = []
+        for entry in entries {
+            let bytes = entry.count * 4
+            let shape = entry.shape.map(String.init).joined(separator: ",")
+            lines.append("\(jsonString(entry.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + bytes)]}")
             offset += bytes
         }
-        header += entries.joined(separator: ",") + "}"
+        header += lines.joined(separator: ",") + "}"
         while (8 + header.utf8.count) % 8 != 0 { header += " " }
         var data = Data()
         data.reserveCapacity(8 + header.utf8.count + offset)
         var length = UInt64(header.utf8.count).littleEndian
         withUnsafeBytes(of: &length) { data.append(contentsOf: $0) }
         data.append(contentsOf: Array(header.utf8))
-        for tensor in tensors {
-            #if _endian(little)
-            // The in-memory floats are already little-endian: one copy per tensor.
-            tensor.values.withUnsafeBytes { data.append(contentsOf: $0) }
-            #else
-            tensor.values.withUnsafeBufferPointer { buffer in
-                for value in buffer {
-                    var bits = value.bitPattern.littleEndian
-                    withUnsafeBytes(of: &bits) { data.append(contentsOf: $0) }
-                }
-            }
-            #endif
-        }
         return data
+    }
+
+    /// Appends floats as little-endian bytes: one copy on a little-endian machine.
+    private static func append(_ values: UnsafeBufferPointer<Float>, to data: inout Data) {
+        #if _endian(little)
+        data.append(contentsOf: UnsafeRawBufferPointer(values))
+        #else
+        for value in values {
+            var bits = value.bitPattern.littleEndian
+            withUnsafeBytes(of: &bits) { data.append(contentsOf: $0) }
+        }
+        #endif
     }
 
     /// Parses a safetensors file, checking every length and offset; only F32 tensors are accepted.

@@ -136,4 +136,30 @@ import DissectCorpus
         let many = (0..<600).map { Sentence(words: ["a\($0)", "ß", "é"], labels: ["O", "O", "O"], line: $0 + 1) }
         #expect(encoder.encode(many) == many.map { encoder.encode($0) })
     }
+
+    /// A predictor cut by tokens (a long sentence alone, short ones together) predicts what one cut by
+    /// sentences does, in Double; and the token budget cuts wide models only.
+    @Test func tokenBudgetKeepsPredictions() {
+        let c = tinyConfiguration(cell: .lstm, bidirectional: true, charCNN: true, layers: 2)
+        let sentences = tinySentences(seed: 4, configuration: c, lengths: [3, 40, 1, 7, 2, 25, 5, 9, 1, 12])
+        let model: TaggerModel<Double> = randomModel(c, seed: 3)
+        let whole = Predictor<Double>(configuration: c)
+        let cut = Predictor<Double>(configuration: c)
+        cut.tokensPerCall = 8
+        #expect(whole.tokensPerCall > 1000)
+        let expected = whole.predict(parameters: model.parameters, sentences: sentences)
+        // The two shards call `visit` at once: count under a lock.
+        final class Calls: @unchecked Sendable { let lock = NSLock(); var count = 0 }
+        let calls = Calls()
+        let predicted = cut.predict(parameters: model.parameters, sentences: sentences) { _, _ in
+            calls.lock.lock(); calls.count += 1; calls.lock.unlock()
+        }
+        #expect(predicted == expected)
+        #expect(calls.count >= 8, "\(calls.count) forward calls")
+        var paper = c, wide = c
+        paper.layers = 1; paper.bidirectional = false; paper.hiddenSize = 50; paper.labelCount = 9
+        wide.layers = 1; wide.bidirectional = true; wide.hiddenSize = 400; wide.labelCount = 9
+        #expect(Sharding.tokensPerCall(paper) > 1744)
+        #expect((200..<250).contains(Sharding.tokensPerCall(wide)), "\(Sharding.tokensPerCall(wide))")
+    }
 }
