@@ -678,7 +678,8 @@ def print_markdown(results):
         print(f"dissect reproduce (4 seeds x 10 epochs and every analysis): median {r['seconds']:.0f} s wall, peak RSS {r['peak_rss_mib']:.0f} MiB")
         if "baseline_seconds" in r:
             print(f"baseline reproduce: median {r['baseline_seconds']:.0f} s; ratio new / baseline = {r['ratio']:.3f}")
-        print(f"dissect reproduce --all: {r['all_seconds']:.0f} s wall, peak RSS {r['all_peak_rss_mib']:.0f} MiB")
+        if "all_seconds" in r:
+            print(f"dissect reproduce --all: {r['all_seconds']:.0f} s wall, peak RSS {r['all_peak_rss_mib']:.0f} MiB")
     m = results["machine"]
     print(f"load average before/after: {m['load_before']}/{m['load_after']} on {m['cpus']} CPUs")
 
