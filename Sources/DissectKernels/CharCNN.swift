@@ -127,6 +127,43 @@ public enum Dropout {
         let keep = T(1 / (1 - probability))
         let threshold = UInt64((probability * 4_294_967_296).rounded(.down))
         var index = 0
+        if T.self == Float.self {
+            // SplitMix64 is a counter: draw d mixes state + (d + 1)·γ, so eight draws are mixed at once
+            // and give the bits, and the state, of eight calls of `next()`.
+            let out = UnsafeMutableRawPointer(mask).assumingMemoryBound(to: Float.self)
+            let keepFloat = Float(1 / (1 - probability))
+            let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
+            let offsets = SIMD8<UInt64>(1, 2, 3, 4, 5, 6, 7, 8) &* gamma
+            let limit = SIMD8<UInt64>(repeating: threshold), low32 = SIMD8<UInt64>(repeating: 0xFFFF_FFFF)
+            while index + 16 <= count {
+                var z = SIMD8<UInt64>(repeating: rng.state) &+ offsets
+                rng.state &+= 8 &* gamma
+                z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
+                z = z ^ (z &>> 31)
+                let dropLow = (z & low32) .< limit, dropHigh = (z &>> 32) .< limit
+                for lane in 0..<8 {
+                    out[index + 2 * lane] = dropLow[lane] ? 0 : keepFloat
+                    out[index + 2 * lane + 1] = dropHigh[lane] ? 0 : keepFloat
+                }
+                index += 16
+            }
+        }
+        while index < count {
+            let bits = rng.next()
+            mask[index] = (bits & 0xFFFF_FFFF) < threshold ? 0 : keep
+            if index + 1 < count { mask[index + 1] = (bits >> 32) < threshold ? 0 : keep }
+            index += 2
+        }
+    }
+
+    /// The same one draw at a time: the reference the Float path's eight-draw loop is tested against.
+    public static func referenceMakeMask<T: Scalar>(
+        _ mask: UnsafeMutablePointer<T>, count: Int, probability: Double, rng: inout SplitMix64
+    ) {
+        let keep = T(1 / (1 - probability))
+        let threshold = UInt64((probability * 4_294_967_296).rounded(.down))
+        var index = 0
         while index < count {
             let bits = rng.next()
             mask[index] = (bits & 0xFFFF_FFFF) < threshold ? 0 : keep

@@ -261,6 +261,19 @@ import DissectCore
         for index in 0..<rows { #expect(abs(fast[index] - slow[index]) < 1e-4) }
     }
 
+    /// The Float mask's eight-draw loop gives the reference's bits and leaves the generator where it does.
+    @Test(arguments: [0, 1, 2, 15, 16, 17, 31, 32, 33, 100, 1001])
+    func dropoutMaskMatchesReference(count: Int) {
+        for probability in [0.5, 0.3, 0.05] {
+            var fastRNG = SplitMix64(seed: UInt64(count) + 11), slowRNG = fastRNG
+            var fast = [Float](repeating: -1, count: count), slow = fast
+            Dropout.makeMask(&fast, count: count, probability: probability, rng: &fastRNG)
+            Dropout.referenceMakeMask(&slow, count: count, probability: probability, rng: &slowRNG)
+            #expect(fast == slow, "count \(count), p \(probability)")
+            #expect(fastRNG.state == slowRNG.state)
+        }
+    }
+
     @Test func dropoutMaskKeepsAboutOneMinusP() {
         var rng = SplitMix64(seed: 1)
         var mask = [Float](repeating: -1, count: 10_001)
