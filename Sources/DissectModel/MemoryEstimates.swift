@@ -89,6 +89,16 @@ public struct CorpusSizes: Sendable {
         guard taken > 0 else { return ForwardSize(sentences: 0, tokens: 0, characters: 0) }
         return ForwardSize(sentences: taken, tokens: tokenPrefix[taken - 1], characters: characterPrefix[taken - 1])
     }
+
+    /// An upper bound of what one `Predictor` call of `configuration` over the corpus holds: the
+    /// `Sharding.sentencesPerCall` longest sentences, with at most max(`Sharding.tokensPerCall`, the longest
+    /// sentence) tokens, since a call ends at the token budget unless its first sentence alone passes it.
+    /// Characters are not capped (a bound, not the exact figure).
+    public func largestPredictorCall(_ configuration: TaggerConfiguration) -> ForwardSize {
+        var size = largest(Sharding.sentencesPerCall)
+        size.tokens = min(size.tokens, max(Sharding.tokensPerCall(configuration), longestSentence))
+        return size
+    }
 }
 
 /// Memory estimates of a tagger, in the shapes of `ParameterLayout` and
@@ -181,7 +191,8 @@ extension TaggerConfiguration {
     public var loadingMemory: MemoryEstimate { parameterMemory * 4 }
 
     /// A `Predictor`'s scratch: one inference forward per shard over `chunk`
-    /// (at most `Sharding.sentencesPerCall` sentences at a time).
+    /// (at most `Sharding.sentencesPerCall` sentences and, past the first, `Sharding.tokensPerCall` tokens
+    /// at a time: `CorpusSizes.largestPredictorCall`).
     public func predictionMemory(chunk: ForwardSize, shards: Int = 2) -> MemoryEstimate {
         forwardMemory(chunk, training: false) * shards
     }
@@ -219,7 +230,7 @@ extension TrainingRequest {
         var chunk = ForwardSize(sentences: 0, tokens: 0, characters: 0)
         for corpus in evaluation {
             let sizes = CorpusSizes(sentences: corpus.sentences)
-            let largest = sizes.largest(Sharding.sentencesPerCall)
+            let largest = sizes.largestPredictorCall(configuration)
             chunk = chunk.union(largest)
             if !largest.fitsIndexWidth {
                 throw Self.indexWidthError(file: corpus.path, size: largest, unit: "\(Sharding.sentencesPerCall) sentences")
@@ -281,7 +292,7 @@ extension Checkpoint {
         configuration: TaggerConfiguration, sizes: CorpusSizes, path: String, extra: MemoryEstimate = .zero,
         what: String, available: UInt64 = MemoryBudget.physicalMemory
     ) throws {
-        let chunk = sizes.largest(Sharding.sentencesPerCall)
+        let chunk = sizes.largestPredictorCall(configuration)
         if !chunk.fitsIndexWidth {
             throw TrainingRequest.indexWidthError(file: path, size: chunk, unit: "\(chunk.sentences) sentences")
         }

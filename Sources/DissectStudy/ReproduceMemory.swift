@@ -37,7 +37,7 @@ extension ReproducePipeline {
         let models = seeds * (request.controlTask ? 2 : 1)
         var total = perModel * models + AnalysisMemory.correlation(labels: m, matrices: 1) * (2 * (Double(seeds) + 1))
         if let dev, let test {
-            let chunk = dev.largest(Sharding.sentencesPerCall).union(test.largest(Sharding.sentencesPerCall))
+            let chunk = dev.largestPredictorCall(c).union(test.largestPredictorCall(c))
             let ablationMode: AblationMode = request.modes.contains(.recurrent) ? .recurrent : .readout
             let ablationValue: AblationValue = request.values.contains(.resample) ? .resample : .zero
             total += c.predictionMemory(chunk: chunk)

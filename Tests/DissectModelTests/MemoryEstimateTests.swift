@@ -90,6 +90,24 @@ import Testing
         #expect(CorpusSizes(tokens: [Int(Int32.max) - 1], characters: [1]).largest(1).fitsIndexWidth)
     }
 
+    /// A predictor call is bounded by the token budget (or the longest sentence) for a wide model, and by the
+    /// 64 longest sentences for the paper's; the bound is never below what a call can really hold.
+    @Test func predictorCallBoundFollowsTheTokenBudget() {
+        var wide = TaggerConfiguration()
+        wide.hiddenSize = 400
+        wide.bidirectional = true
+        let budget = Sharding.tokensPerCall(wide)
+        let sizes = CorpusSizes(tokens: [Int](repeating: 30, count: 100) + [budget + 5], characters: [Int](repeating: 90, count: 101))
+        let wideCall = sizes.largestPredictorCall(wide)
+        #expect(wideCall.tokens == budget + 5, "a sentence longer than the budget goes alone: \(wideCall)")
+        #expect(wideCall.tokens < sizes.largest(Sharding.sentencesPerCall).tokens)
+        let short = CorpusSizes(tokens: [Int](repeating: 30, count: 100), characters: [Int](repeating: 90, count: 100))
+        #expect(short.largestPredictorCall(wide).tokens == budget)
+        #expect(short.largestPredictorCall(TaggerConfiguration()) == short.largest(Sharding.sentencesPerCall))
+        #expect(wide.predictionMemory(chunk: short.largestPredictorCall(wide)).bytes
+            < wide.predictionMemory(chunk: short.largest(Sharding.sentencesPerCall)).bytes)
+    }
+
     static func corpus(_ path: String, sentences: Int, length: Int, labels: Int = 3) -> Corpus {
         Corpus(path: path, sentences: (0..<sentences).map { index in
             Sentence(
