@@ -28,9 +28,7 @@ struct DataCheckCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if let tagColumn, tagColumn < 1 {
-            throw ValidationError("--tag-column must be 1 or more (columns are counted from 1).")
-        }
+        try OptionChecks.tagColumn(tagColumn)
     }
 
     func run() throws {

@@ -30,14 +30,8 @@ struct DataConvertCommand: ParsableCommand {
         guard to.lowercased() == "bio" || to.lowercased() == "iob2" else {
             throw ValidationError("--to must be bio (IOB2), the only scheme dissect converts to.")
         }
-        if let tagColumn, tagColumn < 1 {
-            throw ValidationError("--tag-column must be 1 or more (columns are counted from 1).")
-        }
-        let input = URL(fileURLWithPath: data).standardizedFileURL.resolvingSymlinksInPath().path
-        let output = URL(fileURLWithPath: out).standardizedFileURL.resolvingSymlinksInPath().path
-        if input == output {
-            throw ValidationError("--out must differ from --data: convert never overwrites its input.")
-        }
+        try OptionChecks.tagColumn(tagColumn)
+        try OptionChecks.distinctFiles(input: data, output: out, message: "--out must differ from --data: convert never overwrites its input.")
     }
 
     func run() throws {

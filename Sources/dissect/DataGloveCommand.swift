@@ -34,14 +34,9 @@ struct DataGloveCommand: ParsableCommand {
         if let dimension, dimension < 1 {
             throw ValidationError("--dimension must be 1 or more (GloVe 6B comes in 50, 100, 200 and 300).")
         }
-        if let tagColumn, tagColumn < 1 {
-            throw ValidationError("--tag-column must be 1 or more (columns are counted from 1).")
-        }
-        let input = URL(fileURLWithPath: from).standardizedFileURL.resolvingSymlinksInPath().path
-        let output = URL(fileURLWithPath: out).standardizedFileURL.resolvingSymlinksInPath().path
-        if input == output {
-            throw ValidationError("--out must differ from --from: the subset never overwrites the GloVe file it reads.")
-        }
+        try OptionChecks.tagColumn(tagColumn)
+        try OptionChecks.distinctFiles(
+            input: from, output: out, message: "--out must differ from --from: the subset never overwrites the GloVe file it reads.")
     }
 
     func run() throws {

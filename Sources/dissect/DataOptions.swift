@@ -22,9 +22,7 @@ struct CorpusOptions: ParsableArguments {
     var tagColumn: Int?
 
     func validate() throws {
-        if let tagColumn, tagColumn < 1 {
-            throw ValidationError("--tag-column must be 1 or more (columns are counted from 1).")
-        }
+        try OptionChecks.tagColumn(tagColumn)
     }
 
     /// Resolves the three files: explicit flags, then --data-dir, then

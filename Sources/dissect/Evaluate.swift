@@ -24,7 +24,7 @@ struct Evaluate: ParsableCommand {
     var predictions: String?
 
     func validate() throws {
-        if let tagColumn, tagColumn < 1 { throw ValidationError("--tag-column must be 1 or more (columns are counted from 1).") }
+        try OptionChecks.tagColumn(tagColumn)
     }
 
     struct Output: Encodable {

@@ -40,8 +40,8 @@ struct ExploreCommand: ParsableCommand {
     var out: String
 
     func validate() throws {
-        if let layer, layer < 1 { throw ValidationError("--layer must be 1 or more (layers are counted from 1 at the bottom).") }
-        if let tagColumn, tagColumn < 1 { throw ValidationError("--tag-column must be 1 or more (columns are counted from 1).") }
+        try OptionChecks.layer(layer)
+        try OptionChecks.tagColumn(tagColumn)
     }
 
     func run() throws {

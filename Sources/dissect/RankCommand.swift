@@ -62,8 +62,8 @@ struct RankCommand: ParsableCommand {
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be 1 or more.") }
-        if let layer, layer < 1 { throw ValidationError("--layer must be 1 or more (layers are counted from 1 at the bottom).") }
-        if let tagColumn, tagColumn < 1 { throw ValidationError("--tag-column must be 1 or more (columns are counted from 1).") }
+        try OptionChecks.layer(layer)
+        try OptionChecks.tagColumn(tagColumn)
         guard !chosenMethods.isEmpty else { throw ValidationError("--methods names no method.") }
         guard Set(chosenMethods).count == chosenMethods.count else { throw ValidationError("--methods names a method twice.") }
     }
