@@ -100,13 +100,15 @@ public struct BatchedRecurrenceBuffers<T: Scalar> {
     public var packing: RecurrencePacking
     /// `[N, H]` h(t) in packed order: step s's block is the A operand of step s + 1's GEMM.
     public var packedHidden: UnsafeMutablePointer<T>
-    /// `[n, G]` one step's rows: a GRU's recurrent part forward, dPre (or a GRU's dRecurrent) backward.
+    /// `[2n, G]` one step's rows: a GRU's recurrent part forward, dPre (or a GRU's dRecurrent) backward
+    /// (an LSTM alternates between the two halves by step, see `LSTMCell.backwardBatched`).
     public var stepRows: UnsafeMutablePointer<T>
     /// `[n, H]` each: dLoss/dh(t) and an LSTM's dLoss/dc(t) through the next step, per packed sentence.
     public var dhNext: UnsafeMutablePointer<T>
     public var dcNext: UnsafeMutablePointer<T>
     /// W_hhᵀ `[H, G]` in `Kernels.packPanels` layout for the forward product, and W_hh `[G, H]` for the backward one
-    /// (each read only by its own pass).
+    /// (each read only by its own pass); an LSTM's as `LSTMCell.packForwardPanels` and `packBackwardPanels`
+    /// lay them out for the units this member's thread computes.
     public var forwardPanels: UnsafePointer<T>
     public var backwardPanels: UnsafePointer<T>
 
@@ -155,5 +157,68 @@ public struct BatchedRecurrenceBuffers<T: Scalar> {
         guard !rows.isEmpty else { return }
         (dhNext + rows.lowerBound * H).update(repeating: 0, count: rows.count * H)
         if cell { (dcNext + rows.lowerBound * H).update(repeating: 0, count: rows.count * H) }
+    }
+}
+
+/// One shard's part in a batched recurrence: its by-token buffers and its packed rows.
+public struct RecurrenceMember<T: Scalar> {
+    public var buffers: RecurrenceBuffers<T>
+    public var batch: BatchedRecurrenceBuffers<T>
+
+    public init(buffers: RecurrenceBuffers<T>, batch: BatchedRecurrenceBuffers<T>) {
+        self.buffers = buffers
+        self.batch = batch
+    }
+}
+
+/// Who computes what in a batched LSTM recurrence shared by the threads of a
+/// `ThreadTeam` (the cooperative recurrence): each thread computes the hidden
+/// units `units` — their four gate columns, cell and hidden values — of every
+/// member's sentences, step by step, with one barrier per step; then the
+/// by-token copies of its own member's rows. A thread reads only its own part
+/// of W_hh (`forwardPanels`/`backwardPanels` of its own member, packed for its
+/// units), so at LSTM 400 each core keeps half of the 2.56 MB matrix in its own
+/// 2 MB L2 instead of both streaming all of it from L3 at every step.
+///
+/// Every value is computed by the same arithmetic whoever computes it (each
+/// output of the panel product is one chain over its inner dimension, the
+/// pointwise kernels are elementwise), so a cooperative run gives the same
+/// bits as each member alone: the team changes the speed, never the result.
+public struct RecurrenceShare<T: Scalar> {
+    /// Every member's parts, `[memberCount]`; read only between the barriers that bracket a call.
+    public var members: UnsafePointer<RecurrenceMember<T>>
+    public var memberCount: Int
+    /// This thread's member: its rows get their by-token copies here, its panels are used.
+    public var member: Int
+    /// The hidden units this thread computes, a range of 0..<H.
+    public var units: Range<Int>
+    /// nil when the member runs alone (`memberCount` 1, all units).
+    public var team: ThreadTeam?
+
+    public init(members: UnsafePointer<RecurrenceMember<T>>, memberCount: Int, member: Int, units: Range<Int>, team: ThreadTeam?) {
+        self.members = members
+        self.memberCount = memberCount
+        self.member = member
+        self.units = units
+        self.team = team
+    }
+
+    /// Waits for every member (no-op alone).
+    @inline(__always)
+    func meet() { team?.barrier(member: member) }
+
+    /// The longest sentence of any member: the steps every thread runs.
+    var longest: Int {
+        var longest = 0
+        for index in 0..<memberCount { longest = max(longest, members[index].batch.packing.longest) }
+        return longest
+    }
+
+    /// The units member `member` of `count` computes: whole 16-wide panels (the last may be short),
+    /// split as evenly as panels allow, so no panel is computed twice.
+    public static func units(member: Int, of count: Int, hiddenSize H: Int) -> Range<Int> {
+        let panels = (H + Kernels.panelWidth - 1) / Kernels.panelWidth
+        func boundary(_ index: Int) -> Int { min(H, panels * index / count * Kernels.panelWidth) }
+        return boundary(member)..<boundary(member + 1)
     }
 }

@@ -275,19 +275,23 @@ extension Kernels {
     /// (zero past column n), so the batched product reads it front to back, 64 bytes
     /// per step of its inner loop, instead of one line per row of a wide matrix.
     /// - Parameters: `transposed`: the source is stored `[n, k]` (W_hh `[G, H]` for the
-    ///   forward product with W_hhᵀ); else `[k, n]`. packed: `panelCount(k:n:)` values.
+    ///   forward product with W_hhᵀ); else `[k, n]`. `sourceStride`: values between the
+    ///   source's rows (default k when transposed, else n; more for a block of columns of a
+    ///   wider matrix). packed: `panelCount(k:n:)` values.
     @_specialize(where T == Float)
     public static func packPanels<T: Scalar>(
-        _ source: UnsafePointer<T>, k: Int, n: Int, transposed: Bool, into packed: UnsafeMutablePointer<T>
+        _ source: UnsafePointer<T>, k: Int, n: Int, transposed: Bool, sourceStride: Int? = nil,
+        into packed: UnsafeMutablePointer<T>
     ) {
         let width = panelWidth
+        let rowStride = sourceStride ?? (transposed ? k : n)
         var panel = packed
         for first in stride(from: 0, to: n, by: width) {
             let columns = min(width, n - first)
             if transposed {
                 // Source row by source row, so the reads run contiguously and the strided writes stay in one panel.
                 for lane in 0..<columns {
-                    let row = source + (first + lane) * k
+                    let row = source + (first + lane) * rowStride
                     for inner in 0..<k { panel[inner * width + lane] = row[inner] }
                 }
                 for lane in columns..<width {
@@ -296,7 +300,7 @@ extension Kernels {
             } else {
                 for inner in 0..<k {
                     let line = panel + inner * width
-                    line.update(from: source + inner * n + first, count: columns)
+                    line.update(from: source + inner * rowStride + first, count: columns)
                     for lane in columns..<width { line[lane] = 0 }
                 }
             }

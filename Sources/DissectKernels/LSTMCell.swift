@@ -17,30 +17,39 @@ import DissectCore
 public enum LSTMCell {
     public static let gateCount = 4
 
-    /// One step's pointwise part for one row (H units).
+    /// One step's pointwise part for one row (H units, or only `units`).
     /// - Parameters:
     ///   - gates: in the pre-activations `[4H]`, out the activations i, f, g, o.
     ///   - cellPrevious: c(t−1) `[H]`, nil for zeros (the first step); may alias `cell`.
     ///   - cell, tanhCell, hidden: out `[H]`: c(t), tanh c(t), h(t).
+    ///   - units: the units to compute (all by default); the others are left as they are.
+    ///     Every value is elementwise, so a unit gets the same bits whatever range it is computed in.
     @_specialize(where T == Float)
     @inline(__always)
     public static func forwardPointwise<T: Scalar>(
         hiddenSize H: Int, gates: UnsafeMutablePointer<T>, cellPrevious: UnsafePointer<T>?,
-        cell: UnsafeMutablePointer<T>, tanhCell: UnsafeMutablePointer<T>, hidden: UnsafeMutablePointer<T>
+        cell: UnsafeMutablePointer<T>, tanhCell: UnsafeMutablePointer<T>, hidden: UnsafeMutablePointer<T>,
+        units: Range<Int>? = nil
     ) {
-        // One sigmoid pass over all 4H values (8 lanes at a time on the Float
-        // path), with tanh(x) = 2σ(2x) − 1 for the candidate g.
-        for unit in 0..<H { gates[2 * H + unit] *= 2 }
-        Kernels.sigmoidInPlace(gates, 4 * H)
-        for unit in 0..<H { gates[2 * H + unit] = 2 * gates[2 * H + unit] - 1 }
-        if let cellPrevious {
-            for unit in 0..<H { cell[unit] = gates[H + unit] * cellPrevious[unit] + gates[unit] * gates[2 * H + unit] }
+        let units = units ?? 0..<H
+        let first = units.lowerBound, width = units.count
+        // One sigmoid pass over the 4 gate blocks (8 lanes at a time on the Float
+        // path; one pass over all 4H when every unit runs), with tanh(x) = 2σ(2x) − 1 for the candidate g.
+        for unit in units { gates[2 * H + unit] *= 2 }
+        if width == H {
+            Kernels.sigmoidInPlace(gates, 4 * H)
         } else {
-            for unit in 0..<H { cell[unit] = gates[unit] * gates[2 * H + unit] }
+            for block in 0..<4 { Kernels.sigmoidInPlace(gates + block * H + first, width) }
         }
-        tanhCell.update(from: cell, count: H)
-        Kernels.tanhInPlace(tanhCell, H)
-        for unit in 0..<H { hidden[unit] = gates[3 * H + unit] * tanhCell[unit] }
+        for unit in units { gates[2 * H + unit] = 2 * gates[2 * H + unit] - 1 }
+        if let cellPrevious {
+            for unit in units { cell[unit] = gates[H + unit] * cellPrevious[unit] + gates[unit] * gates[2 * H + unit] }
+        } else {
+            for unit in units { cell[unit] = gates[unit] * gates[2 * H + unit] }
+        }
+        (tanhCell + first).update(from: cell + first, count: width)
+        Kernels.tanhInPlace(tanhCell + first, width)
+        for unit in units { hidden[unit] = gates[3 * H + unit] * tanhCell[unit] }
     }
 
     /// The same step written plainly with the scalar σ and tanh: the reference the fast path is tested against.
@@ -71,21 +80,22 @@ public enum LSTMCell {
     public static func backwardPointwise<T: Scalar>(
         hiddenSize H: Int, gates: UnsafePointer<T>, tanhCell: UnsafePointer<T>, upstream: UnsafePointer<T>,
         cellPrevious: UnsafePointer<T>?, dhNext: UnsafePointer<T>, dcNext: UnsafeMutablePointer<T>,
-        dPre: UnsafeMutablePointer<T>
+        dPre: UnsafeMutablePointer<T>, units: Range<Int>? = nil
     ) {
         if T.self == Float.self {
             floatBackwardPointwise(
                 hiddenSize: H, gates: Kernels.float(gates), tanhCell: Kernels.float(tanhCell), upstream: Kernels.float(upstream),
                 cellPrevious: cellPrevious.map { Kernels.float($0) }, dhNext: Kernels.float(dhNext),
-                dcNext: Kernels.float(dcNext), dPre: Kernels.float(dPre))
+                dcNext: Kernels.float(dcNext), dPre: Kernels.float(dPre), units: units ?? 0..<H)
             return
         }
         referenceBackwardPointwise(
             hiddenSize: H, gates: gates, tanhCell: tanhCell, upstream: upstream, cellPrevious: cellPrevious,
-            dhNext: dhNext, dcNext: dcNext, dPre: dPre)
+            dhNext: dhNext, dcNext: dcNext, dPre: dPre, units: units)
     }
 
     /// The plain loop over `units` (all H by default; the fast path's tail passes the last few).
+    /// Units outside `units` are left as they are, so threads may compute disjoint ranges of one row.
     public static func referenceBackwardPointwise<T: Scalar>(
         hiddenSize H: Int, gates: UnsafePointer<T>, tanhCell: UnsafePointer<T>, upstream: UnsafePointer<T>,
         cellPrevious: UnsafePointer<T>?, dhNext: UnsafePointer<T>, dcNext: UnsafeMutablePointer<T>,
@@ -109,11 +119,11 @@ public enum LSTMCell {
     static func floatBackwardPointwise(
         hiddenSize H: Int, gates: UnsafePointer<Float>, tanhCell: UnsafePointer<Float>, upstream: UnsafePointer<Float>,
         cellPrevious: UnsafePointer<Float>?, dhNext: UnsafePointer<Float>, dcNext: UnsafeMutablePointer<Float>,
-        dPre: UnsafeMutablePointer<Float>
+        dPre: UnsafeMutablePointer<Float>, units: Range<Int>
     ) {
         typealias K = FloatKernels
-        var unit = 0
-        while unit + 8 <= H {
+        var unit = units.lowerBound
+        while unit + 8 <= units.upperBound {
             let i = K.load(gates, unit), f = K.load(gates, H + unit), g = K.load(gates, 2 * H + unit), o = K.load(gates, 3 * H + unit)
             let tc = K.load(tanhCell, unit)
             let dh = K.load(upstream, unit) + K.load(dhNext, unit)
@@ -128,7 +138,7 @@ public enum LSTMCell {
         }
         referenceBackwardPointwise(
             hiddenSize: H, gates: gates, tanhCell: tanhCell, upstream: upstream, cellPrevious: cellPrevious,
-            dhNext: dhNext, dcNext: dcNext, dPre: dPre, units: unit..<H)
+            dhNext: dhNext, dcNext: dcNext, dPre: dPre, units: unit..<units.upperBound)
     }
 
     /// The recurrence over one sentence of `steps` ≥ 1 tokens, t = 0 … T−1
@@ -268,71 +278,173 @@ public struct RecurrenceBuffers<T: Scalar> {
 }
 
 extension LSTMCell {
-    /// The recurrence over a packed group of sentences (`RecurrencePacking`),
-    /// all steps s = 0 … S−1, one GEMM per step over the k active sentences:
-    ///
-    ///     gates[k, G] = projected rows + H_prev[k, H] × W_hhᵀ [H, G],  then `forwardPointwise` per row
-    ///
-    /// The same equations as `forward`, which is its reference; the sums of the
-    /// recurrent product run in OpenBLAS's order instead of the SIMD kernel's.
-    /// Writes `activations`, `state` (c), `auxiliary` (tanh c) by packed row;
-    /// `previousHidden` and `hidden` by token, as `forward`.
-    @_specialize(where T == Float)
-    public static func forwardBatched<T: Scalar>(hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>) {
-        let G = 4 * H
-        let packing = batch.packing
-        for s in 0..<packing.longest {
-            let first = packing.stepStart(s), active = packing.activeCount(s)
-            let previousFirst = s > 0 ? packing.stepStart(s - 1) : 0
-            let gates = b.activations + first * G
-            for row in 0..<active {
-                (gates + row * G).update(from: b.projected + packing.token(step: s, row: row, reverse: reverse) * G, count: G)
-            }
-            batch.keepPreviousHidden(step: s, active: active, hiddenSize: H, reverse: reverse, b)
-            if s > 0 {
-                Kernels.addRowsTimesPanels(
-                    gates, outStride: G, batch.packedHidden + previousFirst * H, xStride: H, batch.forwardPanels,
-                    rows: active, k: H, n: G)
-            }
-            for row in 0..<active {
-                forwardPointwise(
-                    hiddenSize: H, gates: gates + row * G,
-                    cellPrevious: s > 0 ? UnsafePointer(b.state + (previousFirst + row) * H) : nil,
-                    cell: b.state + (first + row) * H, tanhCell: b.auxiliary + (first + row) * H,
-                    hidden: batch.packedHidden + (first + row) * H)
-            }
-            batch.scatterHidden(step: s, active: active, hiddenSize: H, reverse: reverse, b)
+    /// Values `packForwardPanels` writes for `units`.
+    public static func forwardPanelCount(hiddenSize H: Int, units: Range<Int>) -> Int {
+        gateCount * Kernels.panelCount(k: H, n: units.count)
+    }
+
+    /// The forward product's W_hhᵀ for the hidden units `units`: for each gate block
+    /// i, f, g, o, the columns block·H + units of W_hhᵀ `[H, G]` in `Kernels.packPanels`
+    /// layout, block after block (each block's panels start at a unit of `units`, so
+    /// threads owning disjoint unit ranges never share a panel).
+    /// - Parameters: hiddenWeight W_hh `[G, H]`; packed: `forwardPanelCount` values.
+    public static func packForwardPanels<T: Scalar>(
+        hiddenWeight: UnsafePointer<T>, hiddenSize H: Int, units: Range<Int>, into packed: UnsafeMutablePointer<T>
+    ) {
+        let blockCount = Kernels.panelCount(k: H, n: units.count)
+        for block in 0..<gateCount {
+            Kernels.packPanels(
+                hiddenWeight + (block * H + units.lowerBound) * H, k: H, n: units.count, transposed: true,
+                into: packed + block * blockCount)
         }
     }
 
-    /// Backpropagation through time over a packed group (after `forwardBatched`),
-    /// steps S−1 … 0, one GEMM per step:
-    ///
-    ///     dPre[k, G] by `backwardPointwise` per row,  dH_prev[k, H] = dPre[k, G] × W_hh [G, H]
-    ///
-    /// Fills `inputPreGradient` `[N, G]` by token, as `backward` (its reference) does.
+    /// Values `packBackwardPanels` writes for `units`.
+    public static func backwardPanelCount(hiddenSize H: Int, units: Range<Int>) -> Int {
+        Kernels.panelCount(k: gateCount * H, n: units.count)
+    }
+
+    /// The backward product's W_hh `[G, H]` for the hidden units `units`: its columns
+    /// `units` in `Kernels.packPanels` layout. packed: `backwardPanelCount` values.
+    public static func packBackwardPanels<T: Scalar>(
+        hiddenWeight: UnsafePointer<T>, hiddenSize H: Int, units: Range<Int>, into packed: UnsafeMutablePointer<T>
+    ) {
+        Kernels.packPanels(
+            hiddenWeight + units.lowerBound, k: gateCount * H, n: units.count, transposed: false, sourceStride: H,
+            into: packed)
+    }
+
+    /// The recurrence over a packed group of sentences alone (`RecurrencePacking`), all
+    /// units; `batch`'s panels from `packForwardPanels` over 0..<H. See `forwardBatched(hiddenSize:reverse:_:)`.
+    @_specialize(where T == Float)
+    public static func forwardBatched<T: Scalar>(hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>) {
+        var member = RecurrenceMember(buffers: b, batch: batch)
+        withUnsafePointer(to: &member) { members in
+            forwardBatched(
+                hiddenSize: H, reverse: reverse,
+                RecurrenceShare(members: members, memberCount: 1, member: 0, units: 0..<H, team: nil))
+        }
+    }
+
+    /// Backpropagation through time alone, all units; `batch`'s panels from `packBackwardPanels`
+    /// over 0..<H. See `backwardBatched(hiddenSize:reverse:_:)`.
     @_specialize(where T == Float)
     public static func backwardBatched<T: Scalar>(hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>) {
+        var member = RecurrenceMember(buffers: b, batch: batch)
+        withUnsafePointer(to: &member) { members in
+            backwardBatched(
+                hiddenSize: H, reverse: reverse,
+                RecurrenceShare(members: members, memberCount: 1, member: 0, units: 0..<H, team: nil))
+        }
+    }
+
+    /// The recurrence over packed groups of sentences (`RecurrencePacking`, one per
+    /// member), all steps s = 0 … S−1, one product per step and gate block over the k
+    /// sentences still running, for this thread's units u of every member (`RecurrenceShare`):
+    ///
+    ///     gates[k, block·H + u] = projected rows + H_prev[k, H] × W_hhᵀ[H, block·H + u],  then `forwardPointwise` on u
+    ///
+    /// The same equations as `forward`, which is its reference. One barrier before the
+    /// first step (every member's buffers are ready) and one after each step (every unit
+    /// of h(t) is written). Writes `activations`, `state` (c), `auxiliary` (tanh c) by
+    /// packed row; `previousHidden` and `hidden` by token for this thread's own member.
+    @_specialize(where T == Float)
+    public static func forwardBatched<T: Scalar>(hiddenSize H: Int, reverse: Bool, _ share: RecurrenceShare<T>) {
         let G = 4 * H
-        let packing = batch.packing
-        for s in stride(from: packing.longest - 1, through: 0, by: -1) {
-            let first = packing.stepStart(s), active = packing.activeCount(s)
-            batch.clearCarried(rows: packing.activeCount(s + 1)..<active, hiddenSize: H, cell: true)
-            for row in 0..<active {
-                let t = packing.token(step: s, row: row, reverse: reverse)
-                let dPre = batch.stepRows + row * G
-                backwardPointwise(
-                    hiddenSize: H, gates: b.activations + (first + row) * G, tanhCell: b.auxiliary + (first + row) * H,
-                    upstream: b.hiddenGradient + t * b.hiddenStride,
-                    cellPrevious: s > 0 ? UnsafePointer(b.state + (packing.stepStart(s - 1) + row) * H) : nil,
-                    dhNext: batch.dhNext + row * H, dcNext: batch.dcNext + row * H, dPre: dPre)
-                (b.inputPreGradient + t * G).update(from: dPre, count: G)
+        let units = share.units, width = units.count, firstUnit = units.lowerBound
+        let own = share.members[share.member]
+        let panels = own.batch.forwardPanels, blockCount = Kernels.panelCount(k: H, n: width)
+        share.meet()
+        let longest = share.longest
+        for s in 0..<longest {
+            for index in 0..<share.memberCount where width > 0 {
+                let b = share.members[index].buffers, batch = share.members[index].batch, packing = batch.packing
+                guard s < packing.longest else { continue }
+                let first = packing.stepStart(s), active = packing.activeCount(s)
+                let previousFirst = s > 0 ? packing.stepStart(s - 1) : 0
+                let gates = b.activations + first * G
+                for row in 0..<active {
+                    let source = b.projected + packing.token(step: s, row: row, reverse: reverse) * G
+                    for block in 0..<gateCount {
+                        (gates + row * G + block * H + firstUnit).update(from: source + block * H + firstUnit, count: width)
+                    }
+                }
+                if s > 0 {
+                    for block in 0..<gateCount {
+                        Kernels.addRowsTimesPanels(
+                            gates + block * H + firstUnit, outStride: G, batch.packedHidden + previousFirst * H, xStride: H,
+                            panels + block * blockCount, rows: active, k: H, n: width)
+                    }
+                }
+                for row in 0..<active {
+                    forwardPointwise(
+                        hiddenSize: H, gates: gates + row * G,
+                        cellPrevious: s > 0 ? UnsafePointer(b.state + (previousFirst + row) * H) : nil,
+                        cell: b.state + (first + row) * H, tanhCell: b.auxiliary + (first + row) * H,
+                        hidden: batch.packedHidden + (first + row) * H, units: units)
+                }
             }
-            if s > 0 {
-                batch.dhNext.update(repeating: 0, count: active * H)
+            share.meet()
+            let packing = own.batch.packing
+            if s < packing.longest {
+                let active = packing.activeCount(s)
+                own.batch.keepPreviousHidden(step: s, active: active, hiddenSize: H, reverse: reverse, own.buffers)
+                own.batch.scatterHidden(step: s, active: active, hiddenSize: H, reverse: reverse, own.buffers)
+            }
+        }
+    }
+
+    /// Backpropagation through time over packed groups (after `forwardBatched`),
+    /// steps S−1 … 0, for this thread's units u of every member:
+    ///
+    ///     dPre[k, block·H + u] by `backwardPointwise` on u,  dH_prev[k, u] = dPre[k, G] × W_hh[G, u]
+    ///
+    /// One barrier before the first step and one between each step's pointwise part
+    /// (every column of dPre is written) and its product; dPre alternates between two
+    /// halves of `stepRows` by step, so a thread writing step s − 1 never overwrites
+    /// what another still reads of step s. Fills `inputPreGradient` `[N, G]` by token,
+    /// as `backward` (its reference) does.
+    @_specialize(where T == Float)
+    public static func backwardBatched<T: Scalar>(hiddenSize H: Int, reverse: Bool, _ share: RecurrenceShare<T>) {
+        let G = 4 * H
+        let units = share.units, width = units.count, firstUnit = units.lowerBound
+        let panels = share.members[share.member].batch.backwardPanels
+        share.meet()
+        let longest = share.longest
+        for s in stride(from: longest - 1, through: 0, by: -1) {
+            for index in 0..<share.memberCount where width > 0 {
+                let b = share.members[index].buffers, batch = share.members[index].batch, packing = batch.packing
+                guard s < packing.longest else { continue }
+                let first = packing.stepStart(s), active = packing.activeCount(s)
+                let dPreRows = batch.stepRows + (s & 1) * packing.sentenceCount * G
+                // Sentences whose last step is this one get nothing from later steps.
+                for row in packing.activeCount(s + 1)..<active {
+                    (batch.dhNext + row * H + firstUnit).update(repeating: 0, count: width)
+                    (batch.dcNext + row * H + firstUnit).update(repeating: 0, count: width)
+                }
+                for row in 0..<active {
+                    let t = packing.token(step: s, row: row, reverse: reverse)
+                    let dPre = dPreRows + row * G
+                    backwardPointwise(
+                        hiddenSize: H, gates: b.activations + (first + row) * G, tanhCell: b.auxiliary + (first + row) * H,
+                        upstream: b.hiddenGradient + t * b.hiddenStride,
+                        cellPrevious: s > 0 ? UnsafePointer(b.state + (packing.stepStart(s - 1) + row) * H) : nil,
+                        dhNext: batch.dhNext + row * H, dcNext: batch.dcNext + row * H, dPre: dPre, units: units)
+                    for block in 0..<gateCount {
+                        (b.inputPreGradient + t * G + block * H + firstUnit).update(from: dPre + block * H + firstUnit, count: width)
+                    }
+                }
+            }
+            share.meet()
+            guard s > 0 else { continue }
+            for index in 0..<share.memberCount where width > 0 {
+                let batch = share.members[index].batch, packing = batch.packing
+                guard s < packing.longest else { continue }
+                let active = packing.activeCount(s)
+                for row in 0..<active { (batch.dhNext + row * H + firstUnit).update(repeating: 0, count: width) }
                 Kernels.addRowsTimesPanels(
-                    batch.dhNext, outStride: H, batch.stepRows, xStride: G, batch.backwardPanels,
-                    rows: active, k: G, n: H)
+                    batch.dhNext + firstUnit, outStride: H, batch.stepRows + (s & 1) * packing.sentenceCount * G, xStride: G,
+                    panels, rows: active, k: G, n: width)
             }
         }
     }

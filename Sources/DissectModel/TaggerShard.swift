@@ -29,6 +29,11 @@ public final class TaggerShard<T: Scalar> {
     /// The recurrence kernel; `configuration.recurrenceKernel` unless a test picks one.
     public var recurrenceKernel: RecurrenceKernel
 
+    /// The team this shard shares its batched LSTM recurrences with, and its member index
+    /// (nil: it runs them alone). Every member must run the same calls at once, one thread
+    /// each (`ThreadTeam.run`), with the same `recurrenceKernel`; the result is the same bits either way.
+    public var cooperation: (team: RecurrenceTeam<T>, member: Int)?
+
     // Indices of the current shard.
     let sentenceStarts = IndexBuffer()
     /// The shard's time-major packing for the batched kernel (`RecurrencePacking`), made by `gather`.
@@ -287,20 +292,61 @@ public final class TaggerShard<T: Scalar> {
                 c.cell.forward(steps: steps, hiddenSize: H, reverse: reverse, all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H))
             }
         case .batched:
-            c.cell.forwardBatched(
-                hiddenSize: H, reverse: reverse, all.offset(by: 0, hiddenSize: H, gateSize: G, hiddenColumn: direction * H),
+            runBatched(
+                forward: true, reverse: reverse, all.offset(by: 0, hiddenSize: H, gateSize: G, hiddenColumn: direction * H),
                 batchedBuffers(forward: true, hiddenWeight: p + weights.hiddenWeight))
         }
     }
 
+    /// The hidden units this shard's thread computes in a batched LSTM recurrence (all when alone).
+    private var sharedUnits: Range<Int> {
+        let H = configuration.hiddenSize
+        guard configuration.cell == .lstm, let (team, member) = cooperation else { return 0..<H }
+        return RecurrenceShare<T>.units(member: member, of: team.size, hiddenSize: H)
+    }
+
+    /// One batched recurrence, forward or backward: an LSTM's shared with the team when there is
+    /// one, every other cell's (and an LSTM's without a team) over this shard alone.
+    private func runBatched(forward: Bool, reverse: Bool, _ buffers: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>) {
+        let c = configuration, H = c.hiddenSize
+        guard c.cell == .lstm, let (team, member) = cooperation else {
+            if forward {
+                c.cell.forwardBatched(hiddenSize: H, reverse: reverse, buffers, batch)
+            } else {
+                c.cell.backwardBatched(hiddenSize: H, reverse: reverse, buffers, batch)
+            }
+            return
+        }
+        team.members[member] = RecurrenceMember(buffers: buffers, batch: batch)
+        let share = RecurrenceShare(
+            members: UnsafePointer(team.members), memberCount: team.size, member: member, units: sharedUnits, team: team.threads)
+        if forward {
+            LSTMCell.forwardBatched(hiddenSize: H, reverse: reverse, share)
+        } else {
+            LSTMCell.backwardBatched(hiddenSize: H, reverse: reverse, share)
+        }
+    }
+
     /// The batched kernel's packing and working rows for the current shard (their room reserved).
-    /// Packs this layer and direction's W_hh into `hiddenPanels` first: transposed for the forward product, as stored for the backward.
+    /// Packs this layer and direction's W_hh into `hiddenPanels` first: transposed for the forward product, as stored
+    /// for the backward; an LSTM's only for the units this shard's thread computes (`LSTMCell.packForwardPanels`).
     private func batchedBuffers(forward: Bool, hiddenWeight: UnsafePointer<T>) -> BatchedRecurrenceBuffers<T> {
         let H = configuration.hiddenSize, G = configuration.gateSize, n = max(1, sentenceCount)
-        let panels = hiddenPanels.reserve(forward ? Kernels.panelCount(k: H, n: G) : Kernels.panelCount(k: G, n: H))
-        if forward {
+        let panels: UnsafeMutablePointer<T>
+        if configuration.cell == .lstm {
+            let units = sharedUnits
+            if forward {
+                panels = hiddenPanels.reserve(max(1, LSTMCell.forwardPanelCount(hiddenSize: H, units: units)))
+                LSTMCell.packForwardPanels(hiddenWeight: hiddenWeight, hiddenSize: H, units: units, into: panels)
+            } else {
+                panels = hiddenPanels.reserve(max(1, LSTMCell.backwardPanelCount(hiddenSize: H, units: units)))
+                LSTMCell.packBackwardPanels(hiddenWeight: hiddenWeight, hiddenSize: H, units: units, into: panels)
+            }
+        } else if forward {
+            panels = hiddenPanels.reserve(Kernels.panelCount(k: H, n: G))
             Kernels.packPanels(hiddenWeight, k: H, n: G, transposed: true, into: panels)
         } else {
+            panels = hiddenPanels.reserve(Kernels.panelCount(k: G, n: H))
             Kernels.packPanels(hiddenWeight, k: G, n: H, transposed: false, into: panels)
         }
         let packing = RecurrencePacking(
@@ -308,7 +354,7 @@ public final class TaggerShard<T: Scalar> {
             stepStarts: UnsafePointer(stepStarts.pointer), sentenceCount: sentenceCount, longest: longestSentence)
         return BatchedRecurrenceBuffers(
             packing: packing, packedHidden: packedHidden.reserve(forward ? max(1, tokenCount * H) : 1),
-            stepRows: stepRows.reserve(n * G), dhNext: dhNext.reserve(forward ? 1 : n * H),
+            stepRows: stepRows.reserve(2 * n * G), dhNext: dhNext.reserve(forward ? 1 : n * H),
             dcNext: dcNext.reserve(forward ? 1 : n * H),
             forwardPanels: UnsafePointer(panels), backwardPanels: UnsafePointer(panels))
     }
@@ -366,8 +412,8 @@ public final class TaggerShard<T: Scalar> {
                         c.cell.backward(steps: steps, hiddenSize: H, reverse: reverse, all.offset(by: start, hiddenSize: H, gateSize: G, hiddenColumn: direction * H))
                     }
                 case .batched:
-                    c.cell.backwardBatched(
-                        hiddenSize: H, reverse: reverse, all.offset(by: 0, hiddenSize: H, gateSize: G, hiddenColumn: direction * H),
+                    runBatched(
+                        forward: false, reverse: reverse, all.offset(by: 0, hiddenSize: H, gateSize: G, hiddenColumn: direction * H),
                         batchedBuffers(forward: false, hiddenWeight: p + weights.hiddenWeight))
                 }
                 BLAS.gemm(

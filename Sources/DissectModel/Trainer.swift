@@ -65,13 +65,35 @@ public final class Trainer {
     var adamStep = 0
 
     public static let shardCount = 2
+    /// The shards' team when they share their batched LSTM recurrences (`RecurrenceTeam.shares`): each core
+    /// then computes half of every recurrent step of both shards instead of all of its own shard's.
+    let team: RecurrenceTeam<Float>?
 
-    public init(model: TaggerModel<Float>, options: TrainingOptions) {
+    /// - Parameters:
+    ///   - recurrenceKernel: the shards' kernel (default: the configuration's, `RecurrenceKernel.rule`; tests pick one).
+    ///   - shareRecurrences: let the shards share their batched LSTM recurrences (the default); the
+    ///     checkpoint is the same bits either way (tested).
+    public init(
+        model: TaggerModel<Float>, options: TrainingOptions, recurrenceKernel: RecurrenceKernel? = nil,
+        shareRecurrences: Bool = true
+    ) {
         configuration = model.configuration
         self.options = options
         layout = model.layout
         offsets = model.offsets
-        shards = (0..<Trainer.shardCount).map { _ in TaggerShard<Float>(configuration: model.configuration) }
+        let kernel = recurrenceKernel ?? model.configuration.recurrenceKernel
+        shards = (0..<Trainer.shardCount).map { _ in
+            let shard = TaggerShard<Float>(configuration: model.configuration)
+            shard.recurrenceKernel = kernel
+            return shard
+        }
+        if shareRecurrences && RecurrenceTeam<Float>.shares(cell: model.configuration.cell, kernel: kernel) {
+            let team = RecurrenceTeam<Float>(size: Trainer.shardCount)
+            for (member, shard) in shards.enumerated() { shard.cooperation = (team, member) }
+            self.team = team
+        } else {
+            team = nil
+        }
         let buffer = Buffer<Float>(capacity: model.layout.totalCount)
         model.parameters.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: $0.count) }
         parameters = buffer
@@ -136,7 +158,11 @@ public final class Trainer {
             let batch = UInt64(batchNumber)
             losses.withUnsafeMutableBufferPointer { lossBuffer in
                 let out = lossBuffer
-                parallelFor(shards.count) { shardIndex in
+                // A team gives every shard its own thread, which the shared recurrence's barriers need.
+                func run(_ body: (Int) -> Void) {
+                    if let team { team.threads.run(body) } else { parallelFor(shards.count, body) }
+                }
+                run { shardIndex in
                     var rng = SplitMix64(seed: seed, stream: UInt64(epoch), batch, UInt64(shardIndex))
                     let shard = shards[shardIndex]
                     out[shardIndex] = withUnsafeMutablePointer(to: &rng) { rngPointer in

@@ -1,0 +1,108 @@
+import Foundation
+import Synchronization
+
+/// A fixed team of threads that run one body together and can meet at a
+/// barrier inside it: member 0 is the calling thread, members 1… are threads
+/// the team owns for its whole life. Unlike `parallelFor`, every member is
+/// guaranteed its own thread while `run` lasts, so a body may wait for
+/// another member (`barrier`) without deadlocking, on any number of cores.
+///
+/// Used where two cores share one piece of work step by step (the cooperative
+/// batched recurrence); results never depend on the team, which only decides
+/// who computes what.
+public final class ThreadTeam: @unchecked Sendable {
+    /// The number of members, at least 1.
+    public let size: Int
+    private let workers: [Worker]
+    private let arrivals: [Arrival]
+
+    /// - Parameter size: members, from 1 (no thread is started) to 64.
+    public init(size: Int) {
+        precondition((1...64).contains(size), "ThreadTeam size \(size) is outside 1...64")
+        self.size = size
+        arrivals = (0..<size).map { _ in Arrival() }
+        workers = (1..<max(size, 1)).map { Worker(member: $0) }
+    }
+
+    deinit {
+        for worker in workers { worker.stop() }
+    }
+
+    /// Runs `body(member)` for every member at once, member 0 on the calling
+    /// thread, and returns when all have returned. Calls must not nest.
+    public func run(_ body: (Int) -> Void) {
+        if workers.isEmpty {
+            body(0)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            // Each member only touches what the caller's contract gives it (see `parallelFor`).
+            nonisolated(unsafe) let job = body
+            for worker in workers { worker.start(job) }
+            job(0)
+            for worker in workers { worker.finish() }
+        }
+    }
+
+    /// Waits until every member has called `barrier` as many times as `member`
+    /// has now. Writes before a member's call are visible to every member after
+    /// theirs. Spins briefly, then yields, so an oversubscribed machine still
+    /// makes progress. Every member must call it the same number of times.
+    @inline(__always)
+    public func barrier(member: Int) {
+        guard size > 1 else { return }
+        let mine = arrivals[member].count.add(1, ordering: .releasing).newValue
+        for other in 0..<size where other != member {
+            var spins = 0
+            while arrivals[other].count.load(ordering: .acquiring) < mine {
+                spins += 1
+                if spins > 2_000 { sched_yield() }
+            }
+        }
+    }
+
+    /// One member's barrier count, on its own cache line.
+    private final class Arrival: @unchecked Sendable {
+        let count = Atomic<Int>(0)
+        // Padding so two members' counters never share a 64-byte line.
+        private let padding: (Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0)
+    }
+
+    /// A thread that runs member `member`'s share of each `run`.
+    private final class Worker: @unchecked Sendable {
+        let member: Int
+        private let go = DispatchSemaphore(value: 0)
+        private let done = DispatchSemaphore(value: 0)
+        private nonisolated(unsafe) var job: ((Int) -> Void)?
+        private nonisolated(unsafe) var stopping = false
+
+        init(member: Int) {
+            self.member = member
+            let thread = Thread { [self] in loop() }
+            thread.name = "dissect-team-\(member)"
+            thread.start()
+        }
+
+        private func loop() {
+            while true {
+                go.wait()
+                if stopping { return }
+                job?(member)
+                job = nil
+                done.signal()
+            }
+        }
+
+        func start(_ body: @escaping (Int) -> Void) {
+            job = body
+            go.signal()
+        }
+
+        func finish() { done.wait() }
+
+        func stop() {
+            stopping = true
+            go.signal()
+        }
+    }
+}
