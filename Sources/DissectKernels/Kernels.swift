@@ -318,15 +318,20 @@ extension Kernels {
     /// trained at 316 sentences/s against 565 for the per-sentence SIMD kernel: it copies
     /// ("packs") the whole matrix on every call and pads the rows to its tile. The panels
     /// here are packed once per pass, and up to six rows share each load of them.
+    ///
+    /// `backwards` takes the panels from the last to the first (the sums are the same):
+    /// a recurrence that alternates direction by step starts each step on the panels the
+    /// last one read most recently, which are still in L2 when the whole matrix is not.
     @_specialize(where T == Float)
     @inline(__always)
     public static func addRowsTimesPanels<T: Scalar>(
         _ out: UnsafeMutablePointer<T>, outStride: Int, _ x: UnsafePointer<T>, xStride: Int,
-        _ panels: UnsafePointer<T>, rows: Int, k: Int, n: Int
+        _ panels: UnsafePointer<T>, rows: Int, k: Int, n: Int, backwards: Bool = false
     ) {
         if T.self == Float.self {
             FloatKernels.addRowsTimesPanels(
-                float(out), outStride: outStride, float(x), xStride: xStride, float(panels), rows: rows, k: k, n: n)
+                float(out), outStride: outStride, float(x), xStride: xStride, float(panels), rows: rows, k: k, n: n,
+                backwards: backwards)
             return
         }
         referenceAddRowsTimesPanels(out, outStride: outStride, x, xStride: xStride, panels, rows: rows, k: k, n: n)
@@ -364,15 +369,17 @@ extension FloatKernels {
     /// contract `a += s * m` by itself, hence `addProduct`. Shapes as `Kernels.addRowsTimesPanels`.
     public static func addRowsTimesPanels(
         _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
-        _ panels: UnsafePointer<Float>, rows: Int, k: Int, n: Int
+        _ panels: UnsafePointer<Float>, rows: Int, k: Int, n: Int, backwards: Bool = false
     ) {
         let width = Kernels.panelWidth
         if rows == 1 {
-            addRowTimesPanels(out, x, panels, k: k, n: n)
+            addRowTimesPanels(out, x, panels, k: k, n: n, backwards: backwards)
             return
         }
-        var first = 0, panel = panels
-        while first < n {
+        let panelCount = (n + width - 1) / width
+        for index in 0..<panelCount {
+            let first = (backwards ? panelCount - 1 - index : index) * width
+            let panel = panels + first * k
             let columns = min(width, n - first)
             var row = 0
             while row < rows {
@@ -388,18 +395,41 @@ extension FloatKernels {
                 }
                 row += count
             }
-            first += width
-            panel += k * width
         }
     }
 
-    /// One row × every panel: four panels at a time (eight chains in flight), then one.
+    /// One row × every panel: four panels at a time (eight chains in flight), then one
+    /// (`backwards`: the single panels from the last, then the groups from the last).
     static func addRowTimesPanels(
-        _ out: UnsafeMutablePointer<Float>, _ x0: UnsafePointer<Float>, _ panels: UnsafePointer<Float>, k: Int, n: Int
+        _ out: UnsafeMutablePointer<Float>, _ x0: UnsafePointer<Float>, _ panels: UnsafePointer<Float>, k: Int, n: Int,
+        backwards: Bool
     ) {
         let width = Kernels.panelWidth, panelSize = k * width
-        var first = 0, panel = panels
-        while first + 4 * width <= n {
+        let groups = n / (4 * width), panelCount = (n + width - 1) / width
+        if backwards {
+            for index in stride(from: panelCount - 1, through: 4 * groups, by: -1) {
+                addRowTimesPanel(out + index * width, x0, panels + index * panelSize, k: k, columns: min(width, n - index * width))
+            }
+            for group in stride(from: groups - 1, through: 0, by: -1) {
+                addRowTimesFourPanels(out + group * 4 * width, x0, panels + group * 4 * panelSize, k: k)
+            }
+        } else {
+            for group in 0..<groups {
+                addRowTimesFourPanels(out + group * 4 * width, x0, panels + group * 4 * panelSize, k: k)
+            }
+            for index in (4 * groups)..<panelCount {
+                addRowTimesPanel(out + index * width, x0, panels + index * panelSize, k: k, columns: min(width, n - index * width))
+            }
+        }
+    }
+
+    /// One row × four whole panels: out[0..<64] += Σ_i x[i] · panels[i, 0..<64].
+    @inline(__always)
+    static func addRowTimesFourPanels(
+        _ out: UnsafeMutablePointer<Float>, _ x0: UnsafePointer<Float>, _ panel: UnsafePointer<Float>, k: Int
+    ) {
+        let width = Kernels.panelWidth, panelSize = k * width, first = 0
+        do {
             let p1 = panel + panelSize, p2 = p1 + panelSize, p3 = p2 + panelSize
             var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
             var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a30 = SIMD8<Float>(), a31 = SIMD8<Float>()
@@ -414,19 +444,20 @@ extension FloatKernels {
             addPanel(a10, a11, to: out + first + width, columns: width)
             addPanel(a20, a21, to: out + first + 2 * width, columns: width)
             addPanel(a30, a31, to: out + first + 3 * width, columns: width)
-            first += 4 * width
-            panel += 4 * panelSize
         }
-        while first < n {
-            var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
-            for inner in 0..<k {
-                let s0 = SIMD8<Float>(repeating: x0[inner])
-                a00.addProduct(s0, load(panel, inner * 16)); a01.addProduct(s0, load(panel, inner * 16 + 8))
-            }
-            addPanel(a00, a01, to: out + first, columns: min(width, n - first))
-            first += width
-            panel += panelSize
+    }
+
+    /// One row × one panel: out[0..<columns] += Σ_i x[i] · panel[i, 0..<columns].
+    @inline(__always)
+    static func addRowTimesPanel(
+        _ out: UnsafeMutablePointer<Float>, _ x0: UnsafePointer<Float>, _ panel: UnsafePointer<Float>, k: Int, columns: Int
+    ) {
+        var a00 = SIMD8<Float>(), a01 = SIMD8<Float>()
+        for inner in 0..<k {
+            let s0 = SIMD8<Float>(repeating: x0[inner])
+            a00.addProduct(s0, load(panel, inner * 16)); a01.addProduct(s0, load(panel, inner * 16 + 8))
         }
+        addPanel(a00, a01, to: out, columns: columns)
     }
 
     /// 6 rows × one panel: out[r, 0..<columns] += Σ_i x[r, i] · panel[i, 0..<16] for r in 0..<6.

@@ -370,10 +370,13 @@ extension LSTMCell {
                     }
                 }
                 if s > 0 {
-                    for block in 0..<gateCount {
+                    // Odd steps run the panels backwards, so each step starts where the last one ended (in L2).
+                    let backwards = s & 1 == 1
+                    for index in 0..<gateCount {
+                        let block = backwards ? gateCount - 1 - index : index
                         Kernels.addRowsTimesPanels(
                             gates + block * H + firstUnit, outStride: G, batch.packedHidden + previousFirst * H, xStride: H,
-                            panels + block * blockCount, rows: active, k: H, n: width)
+                            panels + block * blockCount, rows: active, k: H, n: width, backwards: backwards)
                     }
                 }
                 for row in 0..<active {
@@ -444,7 +447,7 @@ extension LSTMCell {
                 for row in 0..<active { (batch.dhNext + row * H + firstUnit).update(repeating: 0, count: width) }
                 Kernels.addRowsTimesPanels(
                     batch.dhNext + firstUnit, outStride: H, batch.stepRows + (s & 1) * packing.sentenceCount * G, xStride: G,
-                    panels, rows: active, k: G, n: width)
+                    panels, rows: active, k: G, n: width, backwards: s & 1 == 1)
             }
         }
     }

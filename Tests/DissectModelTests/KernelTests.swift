@@ -32,6 +32,18 @@ import DissectCore
         Kernels.packPanels(matrix, k: k, n: n, transposed: false, into: &panels)
         Kernels.packPanels(transposed, k: k, n: n, transposed: true, into: &panelsFromTransposed)
         #expect(panels == panelsFromTransposed)
+        // A block of columns packed in place (sourceStride) is the block copied out and packed.
+        if n > 5 {
+            let columns = 3..<(n - 2), width = n - 5
+            var block = [Float](repeating: 0, count: k * width), blockPanels = [Float](repeating: .nan, count: Kernels.panelCount(k: k, n: width))
+            for inner in 0..<k { for column in columns { block[inner * width + column - 3] = matrix[inner * n + column] } }
+            var inPlace = blockPanels
+            Kernels.packPanels(block, k: k, n: width, transposed: false, into: &blockPanels)
+            matrix.withUnsafeBufferPointer {
+                Kernels.packPanels($0.baseAddress! + 3, k: k, n: width, transposed: false, sourceStride: n, into: &inPlace)
+            }
+            #expect(inPlace == blockPanels)
+        }
         for rows in 1...13 {
             let xStride = k + 2, outStride = n + 3
             let x = (0..<(rows * xStride)).map { _ in Float(rng.uniform(-1, 1)) }
@@ -46,6 +58,10 @@ import DissectCore
                     }
                 }
             }
+            // The panels taken backwards give the very same bits (each output is one chain of sums either way).
+            var backwards = start
+            FloatKernels.addRowsTimesPanels(&backwards, outStride: outStride, x, xStride: xStride, panels, rows: rows, k: k, n: n, backwards: true)
+            #expect(backwards == fast, "rows \(rows) backwards")
             // Each row alone gets the very bits it gets beside the others (one order of sums on every path).
             for row in 0..<rows {
                 var alone = Array(start[(row * outStride)..<((row + 1) * outStride)])
