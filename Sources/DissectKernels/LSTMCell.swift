@@ -280,17 +280,22 @@ public struct RecurrenceBuffers<T: Scalar> {
 extension LSTMCell {
     /// Values `packForwardPanels` writes for `units`.
     public static func forwardPanelCount(hiddenSize H: Int, units: Range<Int>) -> Int {
-        gateCount * Kernels.panelCount(k: H, n: units.count)
+        units.count == H ? Kernels.panelCount(k: H, n: gateCount * H) : gateCount * Kernels.panelCount(k: H, n: units.count)
     }
 
-    /// The forward product's W_hhᵀ for the hidden units `units`: for each gate block
-    /// i, f, g, o, the columns block·H + units of W_hhᵀ `[H, G]` in `Kernels.packPanels`
-    /// layout, block after block (each block's panels start at a unit of `units`, so
-    /// threads owning disjoint unit ranges never share a panel).
+    /// The forward product's W_hhᵀ `[H, G]` for the hidden units `units`, in `Kernels.packPanels`
+    /// layout: all of it when `units` is every unit; else, for each gate block i, f, g, o, its
+    /// columns block·H + units, block after block, so threads owning disjoint unit ranges never
+    /// share a panel. (Per block always would cost a padded panel per block when H is not a
+    /// multiple of 16, and lone-row steps more single panels: 26 % slower at LSTM 100, measured.)
     /// - Parameters: hiddenWeight W_hh `[G, H]`; packed: `forwardPanelCount` values.
     public static func packForwardPanels<T: Scalar>(
         hiddenWeight: UnsafePointer<T>, hiddenSize H: Int, units: Range<Int>, into packed: UnsafeMutablePointer<T>
     ) {
+        if units.count == H {
+            Kernels.packPanels(hiddenWeight, k: H, n: gateCount * H, transposed: true, into: packed)
+            return
+        }
         let blockCount = Kernels.panelCount(k: H, n: units.count)
         for block in 0..<gateCount {
             Kernels.packPanels(
@@ -372,11 +377,17 @@ extension LSTMCell {
                 if s > 0 {
                     // Odd steps run the panels backwards, so each step starts where the last one ended (in L2).
                     let backwards = s & 1 == 1
-                    for index in 0..<gateCount {
-                        let block = backwards ? gateCount - 1 - index : index
+                    if width == H {
                         Kernels.addRowsTimesPanels(
-                            gates + block * H + firstUnit, outStride: G, batch.packedHidden + previousFirst * H, xStride: H,
-                            panels + block * blockCount, rows: active, k: H, n: width, backwards: backwards)
+                            gates, outStride: G, batch.packedHidden + previousFirst * H, xStride: H,
+                            panels, rows: active, k: H, n: G, backwards: backwards)
+                    } else {
+                        for index in 0..<gateCount {
+                            let block = backwards ? gateCount - 1 - index : index
+                            Kernels.addRowsTimesPanels(
+                                gates + block * H + firstUnit, outStride: G, batch.packedHidden + previousFirst * H, xStride: H,
+                                panels + block * blockCount, rows: active, k: H, n: width, backwards: backwards)
+                        }
                     }
                 }
                 for row in 0..<active {

@@ -146,7 +146,7 @@ extension TaggerConfiguration {
     ///     recurrence   L·dirs·(2·N·G + 3·N·H)  (training: + L·dirs·2·N·G)
     ///     layers       L·N·O  (training: + 3·(L − 1)·N·O + L·N·O, masks, dropped copies and gradients)
     ///     output       N·m  (training: + 2·N·O + N·m)
-    ///     batched      with `RecurrenceKernel.batched`: N·H + S·G (training: + 2·S·H), and 4S + N indices
+    ///     batched      with `RecurrenceKernel.batched`: N·H + 2·S·G (training: + 2·S·H), and 4S + N indices
     ///
     /// and the fixed ones are L·dirs·H·G (transposed recurrent weights), 4H (step scratch),
     /// Cn·W·F (the inference char table), with a CRF (m + 2)² and the forward–backward
@@ -161,7 +161,7 @@ extension TaggerConfiguration {
         growing += L * N * O + N * m
         if training { growing += 3 * (L - 1) * N * O + L * N * O + 2 * N * O + N * m }
         if crf { growing += 4 * N * m }
-        if recurrenceKernel == .batched { growing += N * H + S * G + (training ? 2 * S * H : 0) + 4 * S + N }
+        if recurrenceKernel == .batched { growing += N * H + 2 * S * G + (training ? 2 * S * H : 0) + 4 * S + N }
         var fixed = L * directions * H * G + 4 * H
         if crf { fixed += (m + 2) * (m + 2) }
         if charCNN && !training { fixed += Double(max(0, charCount)) * W * F }

@@ -45,6 +45,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 /// two shards of about equal tokens; each core runs forward and backward on
 /// its shard with its own dropout stream, and the two gradients are added in
 /// a fixed order — so a seed gives the same bits whatever the scheduling.
+/// For batched LSTM layers the two cores also share each recurrence (the
+/// shards' `RecurrenceTeam`): at every step each core computes half of the
+/// hidden units of both shards' sentences, with the bits of each shard alone.
 ///
 /// Word-embedding gradients stay sparse: only rows of words in the batch are
 /// touched, so a word never seen in training keeps its pretrained vector.
@@ -71,11 +74,12 @@ public final class Trainer {
 
     /// - Parameters:
     ///   - recurrenceKernel: the shards' kernel (default: the configuration's, `RecurrenceKernel.rule`; tests pick one).
-    ///   - shareRecurrences: let the shards share their batched LSTM recurrences (the default); the
+    ///   - shareRecurrences: whether the shards share their batched LSTM recurrences: by default where
+    ///     `RecurrenceTeam.shares` says it pays; true shares any batched LSTM (tests), false none. The
     ///     checkpoint is the same bits either way (tested).
     public init(
         model: TaggerModel<Float>, options: TrainingOptions, recurrenceKernel: RecurrenceKernel? = nil,
-        shareRecurrences: Bool = true
+        shareRecurrences: Bool? = nil
     ) {
         configuration = model.configuration
         self.options = options
@@ -87,7 +91,10 @@ public final class Trainer {
             shard.recurrenceKernel = kernel
             return shard
         }
-        if shareRecurrences && RecurrenceTeam<Float>.shares(cell: model.configuration.cell, kernel: kernel) {
+        let c = model.configuration
+        let share = c.cell == .lstm && kernel == .batched
+            && (shareRecurrences ?? RecurrenceTeam<Float>.shares(cell: c.cell, hiddenSize: c.hiddenSize))
+        if share {
             let team = RecurrenceTeam<Float>(size: Trainer.shardCount)
             for (member, shard) in shards.enumerated() { shard.cooperation = (team, member) }
             self.team = team

@@ -130,6 +130,15 @@ import DissectCore
         }
         #expect(TaggerShard<Float>(configuration: paper).recurrenceKernel == .batched)
         #expect(RecurrenceKernel.batchedThreshold(cell: .lstm) == 100 && RecurrenceKernel.batchedThreshold(cell: .rnn) == 150)
+        // Trainers share the recurrences of LSTMs from 256 units per direction, and no other cell's.
+        #expect(RecurrenceTeam<Float>.shares(cell: .lstm, hiddenSize: 256))
+        #expect(!RecurrenceTeam<Float>.shares(cell: .lstm, hiddenSize: 255))
+        #expect(!RecurrenceTeam<Float>.shares(cell: .gru, hiddenSize: 400) && !RecurrenceTeam<Float>.shares(cell: .rnn, hiddenSize: 400))
+        var wide = tinyConfiguration(cell: .lstm, bidirectional: false, charCNN: false)
+        wide.hiddenSize = 256
+        let model: TaggerModel<Float> = randomModel(wide, seed: 1)
+        #expect(Trainer(model: model, options: TrainingOptions()).team != nil)
+        #expect(Trainer(model: model, options: TrainingOptions(), shareRecurrences: false).team == nil)
     }
 
     /// The shared recurrence (each thread computes its units of both shards) gives the bits of
