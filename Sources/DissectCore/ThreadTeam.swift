@@ -49,11 +49,12 @@ public final class ThreadTeam: @unchecked Sendable {
     /// has now. Writes before a member's call are visible to every member after
     /// theirs. Every member must call it the same number of times.
     ///
-    /// It spins (about a quarter of a millisecond) before it yields: the members
-    /// meet every few microseconds, and a thread that yields early hands its core
-    /// to whatever else runs on the machine for a whole time slice (measured: a
-    /// shared LSTM 200 trained 35 % slower than alone with the yield after 2,000
-    /// spins beside a compiler at nice 19). Yielding at last keeps an oversubscribed machine moving.
+    /// It spins `spinsBeforeYield` times (about half a millisecond on this project's
+    /// Xeon, where `pause` takes about 140 cycles) before it yields: the members meet
+    /// every few tens of microseconds, and a thread that yields early hands its core
+    /// to whatever else runs on the machine for a whole time slice (measured: a shared
+    /// LSTM 200 trained about a third slower than unshared with the yield after 2,000
+    /// spins, beside a compiler at nice 19). Yielding at last keeps an oversubscribed machine moving.
     @inline(__always)
     public func barrier(member: Int) {
         guard size > 1 else { return }
