@@ -27,6 +27,7 @@ struct ReproduceCommand: ParsableCommand {
     func run() throws {
         // Ctrl-C or SIGTERM stops at the next batch or step and leaves every file whole.
         Interruption.install()
+        Parallelism.threadLimit = options.threads
         // The paper's model starts from GloVe vectors: unlike `train`, reproduce
         // does not fall back to random ones. A missing flag or file to point at
         // is a usage error (exit 2), like missing CoNLL data.
