@@ -20,7 +20,7 @@ struct StudyOptions: ParsableArguments {
     @Option(help: "Threads per model (default 2, this machine's fixed shards); results never depend on it.")
     var threads = 2
 
-    @Option(help: "The output folder (default: runs/paper for reproduce, runs/study for study); a rerun with the same folder keeps every finished seed whose inputs and options match and trains the others again from their start.")
+    @Option(help: "The output folder (default: runs/paper for reproduce, runs/study for study, runs/sweep for sweep); a rerun with the same folder keeps every finished seed whose inputs and options match and trains the others again from their start.")
     var out: String?
 
     @Option(help: "Training epochs per seed.")
