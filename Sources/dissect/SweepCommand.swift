@@ -52,7 +52,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "With --executor slurm, at most this many array tasks run at once (sbatch --array=...%M).")
     var maxParallel: Int?
 
-    @Option(help: "With --executor slurm, more sbatch options for every job, split at spaces (e.g. \"--partition=gpu --time=01:00:00 --account=lab\").")
+    @Option(parsing: .unconditional, help: "With --executor slurm, more sbatch options for every job, split at spaces (e.g. \"--partition=gpu --time=01:00:00 --account=lab\").")
     var slurmArgs: String?
 
     @Flag(help: "With --executor slurm, write the scripts and print the sbatch commands without submitting them.")
