@@ -106,7 +106,7 @@ done >"$work/data/vectors.txt"
 start="$(now)"
 mkdir -p "$work/munge" "$work/state" "$work/spool"
 dd if=/dev/urandom of="$work/munge/munge.key" bs=1024 count=1 status=none
-chmod 700 "$work/munge"
+chmod 755 "$work/munge"
 chmod 600 "$work/munge/munge.key"
 munged --force --key-file="$work/munge/munge.key" --socket="$work/munge/munge.socket" --pid-file="$work/munge/munged.pid" \
     --seed-file="$work/munge/munge.seed" --log-file="$work/munged.log" --foreground >>"$work/munged.log" 2>&1 &
@@ -168,18 +168,32 @@ ready="$(now)"
 echo "slurm-test: cluster up (munged, slurmctld, slurmd; node $node idle) in $(elapsed "$start" "$ready") s" >&2
 
 flags=(--train "$work/data/train.txt" --dev "$work/data/valid.txt" --test "$work/data/test.txt" --embeddings "$work/data/vectors.txt"
-       --seeds 1-2 --hidden 4,8 --epochs 1 --lr 0.1 --batch-size 2 --dropout 0 --steps 2 --random 2 --recurrent-random 1
+       --seeds 1-2 --epochs 1 --lr 0.1 --batch-size 2 --dropout 0 --steps 2 --random 2 --recurrent-random 1
        --bootstrap 0 --permutations 0 --threads 1)
 cd "$work"
 local_start="$(now)"
-"$binary" sweep "${flags[@]}" --jobs 2 --out "$work/sweep-local" >"$work/local.out" 2>"$work/local.err" \
+"$binary" sweep "${flags[@]}" --hidden 4,8 --jobs 2 --out "$work/sweep-local" >"$work/local.out" 2>"$work/local.err" \
     || { cat "$work/local.err" >&2; echo "error: the local sweep failed" >&2; exit 1; }
 local_end="$(now)"
-"$binary" sweep "${flags[@]}" --executor slurm --wait --out "$work/sweep-slurm" >"$work/slurm.out" 2>"$work/slurm.err" \
+"$binary" sweep "${flags[@]}" --hidden 4,8 --executor slurm --wait --out "$work/sweep-slurm" >"$work/slurm.out" 2>"$work/slurm.err" \
     || { cat "$work/slurm.out" "$work/slurm.err" >&2; echo "error: the Slurm sweep failed" >&2; exit 1; }
 slurm_end="$(now)"
 grep -q "^submitted job array [0-9]* (4 runs) and aggregation job [0-9]*" "$work/slurm.out" \
     || { cat "$work/slurm.out" >&2; echo "error: the Slurm sweep did not say what it submitted" >&2; exit 1; }
+
+# A run that fails (a file where its folder goes): the sweep must list it with its log, exit non-zero,
+# and cancel the aggregation job that Slurm would otherwise keep pending for ever.
+mkdir -p "$work/sweep-failing/runs"
+echo "not a folder" >"$work/sweep-failing/runs/seed-2"
+if "$binary" sweep "${flags[@]}" --hidden 4 --executor slurm --wait --out "$work/sweep-failing" >"$work/failing.out" 2>"$work/failing.err"; then
+    echo "error: a sweep with a failing run exited 0" >&2; exit 1
+fi
+grep -q "^failed: run seed-2; its log is $work/sweep-failing/logs/seed-2.log" "$work/failing.err" \
+    || { cat "$work/failing.err" >&2; echo "error: the failing run is not listed with its log" >&2; exit 1; }
+if [ -n "$(squeue --noheader)" ]; then
+    squeue >&2; echo "error: jobs are left in the queue after the failing sweep" >&2; exit 1
+fi
+echo "slurm-test: a failing run is listed with its log, the sweep exits non-zero and its aggregation job is cancelled" >&2
 
 failures=0
 count=0
