@@ -59,6 +59,30 @@ struct SweepTests {
         #expect(log.contains("seed 1: finished checkpoint found"), "\(log)")
     }
 
+    @Test("a grid over --cell and --control-task trains each setting and aggregates each group")
+    func gridOverSettings() async throws {
+        let sandbox = try Sandbox()
+        let files = try sandbox.writeCorpus()
+        try sandbox.writeEmbeddings()
+        let sweep = sandbox.path("sweep")
+        let result = try await sandbox.run(
+            ["sweep"] + Self.flags(files, seeds: "1") + ["--cell", "gru", "--hidden", "4,6", "--control-task", "off,on", "--threads", "1",
+                                                         "--jobs", "2", "--out", sweep], timeout: 300)
+        #expect(result.status == 0, "\(result)")
+        let groups = ["hidden-4_control-task-off", "hidden-4_control-task-on", "hidden-6_control-task-off", "hidden-6_control-task-on"]
+        for group in groups {
+            let model = try Files.json(sweep + "/runs/seed-1_\(group)/seed-1/model.json")
+            let configuration = try #require(model["configuration"] as? [String: Any])
+            #expect(configuration["cell"] as? String == "gru" && configuration["hidden_size"] as? Int == (group.hasPrefix("hidden-4") ? 4 : 6),
+                    "\(configuration)")
+            let training = try #require(model["training"] as? [String: Any])
+            #expect((training["control_task"] != nil) == group.hasSuffix("-on"), "\(group): \(training.keys)")
+            #expect(Self.isWellFormed(sweep + "/aggregate/\(group)/report.html"), "\(group)")
+        }
+        let table = try Files.text(sweep + "/aggregate/groups.csv").split(separator: "\n").map { $0.split(separator: ",").first.map(String.init) ?? "" }
+        #expect(Array(table.dropFirst()) == groups)
+    }
+
     @Test("a failed run fails the sweep, which lists it with its log and aggregates nothing")
     func failedRunIsListed() async throws {
         let sandbox = try Sandbox()
