@@ -28,6 +28,8 @@ extension ReproducePipeline {
                 if labels.isEmpty {
                     labels = checkpoint.metadata.vocabulary.labels
                     layers = checkpoint.model.configuration.layers
+                    // Every seed's dev activations are kept for the comparison, as `run` keeps them.
+                    try requireMemory(first: checkpoint, dev: dev)
                 }
                 let corpus = try checkpoint.analysisCorpus(dev)
                 let run = timed("seed \(seed.seed): run on dev") { ModelRun(checkpoint: checkpoint, corpus: corpus) }
