@@ -67,7 +67,9 @@ import DissectCore
 
     @Test(arguments: variants)
     func batchedMatchesPerSentenceInFloat(variant: Variant) {
-        let found = Self.compareKernels(Float.self, variant, relative: 1e-5, absolute: 1e-6)
+        // Absolute 1e-5: a gradient summed over every token cancels to ~1e-2 in places, and OpenBLAS's
+        // GEMMs (whose kernel and order of sums differ by CPU) leave ~1e-6 there (seen: 1.4e-6 on a Xeon).
+        let found = Self.compareKernels(Float.self, variant, relative: 1e-5, absolute: 1e-5)
         #expect(found.isEmpty, "\(variant.testDescription): \(found.prefix(5))")
     }
 
