@@ -92,7 +92,9 @@ public final class Trainer {
             return shard
         }
         let c = model.configuration
-        let share = c.cell == .lstm && kernel == .batched
+        // Sharing needs a thread per shard, so a `--threads` cap below the shard count turns it off (the same bits).
+        let threadsAllowed = Parallelism.threadLimit == 0 || Parallelism.threadLimit >= Trainer.shardCount
+        let share = c.cell == .lstm && kernel == .batched && threadsAllowed
             && (shareRecurrences ?? RecurrenceTeam<Float>.shares(cell: c.cell, hiddenSize: c.hiddenSize))
         if share {
             let team = RecurrenceTeam<Float>(size: Trainer.shardCount)

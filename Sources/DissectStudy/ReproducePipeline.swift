@@ -50,6 +50,13 @@ public struct ReproduceRequest: Sendable {
     /// `../shared/anchors/README.md`: NCRF++ measured on this machine.
     public var anchorsFile: String?
     public var command = "dissect reproduce"
+    /// The model of every seed: the paper's (an LSTM with one layer of 50) unless a sweep's grid point says otherwise.
+    public var cell: CellKind = .lstm
+    public var hiddenSize = 50
+    public var layers = 1
+    /// Whether every model is a control-task model (a sweep's `--control-task on`), analysed as a real one is;
+    /// `controlTask` instead adds a control model beside each real one.
+    public var controlLabels = false
 
     /// The random orders of one mode.
     public func randomCount(_ mode: AblationMode) -> Int { mode == .recurrent ? recurrentRandomCount : randomCount }
@@ -229,7 +236,38 @@ public final class ReproducePipeline {
         let controls = request.controlTask
             ? ControlStudy(seeds: Array(trained.dropFirst(request.seeds.count)), sensitivityDev: controlSensitivity, ablations: controlAblations)
             : nil
+        let task = StudyTask(
+            kind: request.kind, pairs: pairs, pairRule: pairRule, trainLabelCounts: trainCounts,
+            testLabelCounts: ReproducePipeline.labelCounts(test))
+        return try acrossModels(ModelResults(
+            seeds: seeds, sensitivityDev: sensitivityDev, sensitivityTest: sensitivityTest, rawDev: rawDev, rawTest: rawTest,
+            agreements: agreements, ablations: ablations, controls: controls, comparisonInputs: comparisonInputs, rankings: rankings,
+            task: task, labels: modelLabels, layer: checkpoints.first?.model.configuration.layers))
+    }
 
+    /// What the per-model steps found, as the steps across models read it.
+    public struct ModelResults {
+        var seeds: [SeedResult]
+        var sensitivityDev: [Sensitivity.Document], sensitivityTest: [Sensitivity.Document]
+        /// Per real model: its name, labels and sensitivity values (in `labels` order).
+        var rawDev: [(String, [String], [[Double?]])], rawTest: [(String, [String], [[Double?]])]
+        var agreements: [RankingAgreement]
+        var ablations: [AblationEntry]
+        var controls: ControlStudy?
+        var comparisonInputs: [Comparison.Input]
+        var rankings: RankingDocument?
+        var task: StudyTask
+        /// The models' label vocabulary, and the 1-based layer their sensitivity measured.
+        var labels: [String]
+        var layer: Int?
+        /// Wall seconds of steps run before (a sweep's runs), reported with the steps across models.
+        var earlierTimings: [StepTiming] = []
+    }
+
+    /// Correlation across the models (with the paper's matrix as reference), the seeds' neurons compared, and
+    /// the summary the report is drawn from: what `run` ends with, and all `aggregate` does.
+    func acrossModels(_ results: ModelResults) throws -> ReproduceSummary {
+        var comparisonInputs = results.comparisonInputs
         // 3. Correlation across the models, with the paper's matrix as reference, and the seeds' neurons compared.
         try beginStep("label correlation and neuron matching across seeds")
         let paper = try readPaperFigures()
@@ -238,18 +276,17 @@ public final class ReproducePipeline {
         // A bootstrap over neurons gives each correlation an interval (claims (d)–(h)).
         let correlationBootstrap = request.bootstrap > 0 ? (resamples: request.bootstrap, seed: request.randomSeed) : nil
         let correlationDev = CorrelationStudy.make(
-            data: request.devPath, agreementData: request.testPath, models: rawDev, reference: reference,
-            referencePath: referencePath, agreements: agreements, bootstrap: correlationBootstrap)
+            data: request.devPath, agreementData: request.testPath, models: results.rawDev, reference: reference,
+            referencePath: referencePath, agreements: results.agreements, bootstrap: correlationBootstrap)
         let correlationTest = CorrelationStudy.make(
-            data: request.testPath, agreementData: nil, models: rawTest, reference: reference,
+            data: request.testPath, agreementData: nil, models: results.rawTest, reference: reference,
             referencePath: referencePath, agreements: [], bootstrap: correlationBootstrap)
         try writeFiles(try renderers.correlation(correlationDev), to: request.outputDirectory + "/correlation-dev")
         try writeFiles(try renderers.correlation(correlationTest), to: request.outputDirectory + "/correlation-test")
         var seedComparison: Comparison?
         if comparisonInputs.count >= 2 {
             let comparison = timed("neuron matching across seeds") {
-                Comparison.make(
-                    data: request.devPath, layer: checkpoints.first?.model.configuration.layers, labels: modelLabels, inputs: comparisonInputs)
+                Comparison.make(data: request.devPath, layer: results.layer, labels: results.labels, inputs: comparisonInputs)
             }
             comparisonInputs = []
             try writeFiles(try renderers.comparison(comparison), to: request.outputDirectory + "/compare-seeds")
@@ -257,18 +294,18 @@ public final class ReproducePipeline {
         }
 
         try beginStep("report")
+        let allTimings = results.earlierTimings + timings
         let information = RunInformation(
             command: request.command, dissectVersion: Checkpoint.toolVersion, swiftVersion: ReproducePipeline.swiftVersion,
             date: ISO8601DateFormatter().string(from: started), machine: ReproducePipeline.machineDescription(),
             trainFile: request.trainPath, devFile: request.devPath, testFile: request.testPath,
-            embeddingsFile: request.embeddingsPath, timings: timings, totalSeconds: Date().timeIntervalSince(started))
+            embeddingsFile: request.embeddingsPath, timings: allTimings,
+            totalSeconds: results.earlierTimings.map(\.seconds).reduce(0, +) + Date().timeIntervalSince(started))
         return ReproduceSummary(
-            seeds: seeds, references: readAnchors(), sensitivityDev: sensitivityDev, sensitivityTest: sensitivityTest,
-            paper: paper, ablations: ablations, correlationDev: correlationDev, correlationTest: correlationTest, run: information,
-            controls: controls, task: StudyTask(
-                kind: request.kind, pairs: pairs, pairRule: pairRule, trainLabelCounts: trainCounts,
-                testLabelCounts: ReproducePipeline.labelCounts(test)),
-            seedComparison: seedComparison, rankings: rankings)
+            seeds: results.seeds, references: readAnchors(), sensitivityDev: results.sensitivityDev,
+            sensitivityTest: results.sensitivityTest, paper: paper, ablations: results.ablations, correlationDev: correlationDev,
+            correlationTest: correlationTest, run: information, controls: results.controls, task: results.task,
+            seedComparison: seedComparison, rankings: results.rankings)
     }
 
     /// Gold tokens per label of a corpus.
@@ -407,7 +444,7 @@ public final class ReproducePipeline {
 
     func trainingRequest(seed: UInt64, directory: String, hashes: InputHashes?, control: Bool = false) -> TrainingRequest {
         var training = TrainingRequest(trainPath: request.trainPath, devPath: request.devPath, outputDirectory: directory)
-        training.controlTask = control
+        training.controlTask = control || request.controlLabels
         training.inputHashes = hashes
         // reproduce has no --clip and no --overwrite.
         training.divergenceFix = "lower --lr"
@@ -420,6 +457,9 @@ public final class ReproducePipeline {
         training.options.learningRate = request.learningRate
         training.options.batchSize = request.batchSize
         training.configuration.dropout = request.dropout
+        training.configuration.cell = request.cell
+        training.configuration.hiddenSize = request.hiddenSize
+        training.configuration.layers = request.layers
         return training
     }
 

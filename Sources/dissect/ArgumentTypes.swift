@@ -1,5 +1,6 @@
 import ArgumentParser
 import DissectAnalysis
+import DissectCore
 import DissectModel
 import Foundation
 
@@ -22,6 +23,13 @@ enum OptionChecks {
     /// `--layer` counts from 1 at the bottom.
     static func layer(_ value: Int?) throws {
         if let value, value < 1 { throw ValidationError("--layer must be 1 or more (layers are counted from 1 at the bottom).") }
+    }
+
+    /// `--threads`: the cap on the threads one model's work uses (`Parallelism.threadLimit`).
+    static func threads(_ value: Int) throws {
+        guard (1...Parallelism.largestThreadLimit).contains(value) else {
+            throw ValidationError("--threads must be from 1 to \(Parallelism.largestThreadLimit).")
+        }
     }
 
     /// Refuses an output path that names the input file (after `.`, `..` and symbolic links are resolved).

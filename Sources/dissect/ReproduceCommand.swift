@@ -27,17 +27,12 @@ struct ReproduceCommand: ParsableCommand {
     func run() throws {
         // Ctrl-C or SIGTERM stops at the next batch or step and leaves every file whole.
         Interruption.install()
+        Parallelism.threadLimit = options.threads
         // The paper's model starts from GloVe vectors: unlike `train`, reproduce
         // does not fall back to random ones. A missing flag or file to point at
         // is a usage error (exit 2), like missing CoNLL data.
         _ = try options.corpus.resolve()
-        guard let embeddingsPath = try options.embeddings ?? DataSearch.embeddingsFile() else {
-            throw DissectError(
-                .usage,
-                problem: "no embeddings file found in $DISSECT_EMBEDDINGS, nor glove/glove.6B.50d.conll2003.txt under $DISSECT_DATA, "
-                    + "data/ or ../shared/data/ (reproduce trains the paper's model, which starts from GloVe vectors)",
-                fix: "pass --embeddings FILE or set $DISSECT_EMBEDDINGS; " + DataSources.sentence)
-        }
+        let embeddingsPath = try Self.paperEmbeddings(options, command: "reproduce")
         var request = try options.request(command: "reproduce", defaultOut: "runs/paper", embeddingsPath: embeddingsPath)
         request.kind = .paper
         request.pairs = ReproduceNumbers.paperPairs
@@ -46,5 +41,17 @@ struct ReproduceCommand: ParsableCommand {
         let anchors = "../shared/anchors/README.md"
         request.anchorsFile = FileManager.default.fileExists(atPath: anchors) ? anchors : nil
         try StudyOptions.run(request, finished: "reproduced")
+    }
+
+    /// The embeddings file the paper's model starts from; none found is a usage error (exit 2).
+    static func paperEmbeddings(_ options: StudyOptions, command: String) throws -> String {
+        guard let embeddingsPath = try options.embeddings ?? DataSearch.embeddingsFile() else {
+            throw DissectError(
+                .usage,
+                problem: "no embeddings file found in $DISSECT_EMBEDDINGS, nor glove/glove.6B.50d.conll2003.txt under $DISSECT_DATA, "
+                    + "data/ or ../shared/data/ (\(command) trains the paper's model, which starts from GloVe vectors)",
+                fix: "pass --embeddings FILE or set $DISSECT_EMBEDDINGS; " + DataSources.sentence)
+        }
+        return embeddingsPath
     }
 }

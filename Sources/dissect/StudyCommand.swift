@@ -29,6 +29,7 @@ struct StudyCommand: ParsableCommand {
 
     func run() throws {
         Interruption.install()
+        Parallelism.threadLimit = options.threads
         let corpus = options.corpus
         // study is for a corpus the user names: it does not fall back to the CoNLL-2003 folders.
         guard corpus.dataDir != nil || (corpus.train != nil && corpus.dev != nil) else {

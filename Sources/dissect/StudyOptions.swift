@@ -14,10 +14,13 @@ struct StudyOptions: ParsableArguments {
     @Option(help: "A GloVe or word2vec text file of word vectors (default: the 50-d GloVe subset under data/ or ../shared/data when present).")
     var embeddings: String?
 
-    @Option(help: "Comma-separated training seeds.")
+    @Option(help: "The training seeds: comma-separated seeds and inclusive ranges, e.g. 1,2,3,4 or 1-100 or 1-3,10 (at most 10,000).")
     var seeds = "1,2,3,4"
 
-    @Option(help: "The output folder (default: runs/paper for reproduce, runs/study for study); a rerun with the same folder keeps every finished seed whose inputs and options match and trains the others again from their start.")
+    @Option(help: "Threads per model (default 2, this machine's fixed shards); results never depend on it.")
+    var threads = 2
+
+    @Option(help: "The output folder (default: runs/paper for reproduce, runs/study for study, runs/sweep for sweep); a rerun with the same folder keeps every finished seed whose inputs and options match and trains the others again from their start.")
     var out: String?
 
     @Option(help: "Training epochs per seed.")
@@ -53,7 +56,8 @@ struct StudyOptions: ParsableArguments {
     static let maximumResamples = SensitivityStatistics.largestCount
 
     func validate() throws {
-        guard parsedSeeds != nil else { throw ValidationError("--seeds must be comma-separated whole numbers, e.g. 1,2,3,4.") }
+        if case .failure(let error) = SeedList.parse(seeds) { throw ValidationError(error.description + ".") }
+        try OptionChecks.threads(threads)
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1.") }
         guard steps >= 0 else { throw ValidationError("--steps must be 0 or more.") }
         guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number.") }
@@ -78,12 +82,7 @@ struct StudyOptions: ParsableArguments {
         }
     }
 
-    var parsedSeeds: [UInt64]? {
-        let parts = seeds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let values = parts.compactMap { UInt64($0) }
-        guard !parts.isEmpty, values.count == parts.count, Set(values).count == values.count else { return nil }
-        return values
-    }
+    var parsedSeeds: [UInt64]? { try? SeedList.parse(seeds).get() }
 
     /// Every shared flag into the request's fields.
     func apply(to request: inout ReproduceRequest) {
@@ -118,11 +117,27 @@ struct StudyOptions: ParsableArguments {
     /// Runs the pipeline with progress on stderr, writes summary.json, the
     /// figures, report.md and report.html, and prints what was found.
     static func run(_ request: ReproduceRequest, finished verb: String) throws {
-        let epochs = request.epochs
         let out = request.outputDirectory
+        let pipeline = ReproducePipeline(request: request, renderers: AnalysisArtifacts.renderers, report: progressReporter(epochs: request.epochs))
+        let summary = try pipeline.run()
+        let claims = try writeReport(summary, request: request)
+        for seed in summary.seeds {
+            let record = seed.record
+            print("seed \(seed.seed): dev F1 \(format(record.devF1 ?? 0)) (NCRF++ \(format(record.devF1NCRF ?? 0))), "
+                + "test F1 \(format(record.testF1 ?? 0)) (NCRF++ \(format(record.testF1NCRF ?? 0))), best epoch \(record.bestEpoch)")
+        }
+        let paperClaims = claims.filter { !$0.robustness }
+        let holding = paperClaims.filter { $0.verdict == .holds }.count
+        let untested = paperClaims.filter { $0.verdict == .untested }.count
+        print("\(holding) of \(paperClaims.count) claims of the paper hold in full, \(untested) untested (see the report for each rule and verdict)")
+        print("\(verb) in \(format(summary.run.totalSeconds, 1)) s; open \(out)/report.html (also report.md, summary.json, figures/, explorer.html)")
+    }
+
+    /// Progress on stderr: each step, each training epoch, warnings and reused seeds.
+    static func progressReporter(epochs: Int) -> (ReproduceEvent) -> Void {
         var lastDraw = -1.0
         var currentStep = ""
-        let pipeline = ReproducePipeline(request: request, renderers: AnalysisArtifacts.renderers) { event in
+        return { event in
             switch event {
             case .step(let number, let total, let description, let elapsed, let remaining):
                 currentStep = "[\(number)/\(total)] \(description)"
@@ -148,7 +163,12 @@ struct StudyOptions: ParsableArguments {
                 }
             }
         }
-        let summary = try pipeline.run()
+    }
+
+    /// summary.json, the figures, report.md, report.html and the first seed's explorer, into the request's folder.
+    @discardableResult
+    static func writeReport(_ summary: ReproduceSummary, request: ReproduceRequest) throws -> [Claim] {
+        let out = request.outputDirectory
         let claims = ReproduceClaims.evaluate(summary)
         try AtomicFile.write(try AnalysisArtifacts.json(summary), to: out + "/summary.json")
         try AtomicFile.makeDirectory(out + "/figures")
@@ -164,15 +184,6 @@ struct StudyOptions: ParsableArguments {
                 model: first.directory, data: request.devPath, layer: nil, tagColumn: request.tagColumn, context: context)
             try AtomicFile.write(page.html, to: out + "/explorer.html")
         }
-        for seed in summary.seeds {
-            let record = seed.record
-            print("seed \(seed.seed): dev F1 \(format(record.devF1 ?? 0)) (NCRF++ \(format(record.devF1NCRF ?? 0))), "
-                + "test F1 \(format(record.testF1 ?? 0)) (NCRF++ \(format(record.testF1NCRF ?? 0))), best epoch \(record.bestEpoch)")
-        }
-        let paperClaims = claims.filter { !$0.robustness }
-        let holding = paperClaims.filter { $0.verdict == .holds }.count
-        let untested = paperClaims.filter { $0.verdict == .untested }.count
-        print("\(holding) of \(paperClaims.count) claims of the paper hold in full, \(untested) untested (see the report for each rule and verdict)")
-        print("\(verb) in \(format(summary.run.totalSeconds, 1)) s; open \(out)/report.html (also report.md, summary.json, figures/, explorer.html)")
+        return claims
     }
 }

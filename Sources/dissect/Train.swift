@@ -82,8 +82,12 @@ struct Train: ParsableCommand {
     @Flag(help: "Replace a model already in --out.")
     var overwrite = false
 
+    @Option(help: "Threads the training uses (default 2, the trainer's fixed shards); the checkpoint never depends on it.")
+    var threads = 2
+
     func validate() throws {
         guard hidden >= 1 else { throw ValidationError("--hidden must be at least 1.") }
+        try OptionChecks.threads(threads)
         guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1).") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1.") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
@@ -137,6 +141,7 @@ struct Train: ParsableCommand {
     func run() throws {
         // Ctrl-C or SIGTERM stops at the next batch or step and leaves every file whole.
         Interruption.install()
+        Parallelism.threadLimit = threads
         let files = try corpus.resolve()
         var request = TrainingRequest(trainPath: files.train, devPath: files.dev, outputDirectory: out)
         request.testPath = files.test

@@ -9,9 +9,11 @@ struct HelpTests {
         let result = try await sandbox.run(["--help"])
         #expect(result.status == 0, "\(result)")
         #expect(result.stdout.contains("USAGE: dissect"), "\(result.stdout)")
-        for subcommand in ["train", "evaluate", "sensitivity", "ablate", "correlate", "compare", "rank", "explore", "import", "reproduce", "study", "data", "chart"] {
+        for subcommand in ["train", "evaluate", "sensitivity", "ablate", "correlate", "compare", "rank", "explore", "import", "reproduce", "study", "sweep", "data", "chart"] {
             #expect(result.stdout.contains("  \(subcommand) "), "\(subcommand) is listed: \(result.stdout)")
         }
+        // The commands a sweep starts on each node are not for users.
+        #expect(!result.stdout.contains("sweep-run") && !result.stdout.contains("sweep-aggregate"), "\(result.stdout)")
         #expect(!result.stdout.contains("error:"))
     }
 
