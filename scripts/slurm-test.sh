@@ -21,18 +21,8 @@ if [ -z "$binary" ] || [ ! -x "$binary" ]; then
 fi
 binary="$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")"
 
-packages=(slurmctld slurmd slurm-client munge)
-missing=()
-for package in "${packages[@]}"; do
-    if ! dpkg -s "$package" >/dev/null 2>&1; then missing+=("$package"); fi
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    sudo=""
-    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-    echo "slurm-test: installing ${missing[*]}" >&2
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# Slurm and munge, as every other system package, through the one installer (scripts/setup.sh).
+bash scripts/setup.sh --slurm
 if [ "$(id -u)" -ne 0 ]; then
     echo "error: the Slurm test starts slurmd, which runs jobs as their user and must be root; run it as root" >&2
     exit 1
