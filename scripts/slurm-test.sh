@@ -5,11 +5,28 @@
 # through sbatch (--executor slurm --wait) and the same sweep with the local executor, and checks that
 # every run's model.safetensors is byte-identical between the two (model.json records times, so it
 # differs) and that both aggregates exist. Everything is stopped and removed on exit.
-# Usage: bash scripts/slurm-test.sh [path/to/dissect]   (default: .build/release/dissect, then .build/debug/dissect)
+# Usage: bash scripts/slurm-test.sh [--timings FILE] [path/to/dissect]   (default: .build/release/dissect, then
+# .build/debug/dissect); --timings writes the cluster's start and both sweeps' wall seconds to FILE as JSON
+# (tools/benchmark.py's sweep part).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
-binary="${1:-}"
+timings=""
+binary=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --timings)
+            [ $# -ge 2 ] || { echo "error: --timings needs a file to write; pass --timings FILE" >&2; exit 2; }
+            timings="$2"; shift 2 ;;
+        -*) echo "error: unknown option $1; the options are --timings FILE and a dissect binary's path" >&2; exit 2 ;;
+        *) [ -z "$binary" ] || { echo "error: two binaries given ($binary, $1); pass one" >&2; exit 2; }
+           binary="$1"; shift ;;
+    esac
+done
+if [ -n "$timings" ]; then
+    case "$timings" in /*) ;; *) timings="$root/$timings" ;; esac
+    : >"$timings" 2>/dev/null || { echo "error: cannot write --timings $timings; pass a file in a writable folder" >&2; exit 2; }
+fi
 if [ -z "$binary" ]; then
     for candidate in .build/release/dissect .build/debug/dissect; do
         if [ -x "$candidate" ]; then binary="$candidate"; break; fi
@@ -206,4 +223,8 @@ done
 if [ "$failures" -ne 0 ]; then echo "slurm-test: $failures failures" >&2; exit 1; fi
 echo "slurm-test: 4 runs through sbatch, every model.safetensors byte-identical to the local executor's, both aggregates written" >&2
 echo "slurm-test: local sweep $(elapsed "$local_start" "$local_end") s, Slurm sweep $(elapsed "$local_end" "$slurm_end") s (both 2 runs at a time), cluster start $(elapsed "$start" "$ready") s" >&2
+if [ -n "$timings" ]; then
+    printf '{"cluster_start_seconds": %s, "local_seconds": %s, "slurm_seconds": %s, "runs": 4}\n' \
+        "$(elapsed "$start" "$ready")" "$(elapsed "$local_start" "$local_end")" "$(elapsed "$local_end" "$slurm_end")" >"$timings"
+fi
 cd "$root"

@@ -50,9 +50,15 @@ What it runs, all in one go so the figures are measured side by side (the parts,
     models; --skip-reproduce-all leaves it out). With
     --baseline, the baseline's `reproduce` runs too, alternating with this build's, --reproduce-rounds
     times each, and `reproduce.ratio` = this build's median seconds / the baseline's.
+  * sweep: `dissect sweep --seeds 1-20` of the paper model with the local executor and its defaults
+    (--threads 2, so --jobs 1 on 2 cores; each run trains and runs the per-model analyses): the sweep's wall
+    seconds against the sum of the runs' own wall seconds (aggregate/aggregate.json) divided by the parallel
+    runs (target <= 1.2x); then scripts/slurm-test.sh --timings, 3 times: the same 4 tiny runs through the
+    local executor and through sbatch on a one-node Slurm on 127.0.0.1, and the difference (the Slurm
+    overhead, median; target < 10 s). Needs root and Slurm (scripts/setup.sh --slurm) for the second half.
 Everything goes into one JSON file (--out), and a summary table is printed at the end.
 --quick trains on the first 300 training sentences (100 dev and test) for 1-2 epochs, one round,
-without `reproduce`: a smoke test of the script, not a measurement.
+without `reproduce` and `sweep`: a smoke test of the script, not a measurement.
 The machine is shared: medians are reported, with the load average before and after.
 Needs a release build (`swift build -c release --product dissect`); PyTorch only for the speed ratios
 (skipped with a note when torch is not installed).
@@ -80,13 +86,16 @@ CRF_F1_TARGET = 88.65           # issue 14: mean best-dev test F1 over the seeds
 CRF_SPEEDUP_TARGET = 10.0       # issue 14: NCRF++ seconds per epoch / dissect's
 STACKED_SPEEDUP_TARGET = 5.0    # issue 14: dissect / PyTorch sentences/s, 2-layer BiLSTM 100, 2 threads
 STACKED_MODEL = ["--layers", "2", "--bidirectional", "--hidden", "100"]   # the same flags for both programs
-PARTS = ("quality", "speed", "stacked", "crf", "cost", "evaluation", "analysis", "seeds", "explorer", "import", "reproduce")
+PARTS = ("quality", "speed", "stacked", "crf", "cost", "evaluation", "analysis", "seeds", "explorer", "import", "reproduce", "sweep")
 COST_HIDDEN = (50, 100, 200, 400)   # issue 19: per direction, uni and bi
 COST_TRAIN_SENTENCES = 2000         # dissect's timed epochs train on the first sentences of train.txt
 COST_TORCH_SENTENCES = {50: 1000, 100: 1000, 200: 500, 400: 300}
 COST_TARGETS = {(400, False): 6.0, (200, True): 6.0}  # issue 19: dissect / PyTorch sentences/s
 REPRODUCE_TARGET_SECONDS = 90     # issue 19: default reproduce on a quiet machine
 MEMORY_TARGET_MIB = 192             # issue 19: training peak RSS, BiLSTM 400 per direction, whole train.txt
+SWEEP_SEEDS = "1-20"              # issue 20: the local executor on 20 seeds of the paper model
+SWEEP_TARGET_RATIO = 1.2          # issue 20: wall <= 1.2 x (sum of the runs' walls / parallel runs)
+SLURM_OVERHEAD_TARGET_SECONDS = 10.0  # issue 20: a 4-run sweep through sbatch against the local executor
 IMPORT_TARGET_SECONDS = 2.0     # issue 18: import of a 400k-word, 50-d model
 EXPLORER_VIEW_TARGET_MS = 200.0  # issue 17: each view change in Chromium
 EXPLORER_PAGE_TARGET_BYTES = 15 * 1024 * 1024
@@ -165,6 +174,7 @@ def selected_parts(args):
             parts.discard(part)
     if args.quick:
         parts.discard("reproduce")
+        parts.discard("sweep")
     return parts
 
 
@@ -191,6 +201,7 @@ def main():
     parser.add_argument("--skip-explorer", action="store_true", help="leave out the explorer page's size and view-change timings")
     parser.add_argument("--skip-import", action="store_true", help="leave out the timing of `dissect import` of a 400k-word model")
     parser.add_argument("--skip-reproduce", action="store_true", help="leave out the timing of `dissect reproduce`")
+    parser.add_argument("--skip-sweep", action="store_true", help="leave out the sweep of 20 seeds and the Slurm overhead")
     parser.add_argument("--skip-reproduce-all", action="store_true", help="in the reproduce part, leave out `reproduce --all`")
     parser.add_argument("--reproduce-rounds", type=int, default=1,
                         help="alternating runs of this build's and the --baseline's `reproduce` (default 1 each)")
@@ -549,6 +560,28 @@ def main():
         if not args.skip_reproduce_all:
             seconds, peak, _ = reproduce(dissect, os.path.join(work, "reproduce-all"), ["--all"])
             results["reproduce"].update({"all_seconds": seconds, "all_peak_rss_mib": round(peak, 1)})
+    # A sweep of 20 seeds through the local executor, then the Slurm path's overhead on the one-node cluster.
+    if "sweep" in parts:
+        folder = os.path.join(work, "sweep")
+        load_before = load_average()
+        seconds, peak, _ = run([dissect, "sweep", "--data-dir", conll, "--embeddings", embeddings, "--seeds", SWEEP_SEEDS, "--out", folder])
+        aggregate = json.load(open(os.path.join(folder, "aggregate", "aggregate.json")))
+        run_seconds = [r["seconds"] for r in aggregate["runs"]]
+        jobs = max(1, (os.cpu_count() or 2) // 2)   # the local executor's default: cores / --threads (2)
+        ideal = sum(run_seconds) / jobs
+        results["sweep"] = {"seeds": SWEEP_SEEDS, "runs": len(run_seconds), "jobs": jobs, "seconds": seconds,
+                            "run_seconds": run_seconds, "ideal_seconds": ideal, "ratio": seconds / ideal,
+                            "target_ratio": SWEEP_TARGET_RATIO, "peak_rss_mib": round(peak, 1),
+                            "load_average_before_after": [load_before, load_average()]}
+        overheads = []
+        for round_index in range(3):
+            timings = os.path.join(work, f"slurm-timings{round_index}.json")
+            run(["bash", os.path.join(ROOT, "scripts", "slurm-test.sh"), "--timings", timings, dissect])
+            overheads.append(json.load(open(timings)))
+        results["sweep"].update({"slurm_rounds": overheads,
+                                 "slurm_overhead_seconds": statistics.median(o["slurm_seconds"] - o["local_seconds"] for o in overheads),
+                                 "slurm_cluster_start_seconds": statistics.median(o["cluster_start_seconds"] for o in overheads),
+                                 "slurm_overhead_target_seconds": SLURM_OVERHEAD_TARGET_SECONDS})
     results["machine"]["load_after"] = load_average()
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -727,6 +760,14 @@ def print_summary(results):
         rows.append(("reproduce, default analyses (s, median)", f"{rp['seconds']:.1f}",
                      f"{rp['baseline_seconds']:.1f} (--baseline)" if "baseline_seconds" in rp else "", "",
                      f"< {rp['target_seconds']} s: {'met' if rp['seconds'] < rp['target_seconds'] else 'NOT met'}"))
+    sw = results.get("sweep")
+    if sw:
+        rows.append((f"sweep of {sw['runs']} paper models, local executor: wall / (sum of run walls / {sw['jobs']})",
+                     f"{sw['seconds']:.0f} s", f"{sw['ideal_seconds']:.0f} s", f"{sw['ratio']:.3f}",
+                     f"<= {sw['target_ratio']}: {'met' if sw['ratio'] <= sw['target_ratio'] else 'NOT met'}"))
+        if "slurm_overhead_seconds" in sw:
+            rows.append(("4-run sweep: Slurm minus local executor (s, median of 3)", f"{sw['slurm_overhead_seconds']:.1f}", "", "",
+                         f"< {sw['slurm_overhead_target_seconds']:.0f} s: {'met' if sw['slurm_overhead_seconds'] < sw['slurm_overhead_target_seconds'] else 'NOT met'}"))
     ev = results.get("evaluation")
     if ev:
         rows.append(("evaluate the test set: tagging and scoring (s, median of 5)", f"{ev['tag_and_score_seconds_median']:.3f}", "", "",
