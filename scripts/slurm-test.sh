@@ -4,7 +4,8 @@
 # 127.0.0.1 with its configuration, state and logs in a temporary folder, runs a sweep of 4 tiny runs
 # through sbatch (--executor slurm --wait) and the same sweep with the local executor, and checks that
 # every run's model.safetensors is byte-identical between the two (model.json records times, so it
-# differs) and that both aggregates exist. Everything is stopped and removed on exit.
+# differs) and that both aggregates exist. The Slurm sweep's folder has spaces in its name, as users'
+# folders do. Everything is stopped and removed on exit.
 # Usage: bash scripts/slurm-test.sh [--timings FILE] [path/to/dissect]   (default: .build/release/dissect, then
 # .build/debug/dissect); --timings writes the cluster's start and both sweeps' wall seconds to FILE as JSON
 # (tools/benchmark.py's sweep part).
@@ -59,7 +60,7 @@ cleanup() {
         for log in "$work"/slurmctld.log "$work"/slurmd.log "$work"/munged.log; do
             [ -f "$log" ] && { echo "--- $log (last lines) ---" >&2; tail -n 20 "$log" >&2; }
         done
-        for log in "$work"/sweep-slurm/logs/*; do
+        for log in "$work"/"sweep on slurm"/logs/*; do
             [ -f "$log" ] && { echo "--- $log (last lines) ---" >&2; tail -n 5 "$log" >&2; }
         done
     fi
@@ -182,7 +183,7 @@ local_start="$(now)"
 "$binary" sweep "${flags[@]}" --hidden 4,8 --jobs 2 --out "$work/sweep-local" >"$work/local.out" 2>"$work/local.err" \
     || { cat "$work/local.err" >&2; echo "error: the local sweep failed" >&2; exit 1; }
 local_end="$(now)"
-"$binary" sweep "${flags[@]}" --hidden 4,8 --executor slurm --wait --out "$work/sweep-slurm" >"$work/slurm.out" 2>"$work/slurm.err" \
+"$binary" sweep "${flags[@]}" --hidden 4,8 --executor slurm --wait --out "$work/sweep on slurm" >"$work/slurm.out" 2>"$work/slurm.err" \
     || { cat "$work/slurm.out" "$work/slurm.err" >&2; echo "error: the Slurm sweep failed" >&2; exit 1; }
 slurm_end="$(now)"
 grep -q "^submitted job array [0-9]* (4 runs) and aggregation job [0-9]*" "$work/slurm.out" \
@@ -206,7 +207,7 @@ failures=0
 count=0
 for model in "$work"/sweep-local/runs/*/seed-*/model.safetensors; do
     relative="${model#"$work"/sweep-local/}"
-    other="$work/sweep-slurm/$relative"
+    other="$work/sweep on slurm/$relative"
     count=$((count + 1))
     if [ ! -f "$other" ]; then
         echo "FAIL: $relative: no such file from the Slurm executor" >&2; failures=$((failures + 1))
@@ -215,11 +216,15 @@ for model in "$work"/sweep-local/runs/*/seed-*/model.safetensors; do
     fi
 done
 if [ "$count" -ne 4 ]; then echo "FAIL: the local sweep made $count models, not 4" >&2; failures=$((failures + 1)); fi
-for sweep in sweep-local sweep-slurm; do
+for sweep in sweep-local "sweep on slurm"; do
     for file in aggregate/aggregate.json aggregate/runs.csv aggregate/hidden-4/report.html aggregate/hidden-8/report.html; do
         if [ ! -s "$work/$sweep/$file" ]; then echo "FAIL: $sweep/$file is missing" >&2; failures=$((failures + 1)); fi
     done
 done
+# Slurm's own output of each task goes where sbatch --output says, spaces in the folder's name and all.
+slurm_logs=("$work/sweep on slurm"/logs/slurm-*_*.out)
+if [ ! -f "${slurm_logs[0]}" ]; then echo "FAIL: no Slurm task output in '$work/sweep on slurm/logs'" >&2; failures=$((failures + 1)); fi
+if [ ! -f "$work/sweep on slurm/logs/aggregate.log" ]; then echo "FAIL: no aggregation job output in '$work/sweep on slurm/logs'" >&2; failures=$((failures + 1)); fi
 if [ "$failures" -ne 0 ]; then echo "slurm-test: $failures failures" >&2; exit 1; fi
 echo "slurm-test: 4 runs through sbatch, every model.safetensors byte-identical to the local executor's, both aggregates written" >&2
 echo "slurm-test: local sweep $(elapsed "$local_start" "$local_end") s, Slurm sweep $(elapsed "$local_end" "$slurm_end") s (both 2 runs at a time), cluster start $(elapsed "$start" "$ready") s" >&2

@@ -33,12 +33,15 @@ public struct LocalExecutor {
     }
 
     /// Runs each of `runs`, and returns those whose process did not exit with status 0. After Ctrl-C or
-    /// SIGTERM (which the children receive too) no further run starts; the ones running are waited for.
+    /// SIGTERM no further run starts, the running ones receive the same signal (once, from here: they run
+    /// in their own process group, so a signal to this process alone reaches them as well as Ctrl-C does)
+    /// and stop after their current step, and they are waited for.
     public func execute(_ runs: [SweepRun], sweep: String, progress: (String) -> Void) throws -> [SweepRun] {
         var waiting = runs[...]
         var running: [pid_t: SweepRun] = [:]
         var failed: [SweepRun] = []
         var finished = 0
+        var forwarded = false
         while !waiting.isEmpty || !running.isEmpty {
             while running.count < jobs, let run = waiting.first, !Interruption.requested {
                 waiting.removeFirst()
@@ -48,7 +51,7 @@ public struct LocalExecutor {
                 progress("run \(run.name): started (log \(SweepPlan.logPath(sweep, run.name)))")
             }
             if running.isEmpty { break }
-            let (pid, succeeded) = Self.waitForChild()
+            let (pid, succeeded) = Self.waitForChild(forwardingTo: Array(running.keys), forwarded: &forwarded)
             guard pid > 0, let run = running.removeValue(forKey: pid) else { continue }
             finished += 1
             if !succeeded { failed.append(run) }
@@ -65,25 +68,32 @@ public struct LocalExecutor {
     /// Runs the aggregation and says whether it succeeded.
     public func aggregate(sweep: String) throws -> Bool {
         let pid = try Self.spawn(SweepCommands.aggregate(binary: binary, sweep: sweep), log: SweepPlan.logPath(sweep, "aggregate"))
+        var forwarded = false
         while true {
-            let (finished, succeeded) = Self.waitForChild()
+            let (finished, succeeded) = Self.waitForChild(forwardingTo: [pid], forwarded: &forwarded)
             if finished == pid { return succeeded }
             if finished < 0 && errno == ECHILD { return false }
         }
     }
 
-    /// Starts `arguments` with stdin from /dev/null and stdout and stderr into `log`.
+    /// Starts `arguments` with stdin from /dev/null and stdout and stderr into `log`, in a process group of
+    /// its own (so signals reach it only through `waitForChild`, exactly once; two would quit it at once).
     static func spawn(_ arguments: [String], log: String) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
+        let status = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
         guard status == 0 else {
             throw DissectError(
                 file: arguments[0], problem: "cannot start a run (\(String(cString: strerror(status))))",
@@ -92,14 +102,26 @@ public struct LocalExecutor {
         return pid
     }
 
-    /// Waits for any child; (pid, whether it exited with status 0), or (-1, false) when interrupted or none is left.
-    static func waitForChild() -> (pid_t, Bool) {
+    /// Waits for any child; (pid, whether it exited with status 0), or (-1, false) when none is left.
+    /// It polls (every 20 ms) rather than blocks, since a signal does not interrupt `waitpid` here
+    /// (`signal` restarts it): once this process is asked to stop, each of `children` receives the
+    /// same signal, once (`forwarded` records that it was sent).
+    static func waitForChild(forwardingTo children: [pid_t], forwarded: inout Bool) -> (pid_t, Bool) {
         var status: Int32 = 0
-        let pid = waitpid(-1, &status, 0)
-        guard pid > 0 else { return (pid, false) }
-        // WIFEXITED and WEXITSTATUS, which Swift does not import.
-        let exited = status & 0x7f == 0
-        return (pid, exited && (status >> 8) & 0xff == 0)
+        while true {
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid < 0 { return (pid, false) }
+            if pid > 0 {
+                // WIFEXITED and WEXITSTATUS, which Swift does not import.
+                let exited = status & 0x7f == 0
+                return (pid, exited && (status >> 8) & 0xff == 0)
+            }
+            if Interruption.requested && !forwarded {
+                for child in children { kill(child, dissectInterruptSignal) }
+                forwarded = true
+            }
+            usleep(20_000)
+        }
     }
 }
 
@@ -122,6 +144,13 @@ public struct SlurmExecutor {
     }
 
     public static func arrayScriptPath(_ sweep: String) -> String { sweep + "/slurm/array.sh" }
+
+    /// Slurm's own output of each task and of the aggregation job, as `sbatch --output` options. They go on
+    /// the command line, not in `#SBATCH` lines, whose values sbatch splits at spaces; `%` is doubled,
+    /// since sbatch reads `%A`, `%a`… in the name as patterns.
+    static func arrayOutputOption(_ sweep: String) -> String { "--output=" + patternEscaped(sweep + "/logs") + "/slurm-%A_%a.out" }
+    static func aggregateOutputOption(_ sweep: String) -> String { "--output=" + patternEscaped(sweep + "/logs/aggregate.log") }
+    static func patternEscaped(_ path: String) -> String { path.replacingOccurrences(of: "%", with: "%%") }
     public static func aggregateScriptPath(_ sweep: String) -> String { sweep + "/slurm/aggregate.sh" }
 
     /// `0-3,7,9-10`: the runs' indices as Slurm's `--array` ranges, with `%M` when throttled.
@@ -150,7 +179,6 @@ public struct SlurmExecutor {
             #SBATCH --job-name=dissect-sweep
             #SBATCH --array=\(arraySpecification(pending))
             #SBATCH --cpus-per-task=\(threads)
-            #SBATCH --output=\(sweep)/logs/slurm-%A_%a.out
             # One run of the sweep per task: the task id is the run's index in sweep.json.
             set -eu
             names=(\(names))
@@ -161,7 +189,6 @@ public struct SlurmExecutor {
             #!/bin/bash
             #SBATCH --job-name=dissect-sweep-aggregate
             #SBATCH --cpus-per-task=\(threads)
-            #SBATCH --output=\(sweep)/logs/aggregate.log
             # Correlation, comparison, statistics across seeds and the reports, once every run has finished.
             exec \(SweepCommands.aggregate(binary: binary, sweep: sweep).map(Self.quoted).joined(separator: " "))
 
@@ -178,10 +205,11 @@ public struct SlurmExecutor {
         let prefix = "sbatch --parsable" + (extra.isEmpty ? "" : " " + extra)
         if let array {
             try AtomicFile.write(array, to: Self.arrayScriptPath(sweep))
-            commands.append("ARRAY_JOB=$(\(prefix) \(Self.quoted(Self.arrayScriptPath(sweep))))")
+            commands.append("ARRAY_JOB=$(\(prefix) \(Self.quoted(Self.arrayOutputOption(sweep))) \(Self.quoted(Self.arrayScriptPath(sweep))))")
         }
         try AtomicFile.write(aggregate, to: Self.aggregateScriptPath(sweep))
-        commands.append(prefix + (array == nil ? "" : " --dependency=afterok:$ARRAY_JOB") + " " + Self.quoted(Self.aggregateScriptPath(sweep)))
+        commands.append(prefix + (array == nil ? "" : " --dependency=afterok:$ARRAY_JOB") + " " + Self.quoted(Self.aggregateOutputOption(sweep))
+            + " " + Self.quoted(Self.aggregateScriptPath(sweep)))
         return commands
     }
 
@@ -189,10 +217,11 @@ public struct SlurmExecutor {
     public func submit(hasArray: Bool, sweep: String) throws -> (array: String?, aggregate: String) {
         var arrayJob: String?
         if hasArray {
-            arrayJob = try Self.sbatch(["--parsable"] + extraArguments + [Self.arrayScriptPath(sweep)])
+            arrayJob = try Self.sbatch(["--parsable"] + extraArguments + [Self.arrayOutputOption(sweep), Self.arrayScriptPath(sweep)])
         }
         let dependency = arrayJob.map { ["--dependency=afterok:\($0)"] } ?? []
-        let aggregateJob = try Self.sbatch(["--parsable"] + extraArguments + dependency + [Self.aggregateScriptPath(sweep)])
+        let aggregateJob = try Self.sbatch(
+            ["--parsable"] + extraArguments + dependency + [Self.aggregateOutputOption(sweep), Self.aggregateScriptPath(sweep)])
         return (arrayJob, aggregateJob)
     }
 

@@ -90,4 +90,10 @@ import Testing
         #expect(scripts.aggregate.contains("exec '/bin/dissect' 'sweep-aggregate' '--sweep' '/shared/it'\\''s'"))
         #expect(throttled.scripts(plan: plan, pending: [], sweep: "/s").array == nil, "no run left: no array")
     }
+
+    @Test("Slurm's output paths keep spaces whole and double %, which sbatch reads as a pattern")
+    func slurmOutputOptions() {
+        #expect(SlurmExecutor.arrayOutputOption("/shared/my sweep 100%") == "--output=/shared/my sweep 100%%/logs/slurm-%A_%a.out")
+        #expect(SlurmExecutor.aggregateOutputOption("/shared/my sweep 100%") == "--output=/shared/my sweep 100%%/logs/aggregate.log")
+    }
 }
