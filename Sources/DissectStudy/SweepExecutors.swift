@@ -90,6 +90,9 @@ public struct LocalExecutor {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of ours reaches the run: an inherited descriptor (a pipe, or the socket by which a
+        // parent such as Foundation's Process sees this process end) would outlive us in the run.
+        closeOnExec(from: 3)
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
@@ -100,6 +103,15 @@ public struct LocalExecutor {
                 fix: "check that the dissect binary is still there and that \(log) can be written")
         }
         return pid
+    }
+
+    /// Marks every open descriptor from `first` on close-on-exec (those in /proc/self/fd).
+    static func closeOnExec(from first: Int32) {
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for descriptor in descriptors.compactMap({ Int32($0) }) where descriptor >= first {
+            let flags = fcntl(descriptor, F_GETFD)
+            if flags >= 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 
     /// Waits for any child; (pid, whether it exited with status 0), or (-1, false) when none is left.

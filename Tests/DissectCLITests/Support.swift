@@ -187,8 +187,9 @@ final class Sandbox: Sendable {
                 let running = RunningProcess(pid: process.processIdentifier, stdoutPath: outURL.path, stderrPath: errURL.path)
                 DispatchQueue.global().async { onStart(running) }
             }
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [weak process] in
-                guard let process, process.isRunning else { return }
+            // A strong reference: the timeout must fire even when nothing else holds the process.
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [process] in
+                guard process.isRunning else { return }
                 timedOut.set()
                 process.terminate()
             }
