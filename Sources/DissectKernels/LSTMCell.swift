@@ -323,23 +323,24 @@ extension LSTMCell {
     /// units; `batch`'s panels from `packForwardPanels` over 0..<H. See `forwardBatched(hiddenSize:reverse:_:)`.
     @_specialize(where T == Float)
     public static func forwardBatched<T: Scalar>(hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>) {
-        var member = RecurrenceMember(buffers: b, batch: batch)
-        withUnsafePointer(to: &member) { members in
-            forwardBatched(
-                hiddenSize: H, reverse: reverse,
-                RecurrenceShare(members: members, memberCount: 1, member: 0, units: 0..<H, team: nil))
-        }
+        alone(hiddenSize: H, b, batch) { forwardBatched(hiddenSize: H, reverse: reverse, $0) }
     }
 
     /// Backpropagation through time alone, all units; `batch`'s panels from `packBackwardPanels`
     /// over 0..<H. See `backwardBatched(hiddenSize:reverse:_:)`.
     @_specialize(where T == Float)
     public static func backwardBatched<T: Scalar>(hiddenSize H: Int, reverse: Bool, _ b: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>) {
+        alone(hiddenSize: H, b, batch) { backwardBatched(hiddenSize: H, reverse: reverse, $0) }
+    }
+
+    /// `body` given one member's share of all H units, no team: how a pass runs alone.
+    @inline(__always)
+    static func alone<T: Scalar>(
+        hiddenSize H: Int, _ b: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>, _ body: (RecurrenceShare<T>) -> Void
+    ) {
         var member = RecurrenceMember(buffers: b, batch: batch)
         withUnsafePointer(to: &member) { members in
-            backwardBatched(
-                hiddenSize: H, reverse: reverse,
-                RecurrenceShare(members: members, memberCount: 1, member: 0, units: 0..<H, team: nil))
+            body(RecurrenceShare(members: members, memberCount: 1, member: 0, units: 0..<H, team: nil))
         }
     }
 
