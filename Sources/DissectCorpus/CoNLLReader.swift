@@ -26,6 +26,8 @@ public struct Corpus: Sendable {
     public var crlfLineCount: Int
     /// The first such line (1-based), for the warning.
     public var firstCRLFLine: Int?
+    /// Columns of every token line (0 for a corpus not read from a file).
+    public var columnCount = 0
 
     public init(path: String, sentences: [Sentence], crlfLineCount: Int = 0, firstCRLFLine: Int? = nil) {
         self.path = path
@@ -214,7 +216,9 @@ public enum CoNLLReader {
                 .input, file: path, line: lineNumber, problem: "the file holds no sentences (only -DOCSTART- lines)",
                 fix: "give a CoNLL file with `word ... label` token lines")
         }
-        return Corpus(path: path, sentences: sentences, crlfLineCount: crlfLineCount, firstCRLFLine: firstCRLFLine)
+        var corpus = Corpus(path: path, sentences: sentences, crlfLineCount: crlfLineCount, firstCRLFLine: firstCRLFLine)
+        corpus.columnCount = expectedColumns
+        return corpus
     }
 
     @inline(__always)
