@@ -134,7 +134,9 @@ public enum Concepts {
                 var within: Double?
                 if let description = best[neuron], let property = properties.first(where: { $0.name == description.property }) {
                     if withinCache[property.name] == nil {
-                        withinCache[property.name] = withinProperty(run: run, property: property, outputWeight: weights)
+                        withinCache[property.name] = withinProperty(
+                            hidden: run.hidden, neurons: n, labels: run.labels, predicted: run.predicted, property: property,
+                            outputWeight: weights)
                     }
                     within = withinCache[property.name]?[neuron][label]
                 }
@@ -183,18 +185,21 @@ public enum Concepts {
     /// The sensitivity `[n][m]` within the values of `property`: per value v, s_v = the sensitivity over v's
     /// tokens alone (`Sensitivity`, predicted condition); the result is Σ_v c_v[j] s_v[i, j] / Σ_v c_v[j] over the
     /// values where s_v[·, j] is defined, c_v[j] = tokens of v predicted j; nil where no value defines it.
-    static func withinProperty(run: ModelRun, property: TokenProperty, outputWeight: [Float]?) -> [[Double?]] {
-        let n = run.neuronCount, m = run.labels.count
+    /// - Parameters: hidden `[N, n]` token-major; predicted: N label indices into `labels`; outputWeight `[m, n]` or nil.
+    static func withinProperty(
+        hidden: [Float], neurons n: Int, labels: [String], predicted: [Int32], property: TokenProperty, outputWeight: [Float]?
+    ) -> [[Double?]] {
+        let m = labels.count
         var sums = [[Double]](repeating: [Double](repeating: 0, count: m), count: n)
         var weights = [Double](repeating: 0, count: m)
         for value in property.values.indices {
             let tokens = property.assignments.indices.filter { property.assignments[$0] == Int32(value) }
             guard !tokens.isEmpty else { continue }
-            var hidden = [Float](); hidden.reserveCapacity(tokens.count * n)
-            for token in tokens { hidden += run.hidden[(token * n)..<(token * n + n)] }
+            var states = [Float](); states.reserveCapacity(tokens.count * n)
+            for token in tokens { states += hidden[(token * n)..<(token * n + n)] }
             let stratum = Sensitivity(
-                labels: run.labels, neuronCount: n, tokenCount: tokens.count, hidden: hidden,
-                assignments: tokens.map { run.predicted[$0] }, outputWeight: outputWeight, condition: .predicted)
+                labels: labels, neuronCount: n, tokenCount: tokens.count, hidden: states,
+                assignments: tokens.map { predicted[$0] }, outputWeight: outputWeight, condition: .predicted)
             for label in 0..<m where stratum.values.first?[label] != nil {
                 let count = Double(stratum.counts[label])
                 weights[label] += count

@@ -82,8 +82,10 @@ public enum ConceptArtifacts {
         document.labels.compactMap { label in
             guard let item = document.topNeurons.first(where: { $0.label == label && $0.rank == 1 }) else { return nil }
             let padded = label.padding(toLength: 8, withPad: " ", startingAt: 0)
-            let what = item.labelIsBest ? "the label itself" : describe(item.best)
-            return "\(padded) top neuron \(item.neuron): best described by \(what) (AUC \(number(item.best?.auc)); label AUC \(number(item.labelAUC))); "
+            let what = item.labelIsBest
+                ? "the label itself (label AUC \(number(item.labelAUC)); best property \(describe(item.best)), AUC \(number(item.best?.auc)))"
+                : "\(describe(item.best)) (AUC \(number(item.best?.auc)); label AUC \(number(item.labelAUC)))"
+            return "\(padded) top neuron \(item.neuron): best described by \(what); "
                 + "\(percent(item.remaining)) of its sensitivity remains with \(item.best?.property ?? "the property") held fixed"
         }
     }

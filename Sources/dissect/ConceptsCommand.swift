@@ -65,8 +65,8 @@ struct ConceptsCommand: ParsableCommand {
     @Option(help: "The training file the frequency bands count words in (default: the one the checkpoint records).")
     var train: String?
 
-    @Option(help: "How many of each label's most sensitive neurons are described, 1 or more (at most the layer's width).")
-    var top = Concepts.defaultTopCount
+    @Option(help: "How many of each label's most sensitive neurons are described, 1 to the layer's width (default: 10, or the width when smaller).")
+    var top: Int?
 
     @Option(parsing: .unconditional, help: "How many sentence-level bootstrap resamples give the intervals, 0 to 100000 (0 turns the bootstrap off).")
     var bootstrap = 1000
@@ -84,7 +84,7 @@ struct ConceptsCommand: ParsableCommand {
         guard (0...SensitivityStatistics.largestCount).contains(bootstrap) else {
             throw ValidationError("--bootstrap must be 0 to \(SensitivityStatistics.largestCount) (0 turns it off); got \(bootstrap).")
         }
-        guard top >= 1 else { throw ValidationError("--top must be 1 or more; got \(top).") }
+        if let top, top < 1 { throw ValidationError("--top must be 1 or more; got \(top).") }
         try OptionChecks.layer(layer)
         try OptionChecks.tagColumn(tagColumn)
         let names = propertyColumns.map(\.name)
@@ -99,6 +99,7 @@ struct ConceptsCommand: ParsableCommand {
     func run() throws {
         let options = try AnalysisOptions.predicted(layer: layer, tagColumn: tagColumn)
         let (run, _) = try options.runWithCorpus(model: model, data: data)
+        let top = top ?? min(Concepts.defaultTopCount, run.neuronCount)
         guard top <= run.neuronCount else {
             throw DissectError(
                 .usage, file: model, problem: "--top \(top) asks for more neurons than the layer has (\(run.neuronCount))",
