@@ -42,6 +42,9 @@ What it runs, all in one go so the figures are measured side by side (the parts,
   * explorer: `dissect explore` of seed 1 (as for seeds) on dev, 3 times (wall seconds, page bytes), then
     tools/browser_check.py --timings under /usr/bin/python3 (Debian's selenium and chromium): the
     milliseconds of each view change in headless Chromium, median of 5 (target < 200 ms each).
+  * concepts: `dissect concepts` of seed 1 (as for seeds) on dev with its defaults (1,000 bootstrap resamples,
+    POS and chunk columns, training frequencies from the recorded train.txt), 3 times: median wall seconds (target < 5 s)
+    and the seconds the command reports for the analysis itself.
   * import: a synthesised uni-LSTM 50 tagger with a 400,000-word, 50-d vocabulary (numpy random weights, written
     as safetensors by hand with its mapping and words file), `dissect import` 3 times: median wall seconds (target < 2 s).
   * reproduce: `dissect reproduce`, the whole paper in one command (intervals, p and q included), with the
@@ -86,7 +89,7 @@ CRF_F1_TARGET = 88.65           # issue 14: mean best-dev test F1 over the seeds
 CRF_SPEEDUP_TARGET = 10.0       # issue 14: NCRF++ seconds per epoch / dissect's
 STACKED_SPEEDUP_TARGET = 5.0    # issue 14: dissect / PyTorch sentences/s, 2-layer BiLSTM 100, 2 threads
 STACKED_MODEL = ["--layers", "2", "--bidirectional", "--hidden", "100"]   # the same flags for both programs
-PARTS = ("quality", "speed", "stacked", "crf", "cost", "evaluation", "analysis", "seeds", "explorer", "import", "reproduce", "sweep")
+PARTS = ("quality", "speed", "stacked", "crf", "cost", "evaluation", "analysis", "seeds", "explorer", "concepts", "import", "reproduce", "sweep")
 COST_HIDDEN = (50, 100, 200, 400)   # issue 19: per direction, uni and bi
 COST_TRAIN_SENTENCES = 2000         # dissect's timed epochs train on the first sentences of train.txt
 COST_TORCH_SENTENCES = {50: 1000, 100: 1000, 200: 500, 400: 300}
@@ -101,6 +104,7 @@ EXPLORER_VIEW_TARGET_MS = 200.0  # issue 17: each view change in Chromium
 EXPLORER_PAGE_TARGET_BYTES = 15 * 1024 * 1024
 COMPARE_TARGET_SECONDS = 2.0    # issue 16: compare of 4 paper models on dev
 RANK_TARGET_SECONDS = 10.0      # issue 16: rank with all four methods
+CONCEPTS_TARGET_SECONDS = 5.0   # issue 21: concepts of the paper model on dev, 1,000 bootstrap resamples
 QUICK_SENTENCES = {"train.txt": 300, "valid.txt": 100, "test.txt": 100}
 
 
@@ -200,6 +204,7 @@ def main():
     parser.add_argument("--skip-evaluation", action="store_true", help="leave out the timing of `dissect evaluate`")
     parser.add_argument("--skip-analysis", action="store_true", help="leave out the timing of sensitivity and ablate")
     parser.add_argument("--skip-seeds", action="store_true", help="leave out the timing of `dissect compare` and `dissect rank`")
+    parser.add_argument("--skip-concepts", action="store_true", help="leave out the timing of `dissect concepts` of seed 1 on dev")
     parser.add_argument("--skip-explorer", action="store_true", help="leave out the explorer page's size and view-change timings")
     parser.add_argument("--skip-import", action="store_true", help="leave out the timing of `dissect import` of a 400k-word model")
     parser.add_argument("--skip-reproduce", action="store_true", help="leave out the timing of `dissect reproduce`")
@@ -483,7 +488,7 @@ def main():
 
     # Seeds and rankers: compare of the four paper models, rank of the first with every method.
     seed_models = []
-    if parts & {"seeds", "explorer"}:
+    if parts & {"seeds", "explorer", "concepts"}:
         for seed in (1, 2, 3, 4):
             path = os.path.join(work, f"seed{seed}")
             if not os.path.exists(os.path.join(path, "model.json")):
@@ -509,6 +514,20 @@ def main():
                             "compare_peak_rss_mib": round(compare_rss, 1), "compare_target_seconds": COMPARE_TARGET_SECONDS,
                             "rank_seconds_median": statistics.median(rank_walls), "rank_seconds_all_runs": rank_walls,
                             "rank_peak_rss_mib": round(rank_rss, 1), "rank_target_seconds": RANK_TARGET_SECONDS}
+
+    # What the neurons of seed 1 detect, on dev.
+    if "concepts" in parts:
+        walls, measured = [], []
+        for round_index in range(3):
+            seconds, rss, stdout = run([dissect, "concepts", "--model", seed_models[0], "--data", os.path.join(conll, "valid.txt"),
+                                        "--out", os.path.join(work, f"concepts{round_index}")])
+            walls.append(seconds)
+            found = re.search(r"measured in ([0-9.]+) s", stdout)
+            if found:
+                measured.append(float(found.group(1)))
+        results["concepts"] = {"model": seed_models[0], "seconds_median": statistics.median(walls), "seconds_all_runs": walls,
+                               "analysis_seconds_median": statistics.median(measured) if measured else None,
+                               "peak_rss_mib": round(rss, 1), "target_seconds": CONCEPTS_TARGET_SECONDS}
 
     # The explorer page of seed 1 on dev: its size, how long `explore` takes, and each view change in Chromium.
     if "explorer" in parts:
@@ -793,6 +812,10 @@ def print_summary(results):
     if im:
         rows.append((f"import, {im['words']:,}-word {im['dimensions']}-d model (s, median)", f"{im['seconds_median']:.2f}", "", "",
                      f"< {im['target_seconds']:.0f} s: {'met' if im['seconds_median'] < im['target_seconds'] else 'NOT met'}"))
+    cn = results.get("concepts")
+    if cn:
+        rows.append(("concepts, seed 1 on dev, 1,000 resamples (s, median)", f"{cn['seconds_median']:.2f}", "", "",
+                     f"< {cn['target_seconds']:.0f} s: {'met' if cn['seconds_median'] < cn['target_seconds'] else 'NOT met'}"))
     ex = results.get("explorer")
     if ex:
         worst = max(ms for name, ms in ex["view_milliseconds"].items() if name != "load with a fragment")

@@ -119,6 +119,12 @@ public struct Sensitivity: Sendable {
         return (0..<neuronCount).sorted { a, b in Self.ranksBefore(a, values[a][label] ?? 0, b, values[b][label] ?? 0) }
     }
 
+    /// Per neuron, its largest |s[i, j]| over the labels with a defined value (0 when none is): how
+    /// `prune --by sensitivity` scores a neuron.
+    public var largestMagnitudes: [Double] {
+        values.map { row in row.compactMap { $0.map(abs) }.max() ?? 0 }
+    }
+
     public var undefinedLabels: [String] {
         labels.indices.filter { values.first?[$0] == nil }.map { labels[$0] }
     }

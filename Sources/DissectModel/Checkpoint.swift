@@ -127,6 +127,8 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
     /// False for an imported model that looked words up exactly (no lower-case second try); nil (true) otherwise.
     public var lowercaseFallback: Bool?
     public var training: TrainingRecord?
+    /// What `dissect prune` removed, for a pruned model; nil otherwise.
+    public var pruning: PruningRecord?
 
     public init(
         configuration: TaggerConfiguration, vocabulary: VocabularyLists,
@@ -141,7 +143,7 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case configuration, vocabulary, lookup, training
+        case configuration, vocabulary, lookup, training, pruning
         case lowercaseFallback = "lowercase_fallback"
         case formatVersion = "format_version"
         case unknownWordIndex = "unknown_word_index"

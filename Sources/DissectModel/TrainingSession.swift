@@ -27,6 +27,9 @@ public struct TrainingRequest: Sendable {
     /// `options.seed`, drawn from the training file's label distribution.
     public var controlTask = false
     public var outputDirectory: String
+    /// A model to go on training (fine-tuning a pruned one): its configuration, vocabularies and
+    /// weights replace those built from the files and `configuration`; no embeddings are read.
+    public var startingCheckpoint: Checkpoint?
     /// The inputs' SHA-256, when the caller has them already (reproduce hashes
     /// once per run); nil to hash the files here.
     public var inputHashes: InputHashes?
@@ -112,7 +115,8 @@ public final class TrainingSession {
         var train = try CoNLLReader.read(path: request.trainPath, tagColumn: request.tagColumn)
         var dev = try CoNLLReader.read(path: request.devPath, tagColumn: request.tagColumn)
         var test = try request.testPath.map { try CoNLLReader.read(path: $0, tagColumn: request.tagColumn) }
-        let embeddings = try request.embeddingsPath.map { try Embeddings.read(path: $0) }
+        let start = request.startingCheckpoint
+        let embeddings = start != nil ? nil : try request.embeddingsPath.map { try Embeddings.read(path: $0) }
         let hashes = try request.inputHashes ?? InputHashes.compute(
             trainPath: request.trainPath, devPath: request.devPath, testPath: request.testPath,
             embeddingsPath: request.embeddingsPath)
@@ -120,12 +124,18 @@ public final class TrainingSession {
             report(.warning("\(request.embeddingsPath ?? ""): \(embeddings.duplicateCount) duplicate words; the first vector of each was kept"))
         }
 
-        let words = VocabularyBuilder.words(
+        let words = start.map { Vocabulary(items: $0.metadata.vocabulary.words) } ?? VocabularyBuilder.words(
             training: train.sentences, embeddings: embeddings,
             includeEmbeddingWords: request.vocabularyRule == .trainAndEmbeddings, digitsToZero: request.digitsToZero)
-        let chars = VocabularyBuilder.characters(training: train.sentences, digitsToZero: request.digitsToZero)
+        let chars = start.map { Vocabulary(items: $0.metadata.vocabulary.chars) }
+            ?? VocabularyBuilder.characters(training: train.sentences, digitsToZero: request.digitsToZero)
         // The label vocabulary is always the real one; a control task draws from its distribution.
-        let labels = VocabularyBuilder.labels(training: train.sentences)
+        let labels = start.map { Vocabulary(items: $0.metadata.vocabulary.labels) } ?? VocabularyBuilder.labels(training: train.sentences)
+        if let start, let unknown = Set(train.sentences.flatMap(\.labels)).subtracting(start.metadata.vocabulary.labels).sorted().first {
+            throw DissectError(
+                .usage, file: request.trainPath, problem: "the label \(unknown) is not one of the model's labels",
+                fix: "fine-tune on a file with the labels the model was trained on")
+        }
         var control: ControlTask?
         if request.controlTask {
             do {
@@ -137,18 +147,20 @@ public final class TrainingSession {
             }
         }
 
-        var configuration = request.configuration
-        configuration.wordEmbeddingDim = embeddings?.dimension ?? configuration.wordEmbeddingDim
-        configuration.wordCount = words.count
-        configuration.charCount = chars.count
-        configuration.labelCount = labels.count
+        var configuration = start?.model.configuration ?? request.configuration
+        if start == nil {
+            configuration.wordEmbeddingDim = embeddings?.dimension ?? configuration.wordEmbeddingDim
+            configuration.wordCount = words.count
+            configuration.charCount = chars.count
+            configuration.labelCount = labels.count
+        }
         try request.requireMemory(configuration: configuration, train: train, evaluation: [dev] + (test.map { [$0] } ?? []), embeddings: embeddings)
 
         var embeddingRNG = SplitMix64(seed: request.options.seed, stream: 0x454D_4245)
         let initial = initialWordVectors(
             vocabulary: words, embeddings: embeddings, dimension: configuration.wordEmbeddingDim, rng: &embeddingRNG)
         var parameterRNG = SplitMix64(seed: request.options.seed, stream: 0x494E_4954)
-        let model = TaggerModel<Float>.initialized(
+        let model = start?.model ?? TaggerModel<Float>.initialized(
             configuration: configuration, wordVectors: initial.vectors, rng: &parameterRNG)
 
         let chunked = isChunkLabelSet(labels.items)
@@ -178,6 +190,12 @@ public final class TrainingSession {
             configuration: configuration,
             vocabulary: VocabularyLists(words: words.items, chars: chars.items, labels: labels.items),
             unknownWordIndex: 0, unknownCharIndex: 0, digitsToZero: request.digitsToZero, training: record)
+        if let start {
+            // The starting model's lookup rules and history go on; only the training record is new.
+            var kept = start.metadata
+            kept.training = record
+            metadata = kept
+        }
 
         let encoder = SentenceEncoder(metadata: metadata)
         let trainEncoded = encoder.encode(train.sentences)

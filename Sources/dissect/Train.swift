@@ -184,8 +184,26 @@ struct Train: ParsableCommand {
                 "control task (Hewitt & Liang 2019), seed \(seed): every word type gets one label drawn from the training "
                 + "label distribution; dev and test are scored against those labels")
         }
-        var lastDraw = -1.0
-        let session = TrainingSession(request: request) { event in
+        let session = TrainingSession(request: request, report: Self.reporter(epochs: epochs, prefix: controlPrefix))
+        let summary = try session.run()
+        if let record = summary.checkpoint.metadata.training {
+            var line = "best epoch \(record.bestEpoch)"
+            if let control = record.controlTask { line += " (control task, seed \(control.seed))" }
+            if let f1 = record.devF1 { line += ": dev F1 \(format(f1)) (NCRF++ \(format(record.devF1NCRF ?? 0)))" }
+            if let f1 = record.testF1 { line += ", test F1 \(format(f1)) (NCRF++ \(format(record.testF1NCRF ?? 0)))" }
+            if record.devF1 == nil, let accuracy = record.devAccuracy { line += ": dev accuracy \(format(accuracy))" }
+            if record.devF1 == nil, let accuracy = record.testAccuracy { line += ", test accuracy \(format(accuracy))" }
+            line += "; \(format(summary.seconds, 1)) s in all; checkpoint in \(out)"
+            print(line)
+        }
+    }
+
+    /// What `train` (and `prune --fine-tune`) print as training goes: the data line, warnings, a progress bar
+    /// on a terminal, and one line per epoch, each progress line starting with `prefix`.
+    static func reporter(epochs: Int, prefix controlPrefix: String) -> (TrainingEvent) -> Void {
+        final class Redraw { var last = -1.0 }
+        let redraw = Redraw()
+        return { event in
             switch event {
             case .loaded(let train, let dev, let test, let words, let chars, let labels, let exact, let lower, let random, let parameters):
                 Terminal.log(
@@ -196,8 +214,8 @@ struct Train: ParsableCommand {
                 Terminal.warn(text)
             case .batch(let epoch, let done, let total, let loss, let seconds):
                 // Redraw at most ten times a second.
-                guard Terminal.isInteractive, done == total || seconds - lastDraw >= 0.1 || seconds < lastDraw else { break }
-                lastDraw = seconds
+                guard Terminal.isInteractive, done == total || seconds - redraw.last >= 0.1 || seconds < redraw.last else { break }
+                redraw.last = seconds
                 let rate = Double(done) / max(seconds, 1e-9)
                 Terminal.status(
                     "\(controlPrefix)epoch \(epoch)/\(epochs) \(Terminal.bar(Double(done) / Double(max(total, 1)))) "
@@ -218,17 +236,6 @@ struct Train: ParsableCommand {
                 if log.best { line += "  *best, saved" }
                 Terminal.log(line)
             }
-        }
-        let summary = try session.run()
-        if let record = summary.checkpoint.metadata.training {
-            var line = "best epoch \(record.bestEpoch)"
-            if let control = record.controlTask { line += " (control task, seed \(control.seed))" }
-            if let f1 = record.devF1 { line += ": dev F1 \(format(f1)) (NCRF++ \(format(record.devF1NCRF ?? 0)))" }
-            if let f1 = record.testF1 { line += ", test F1 \(format(f1)) (NCRF++ \(format(record.testF1NCRF ?? 0)))" }
-            if record.devF1 == nil, let accuracy = record.devAccuracy { line += ": dev accuracy \(format(accuracy))" }
-            if record.devF1 == nil, let accuracy = record.testAccuracy { line += ", test accuracy \(format(accuracy))" }
-            line += "; \(format(summary.seconds, 1)) s in all; checkpoint in \(out)"
-            print(line)
         }
     }
 }
