@@ -82,7 +82,7 @@ public struct EpochLog: Codable, Sendable {
 /// What happens during training, for a terminal or a log.
 public enum TrainingEvent: Sendable {
     case loaded(trainSentences: Int, devSentences: Int, testSentences: Int?, words: Int, chars: Int, labels: [String],
-                vectorsExact: Int, vectorsLowercased: Int, vectorsRandom: Int, parameters: Int)
+                vectorsExact: Int?, vectorsLowercased: Int?, vectorsRandom: Int?, parameters: Int)
     case warning(String)
     case batch(epoch: Int, sentencesDone: Int, sentencesTotal: Int, loss: Double, seconds: Double)
     case epoch(EpochLog)
@@ -157,11 +157,12 @@ public final class TrainingSession {
         try request.requireMemory(configuration: configuration, train: train, evaluation: [dev] + (test.map { [$0] } ?? []), embeddings: embeddings)
 
         var embeddingRNG = SplitMix64(seed: request.options.seed, stream: 0x454D_4245)
-        let initial = initialWordVectors(
+        // A starting model brings its own word vectors (nil vector counts in the `.loaded` event).
+        let initial = start != nil ? nil : initialWordVectors(
             vocabulary: words, embeddings: embeddings, dimension: configuration.wordEmbeddingDim, rng: &embeddingRNG)
         var parameterRNG = SplitMix64(seed: request.options.seed, stream: 0x494E_4954)
         let model = start?.model ?? TaggerModel<Float>.initialized(
-            configuration: configuration, wordVectors: initial.vectors, rng: &parameterRNG)
+            configuration: configuration, wordVectors: initial?.vectors ?? [], rng: &parameterRNG)
 
         let chunked = isChunkLabelSet(labels.items)
         // Control labels form no real chunks (an I-x may follow O), so a control model is chosen by
@@ -207,7 +208,7 @@ public final class TrainingSession {
         report(.loaded(
             trainSentences: train.sentences.count, devSentences: dev.sentences.count, testSentences: test?.sentences.count,
             words: words.count, chars: chars.count, labels: labels.items,
-            vectorsExact: initial.stats.exact, vectorsLowercased: initial.stats.lowercased, vectorsRandom: initial.stats.random,
+            vectorsExact: initial?.stats.exact, vectorsLowercased: initial?.stats.lowercased, vectorsRandom: initial?.stats.random,
             parameters: model.layout.totalCount))
 
         try AtomicFile.makeDirectory(request.outputDirectory)

@@ -129,13 +129,14 @@ struct PruneCommand: ParsableCommand {
         var pruned = try Pruning.prune(checkpoint, removed: removed, model: model)
         pruned.metadata.pruning?.rule = rule
         let sizeBefore = checkpoint.model.layout.totalCount, sizeAfter = pruned.model.layout.totalCount
+        print("removed \(removed.count) of \(H * directions) units (\(rule)): hidden \(H) → \(pruned.model.configuration.hiddenSize) per direction, "
+            + "\(sizeBefore) → \(sizeAfter) parameters")
         if fineTune == 0 {
             try pruned.save(to: out)
         } else {
             pruned = try fineTuned(pruned, from: checkpoint)
         }
-        print("removed \(removed.count) of \(H * directions) units (\(rule)): hidden \(H) → \(pruned.model.configuration.hiddenSize) per direction, "
-            + "\(sizeBefore) → \(sizeAfter) parameters; model in \(out)")
+        print("model in \(out)")
     }
 
     /// `pruned` trained `fineTune` epochs with the source's settings, written to `out` (best dev epoch).
@@ -147,7 +148,6 @@ struct PruneCommand: ParsableCommand {
                 fix: "pass --train FILE and --dev FILE")
         }
         var request = TrainingRequest(trainPath: trainPath, devPath: devPath, outputDirectory: out)
-        request.startingCheckpoint = pruned
         request.tagColumn = record?.tagColumn
         request.digitsToZero = source.metadata.digitsToZero
         request.configuration = pruned.model.configuration

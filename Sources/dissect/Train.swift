@@ -208,7 +208,8 @@ struct Train: ParsableCommand {
             case .loaded(let train, let dev, let test, let words, let chars, let labels, let exact, let lower, let random, let parameters):
                 Terminal.log(
                     "data: \(train) train, \(dev) dev" + (test.map { ", \($0) test" } ?? "") + " sentences; "
-                    + "\(words) words (\(exact) vectors exact, \(lower) lower-cased, \(random) random), \(chars) chars, "
+                    + "\(words) words (" + (exact.map { "\($0) vectors exact, \(lower ?? 0) lower-cased, \(random ?? 0) random" } ?? "vectors from the model")
+                    + "), \(chars) chars, "
                     + "\(labels.count) labels; \(parameters) parameters")
             case .warning(let text):
                 Terminal.warn(text)
