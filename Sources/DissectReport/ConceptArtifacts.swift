@@ -4,11 +4,11 @@ import Foundation
 
 /// The files `dissect concepts` writes, from a `Concepts.Document`.
 public enum ConceptArtifacts {
-    /// `concepts.json` (the document), `concepts.md` (the tables a reader starts from),
+    /// `concepts.json` (the document, snake_case keys), `concepts.md` (the tables a reader starts from),
     /// `concept-cells.csv` (every neuron × property value), `concept-top.csv` and `concept-shared.csv`.
     public static func files(_ document: Concepts.Document) throws -> [(String, String)] {
         [
-            ("concepts.json", try AnalysisArtifacts.json(document)),
+            ("concepts.json", try JSONOutput.string(document, snakeCaseKeys: true)),
             ("concepts.md", markdown(document)),
             ("concept-cells.csv", cells(document)),
             ("concept-top.csv", topCSV(document)),

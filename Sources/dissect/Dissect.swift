@@ -14,7 +14,7 @@ struct Dissect: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Train.self, Evaluate.self, SensitivityCommand.self, AblateCommand.self, CorrelateCommand.self, CompareCommand.self,
-            RankCommand.self, ConceptsCommand.self, PruneCommand.self, ExploreCommand.self, ImportCommand.self, ReproduceCommand.self, StudyCommand.self, SweepCommand.self, DataCommand.self, ChartCommand.self,
+            RankCommand.self, ConceptsCommand.self, PruneCommand.self, SizesCommand.self, ExploreCommand.self, ImportCommand.self, ReproduceCommand.self, StudyCommand.self, SweepCommand.self, DataCommand.self, ChartCommand.self,
             SweepRunCommand.self, SweepAggregateCommand.self,
         ]
     )

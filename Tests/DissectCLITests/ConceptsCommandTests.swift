@@ -84,7 +84,7 @@ enum PlantedModel {
         #expect(result.stderr.isEmpty, "\(result)")
         #expect(result.stdout.contains("B-PER    top neuron 0: best described by capitalised = yes (AUC 1.00"), "\(result)")
         let document = try Files.json(out + "/concepts.json")
-        let top = try #require(document["topNeurons"] as? [[String: Any]])
+        let top = try #require(document["top_neurons"] as? [[String: Any]])
         let first = try #require(top.first { ($0["label"] as? String) == "B-PER" && ($0["rank"] as? Int) == 1 })
         #expect(first["neuron"] as? Int == 0)
         let best = try #require(first["best"] as? [String: Any])
@@ -95,7 +95,7 @@ enum PlantedModel {
         #expect(abs((best["difference"] as? Double ?? 0) - 2 * h) < 1e-5)
         #expect(abs(first["within"] as? Double ?? 1) < 1e-5)
         #expect(abs(first["remaining"] as? Double ?? 1) < 1e-5)
-        #expect(first["labelIsBest"] as? Bool == false)
+        #expect(first["label_is_best"] as? Bool == false)
         // The interval of the planted cell is the constant difference itself (every resample has it).
         let properties = try #require(document["properties"] as? [[String: Any]])
         let capitalised = try #require(properties.first { ($0["name"] as? String) == "capitalised" })

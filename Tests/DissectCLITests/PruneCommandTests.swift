@@ -86,3 +86,42 @@ import Testing
         #expect(try Files.bytes(out + "/model.json") == before, "the model in --out is untouched")
     }
 }
+
+@Suite struct SizesCommandTests {
+    /// Two sizes of the shared 8-unit model: every route at each size, the full model, the figure and the table.
+    @Test func studyOfTwoSizes() async throws {
+        let trained = try await SharedModel.shared.get()
+        let sandbox = trained.sandbox
+        let out = sandbox.path("sizes-\(UUID().uuidString)")
+        let result = try await sandbox.run(["sizes", "--model", trained.out, "--out", out, "--sizes", "6,4", "--fine-tune", "1"], timeout: 300)
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("pruned by sensitivity: smallest within 1 F1 point: "), "\(result)")
+        #expect(result.stdout.contains("trained from scratch: smallest within 1 F1 point: "), "\(result)")
+        #expect(result.stdout.contains("2 sizes in "), "\(result)")
+        let csv = try Files.text(out + "/sizes.csv").split(separator: "\n")
+        #expect(csv.first == "route,fine_tuned,hidden,test_f1,test_f1_ncrf,seconds")
+        // 2 sizes × (3 pruning routes × 2 + scratch) + the full model.
+        let expectedRows = 16
+        #expect(csv.count == expectedRows, "\(csv)")
+        #expect(csv.last?.hasPrefix("full,false,8,") == true)
+        for name in ["sizes.json", "sizes.svg", "sizes.md"] { #expect(Files.exists(out + "/" + name), "\(name) missing") }
+        #expect(!Files.exists(out + "/.sizes-work"), "the trainings' folders are removed")
+        let document = try Files.json(out + "/sizes.json")
+        let fullHidden = document["full_hidden"] as? Int
+        let points = document["points"] as? [Any]
+        #expect(fullHidden == 8)
+        #expect(points?.count == 14)
+    }
+
+    @Test func sizesCheckedAgainstTheModel() async throws {
+        let trained = try await SharedModel.shared.get()
+        let sandbox = trained.sandbox
+        let out = sandbox.path("sizes-\(UUID().uuidString)")
+        let result = try await sandbox.run(["sizes", "--model", trained.out, "--out", out, "--sizes", "4,8"])
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stderr.contains("--sizes asks for 8 units, not below the model's 8; pass sizes from 1 to 7"), "\(result)")
+        let flags = try await sandbox.run(["sizes", "--model", trained.out, "--out", out, "--sizes", "0,3"])
+        #expect(flags.status == 2 && flags.stderr.contains("--sizes must be hidden sizes of 1 or more"), "\(flags)")
+        #expect(!Files.exists(out))
+    }
+}
