@@ -45,6 +45,11 @@ What it runs, all in one go so the figures are measured side by side (the parts,
   * concepts: `dissect concepts` of seed 1 (as for seeds) on dev with its defaults (1,000 bootstrap resamples,
     POS and chunk columns, training frequencies from the recorded train.txt), 3 times: median wall seconds (target < 5 s)
     and the seconds the command reports for the analysis itself.
+  * prune: `dissect prune` of seed 1 to 40 units by sensitivity on dev, plus `--fine-tune 1`, 3 times: median wall
+    seconds (target < 3 s).
+  * sizes: `dissect sizes` of seed 1 with its defaults (sizes 5..45, the three pruning routes with and without 1 epoch of
+    fine-tuning, and training each size from scratch with the paper's settings), once: wall seconds (target < 240 s),
+    the smallest size within 1 F1 point per route, and sizes.md/sizes.svg copied into docs/.
   * import: a synthesised uni-LSTM 50 tagger with a 400,000-word, 50-d vocabulary (numpy random weights, written
     as safetensors by hand with its mapping and words file), `dissect import` 3 times: median wall seconds (target < 2 s).
   * reproduce: `dissect reproduce`, the whole paper in one command (intervals, p and q included), with the
@@ -70,6 +75,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -89,7 +95,8 @@ CRF_F1_TARGET = 88.65           # issue 14: mean best-dev test F1 over the seeds
 CRF_SPEEDUP_TARGET = 10.0       # issue 14: NCRF++ seconds per epoch / dissect's
 STACKED_SPEEDUP_TARGET = 5.0    # issue 14: dissect / PyTorch sentences/s, 2-layer BiLSTM 100, 2 threads
 STACKED_MODEL = ["--layers", "2", "--bidirectional", "--hidden", "100"]   # the same flags for both programs
-PARTS = ("quality", "speed", "stacked", "crf", "cost", "evaluation", "analysis", "seeds", "explorer", "concepts", "import", "reproduce", "sweep")
+PARTS = ("quality", "speed", "stacked", "crf", "cost", "evaluation", "analysis", "seeds", "explorer", "concepts", "prune", "sizes", "import",
+         "reproduce", "sweep")
 COST_HIDDEN = (50, 100, 200, 400)   # issue 19: per direction, uni and bi
 COST_TRAIN_SENTENCES = 2000         # dissect's timed epochs train on the first sentences of train.txt
 COST_TORCH_SENTENCES = {50: 1000, 100: 1000, 200: 500, 400: 300}
@@ -105,6 +112,8 @@ EXPLORER_PAGE_TARGET_BYTES = 15 * 1024 * 1024
 COMPARE_TARGET_SECONDS = 2.0    # issue 16: compare of 4 paper models on dev
 RANK_TARGET_SECONDS = 10.0      # issue 16: rank with all four methods
 CONCEPTS_TARGET_SECONDS = 5.0   # issue 21: concepts of the paper model on dev, 1,000 bootstrap resamples
+PRUNE_TARGET_SECONDS = 3.0      # issue 21: prune (keep 40 by sensitivity on dev) plus 1 epoch of fine-tuning
+SIZES_TARGET_SECONDS = 240.0    # issue 21: the hidden-size study, sizes 5..45 (and the full 50), four routes, one seed
 QUICK_SENTENCES = {"train.txt": 300, "valid.txt": 100, "test.txt": 100}
 
 
@@ -205,6 +214,8 @@ def main():
     parser.add_argument("--skip-analysis", action="store_true", help="leave out the timing of sensitivity and ablate")
     parser.add_argument("--skip-seeds", action="store_true", help="leave out the timing of `dissect compare` and `dissect rank`")
     parser.add_argument("--skip-concepts", action="store_true", help="leave out the timing of `dissect concepts` of seed 1 on dev")
+    parser.add_argument("--skip-prune", action="store_true", help="leave out the timing of `dissect prune --fine-tune 1` of seed 1")
+    parser.add_argument("--skip-sizes", action="store_true", help="leave out the hidden-size study of seed 1 (about 3 minutes)")
     parser.add_argument("--skip-explorer", action="store_true", help="leave out the explorer page's size and view-change timings")
     parser.add_argument("--skip-import", action="store_true", help="leave out the timing of `dissect import` of a 400k-word model")
     parser.add_argument("--skip-reproduce", action="store_true", help="leave out the timing of `dissect reproduce`")
@@ -488,7 +499,7 @@ def main():
 
     # Seeds and rankers: compare of the four paper models, rank of the first with every method.
     seed_models = []
-    if parts & {"seeds", "explorer", "concepts"}:
+    if parts & {"seeds", "explorer", "concepts", "prune", "sizes"}:
         for seed in (1, 2, 3, 4):
             path = os.path.join(work, f"seed{seed}")
             if not os.path.exists(os.path.join(path, "model.json")):
@@ -528,6 +539,28 @@ def main():
         results["concepts"] = {"model": seed_models[0], "seconds_median": statistics.median(walls), "seconds_all_runs": walls,
                                "analysis_seconds_median": statistics.median(measured) if measured else None,
                                "peak_rss_mib": round(rss, 1), "target_seconds": CONCEPTS_TARGET_SECONDS}
+
+    # A smaller seed 1: 40 units kept by sensitivity, then one epoch of fine-tuning.
+    if "prune" in parts:
+        walls = []
+        for round_index in range(3):
+            seconds, rss, _ = run([dissect, "prune", "--model", seed_models[0], "--out", os.path.join(work, f"pruned{round_index}"),
+                                   "--keep", "40", "--by", "sensitivity", "--rank-on", os.path.join(conll, "valid.txt"),
+                                   "--fine-tune", "1", "--overwrite"])
+            walls.append(seconds)
+        results["prune"] = {"model": seed_models[0], "seconds_median": statistics.median(walls), "seconds_all_runs": walls,
+                            "peak_rss_mib": round(rss, 1), "target_seconds": PRUNE_TARGET_SECONDS}
+
+    # The hidden-size study of seed 1.
+    if "sizes" in parts:
+        out = os.path.join(work, "sizes")
+        seconds, rss, stdout = run([dissect, "sizes", "--model", seed_models[0], "--out", out])
+        document = json.load(open(os.path.join(out, "sizes.json")))
+        for name in ("sizes.md", "sizes.svg"):
+            shutil.copyfile(os.path.join(out, name), os.path.join(ROOT, "docs", name))
+        results["sizes"] = {"model": seed_models[0], "seconds": seconds, "study_seconds": document["seconds"],
+                            "full_test_f1": document["full_test_f1"], "smallest": document["smallest"],
+                            "points": document["points"], "peak_rss_mib": round(rss, 1), "target_seconds": SIZES_TARGET_SECONDS}
 
     # The explorer page of seed 1 on dev: its size, how long `explore` takes, and each view change in Chromium.
     if "explorer" in parts:
@@ -812,6 +845,14 @@ def print_summary(results):
     if im:
         rows.append((f"import, {im['words']:,}-word {im['dimensions']}-d model (s, median)", f"{im['seconds_median']:.2f}", "", "",
                      f"< {im['target_seconds']:.0f} s: {'met' if im['seconds_median'] < im['target_seconds'] else 'NOT met'}"))
+    pr = results.get("prune")
+    if pr:
+        rows.append(("prune to 40 by sensitivity + 1 epoch fine-tune (s, median)", f"{pr['seconds_median']:.2f}", "", "",
+                     f"< {pr['target_seconds']:.0f} s: {'met' if pr['seconds_median'] < pr['target_seconds'] else 'NOT met'}"))
+    sz = results.get("sizes")
+    if sz:
+        rows.append(("hidden-size study, sizes 5-45, four routes (s)", f"{sz['seconds']:.0f}", "", "",
+                     f"< {sz['target_seconds']:.0f} s: {'met' if sz['seconds'] < sz['target_seconds'] else 'NOT met'}"))
     cn = results.get("concepts")
     if cn:
         rows.append(("concepts, seed 1 on dev, 1,000 resamples (s, median)", f"{cn['seconds_median']:.2f}", "", "",
