@@ -10,7 +10,8 @@ public enum AnalysisArtifacts {
     /// These renderers, for a study (`ReproducePipeline`) to write each analysis's files with.
     public static let renderers = AnalysisRenderers(
         sensitivity: { try sensitivityFiles($0) }, ablation: { try ablationFiles($0) }, correlation: { try correlationFiles($0) },
-        comparison: { try ComparisonArtifacts.files($0) }, ranking: { try RankingArtifacts.files($0) })
+        comparison: { try ComparisonArtifacts.files($0) }, ranking: { try RankingArtifacts.files($0) },
+        sizes: { try SizesArtifacts.files($0) })
 
     /// Pretty JSON through `JSONOutput` (non-finite numbers become `null`).
     public static func json<Value: Encodable>(_ value: Value) throws -> String {

@@ -300,7 +300,15 @@ enum ReproduceFigures {
         return [ReproduceFigure(name: "rankers-drops.svg", title: map.title, panels: [SVGReport.heatmapPanel(map)], panelTitles: [map.title], columns: 1)]
     }
 
+    /// `sizes.svg`: the hidden-size study's test F1 against hidden size (`--all`).
+    static func sizeFigures(_ summary: ReproduceSummary) -> [ReproduceFigure] {
+        guard let sizes = summary.sizes else { return [] }
+        let chart = SizesArtifacts.chart(sizes)
+        return [ReproduceFigure(name: "sizes.svg", title: chart.title, panels: [SVGReport.lineChartPanel(chart)], panelTitles: [chart.title], columns: 1)]
+    }
+
     static func all(_ summary: ReproduceSummary) -> [ReproduceFigure] {
         sensitivityFigures(summary) + ablationFigures(summary) + correlationFigures(summary) + seedFigures(summary) + rankerFigures(summary)
+            + sizeFigures(summary)
     }
 }

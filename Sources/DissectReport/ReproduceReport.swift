@@ -107,9 +107,17 @@ public enum ReproduceReport {
             Section(id: "seeds", title: "Do neurons recur across seeds? CKA, SVCCA and neuron matching"),
             Section(id: "rankers", title: "Does the ranking method matter? Rival rankings scored by ablation"),
         ]
+        if summary.sizes != nil { sections.append(Section(id: "sizes", title: "Hidden size selection: pruning against training from scratch")) }
         if summary.controls != nil { sections.append(Section(id: "control", title: "Control task (Hewitt & Liang 2019)")) }
         sections.append(Section(id: "run", title: "How the run was made"))
         return sections
+    }
+
+    /// The paragraph that opens "Hidden size selection".
+    static func sizesIntroduction(_ sizes: SizesDocument) -> String {
+        "The first seed's model (\(sizes.fullHidden) units, test F1 \(N.fixed(sizes.fullTestF1, 2))) cut to each smaller size by keeping its most "
+            + "sensitive units, random ones or the least sensitive, with and without \(sizes.fineTuneEpochs) epoch\(sizes.fineTuneEpochs == 1 ? "" : "s") "
+            + "of fine-tuning, beside that size trained from scratch (\(sizes.scratchEpochs) epochs); every file of the study is in sizes/."
     }
 
     /// The paragraph that opens "How sure", and whether there are numbers under it.
@@ -300,6 +308,16 @@ public enum ReproduceReport {
         }
         page += "</section>\n"
 
+        // Hidden size selection
+        if let sizes = summary.sizes {
+            page += H.sectionStart(section("sizes"))
+            page += "<p>\(H.escape(sizesIntroduction(sizes)))</p>\n"
+            page += "<h3>The smallest size within \(N.fixed(sizes.tolerance, 0)) F1 point of the full model</h3>\n" + SizesArtifacts.smallestTable(sizes).html
+            page += H.figureRow([figure("sizes.svg")])
+            page += "<details><summary>Test F1 by size</summary>\n" + SizesArtifacts.bySizeTable(sizes).html + "</details>\n"
+            page += "</section>\n"
+        }
+
         // Control task
         if let rows = N.controlComparison(summary) {
             page += H.sectionStart(section("control"))
@@ -313,7 +331,7 @@ public enum ReproduceReport {
         page += ReproduceTables.run(summary).html
         page += "<h3>Timings</h3>\n"
         page += ReproduceTables.timings(summary.run).html
-        page += "<p class=\"note\">Figure files beside this page: " + figures.map { H.escape($0.name) }.joined(separator: ", ") + ".</p>\n"
+        page += "<p class=\"note\">Figure files in figures/ beside this page: " + figures.map { H.escape($0.name) }.joined(separator: ", ") + ".</p>\n"
         page += "</section>\n"
 
         page += "</main>\n</body>\n</html>\n"
@@ -327,7 +345,7 @@ public enum ReproduceReport {
         let figures = ReproduceFigures.all(summary)
         func image(_ names: [String]) -> String {
             names.compactMap { name in figures.first { $0.name == name } }
-                .map { "![\(MarkdownReport.escape($0.title))](\($0.name))" }.joined(separator: "\n") + "\n"
+                .map { "![\(MarkdownReport.escape($0.title))](figures/\($0.name))" }.joined(separator: "\n") + "\n"
         }
         let sections = sections(summary)
         func heading(_ id: String) -> String {
@@ -378,6 +396,11 @@ public enum ReproduceReport {
         if let rankings = summary.rankings {
             text += rankersIntroduction + "\n\n" + ReproduceTables.rankers(rankings).markdown + "\n" + image(["rankers-drops.svg"])
             text += "\n### Drop at k = \(rankings.dropK) per label and method\n\n" + ReproduceTables.rankerDrops(rankings).markdown
+        }
+        if let sizes = summary.sizes {
+            text += heading("sizes") + sizesIntroduction(sizes) + "\n\n"
+            text += "### The smallest size within \(N.fixed(sizes.tolerance, 0)) F1 point of the full model\n\n" + SizesArtifacts.smallestTable(sizes).markdown
+            text += "\n" + image(["sizes.svg"]) + "\n### Test F1 by size\n\n" + SizesArtifacts.bySizeTable(sizes).markdown
         }
         if let rows = N.controlComparison(summary) {
             text += heading("control") + controlIntroduction() + "\n\n" + ReproduceTables.controls(rows).markdown

@@ -56,25 +56,9 @@ public enum SizesArtifacts {
         text += "\(document.fineTuneEpochs) epoch\(document.fineTuneEpochs == 1 ? "" : "s") of fine-tuning, and by training that size from scratch "
         text += "(\(document.scratchEpochs) epochs, best dev epoch, the model's own settings and seed). \(DecimalText.fixed(document.seconds, decimals: 0)) s in all.\n\n"
         text += "## The smallest size within \(DecimalText.fixed(document.tolerance, decimals: 0)) F1 point of the full model\n\n"
-        text += MarkdownReport.table(
-            header: ["route", "hidden", "test F1"],
-            rows: SizesStudy.routes(document).map { route, fineTuned in
-                let found = document.smallest.first { $0.route == route && $0.fineTuned == fineTuned }
-                return [
-                    name(route, fineTuned: fineTuned, epochs: document.fineTuneEpochs), found.map { String($0.hidden) } ?? "none",
-                    found.map { DecimalText.fixed($0.testF1, decimals: 2) } ?? "",
-                ]
-            })
+        text += smallestTable(document).markdown
         text += "\n## Test F1 by size\n\n"
-        let sizes = Array(Set(document.points.map(\.hidden))).sorted()
-        text += MarkdownReport.table(
-            header: ["route"] + sizes.map(String.init) + [String(document.fullHidden)],
-            rows: SizesStudy.routes(document).map { route, fineTuned in
-                [name(route, fineTuned: fineTuned, epochs: document.fineTuneEpochs)] + sizes.map { size in
-                    document.points.first { $0.route == route && $0.fineTuned == fineTuned && $0.hidden == size }
-                        .map { DecimalText.fixed($0.testF1, decimals: 2) } ?? ""
-                } + [DecimalText.fixed(document.fullTestF1, decimals: 2)]
-            })
+        text += bySizeTable(document).markdown
         return text + "\n![Test F1 against hidden size](sizes.svg)\n"
     }
 
@@ -85,5 +69,34 @@ public enum SizesArtifacts {
             return "\(name(route, fineTuned: fineTuned, epochs: document.fineTuneEpochs)): smallest within \(DecimalText.fixed(document.tolerance, decimals: 0)) F1 point: "
                 + (found.map { "\($0.hidden) units (test F1 \(DecimalText.fixed($0.testF1, decimals: 2)))" } ?? "none")
         }
+    }
+
+    /// Route × (hidden, test F1): the smallest size within the tolerance of the full model, "none" where no size is.
+    static func smallestTable(_ document: SizesDocument) -> ReportTable {
+        ReportTable(
+            header: ["route", "hidden", "test F1"],
+            rows: SizesStudy.routes(document).map { route, fineTuned in
+                let found = document.smallest.first { $0.route == route && $0.fineTuned == fineTuned }
+                return [
+                    name(route, fineTuned: fineTuned, epochs: document.fineTuneEpochs), found.map { String($0.hidden) } ?? "none",
+                    found.map { DecimalText.fixed($0.testF1, decimals: 2) } ?? "",
+                ]
+            },
+            numeric: [1, 2])
+    }
+
+    /// Route × size: test F1 of every point, the full model in the last column.
+    static func bySizeTable(_ document: SizesDocument) -> ReportTable {
+        let sizes = Array(Set(document.points.map(\.hidden))).sorted()
+        let columns = sizes.map(String.init) + [String(document.fullHidden)]
+        return ReportTable(
+            header: ["route"] + columns,
+            rows: SizesStudy.routes(document).map { route, fineTuned in
+                [name(route, fineTuned: fineTuned, epochs: document.fineTuneEpochs)] + sizes.map { size in
+                    document.points.first { $0.route == route && $0.fineTuned == fineTuned && $0.hidden == size }
+                        .map { DecimalText.fixed($0.testF1, decimals: 2) } ?? ""
+                } + [DecimalText.fixed(document.fullTestF1, decimals: 2)]
+            },
+            numeric: Set(1...columns.count), tableClass: "compact")
     }
 }

@@ -41,14 +41,17 @@ public struct AnalysisRenderers: Sendable {
     public var correlation: @Sendable (CorrelationDocument) throws -> [(String, String)]
     public var comparison: @Sendable (Comparison) throws -> [(String, String)]
     public var ranking: @Sendable (RankingDocument) throws -> [(String, String)]
+    public var sizes: @Sendable (SizesDocument) throws -> [(String, String)]
 
     public init(
         sensitivity: @escaping @Sendable (Sensitivity.Document) throws -> [(String, String)],
         ablation: @escaping @Sendable (AblationDocument) throws -> [(String, String)],
         correlation: @escaping @Sendable (CorrelationDocument) throws -> [(String, String)],
         comparison: @escaping @Sendable (Comparison) throws -> [(String, String)],
-        ranking: @escaping @Sendable (RankingDocument) throws -> [(String, String)]
+        ranking: @escaping @Sendable (RankingDocument) throws -> [(String, String)],
+        sizes: @escaping @Sendable (SizesDocument) throws -> [(String, String)] = { _ in [] }
     ) {
+        self.sizes = sizes
         self.sensitivity = sensitivity
         self.ablation = ablation
         self.correlation = correlation

@@ -36,6 +36,9 @@ public struct ReproduceRequest: Sendable {
     public var values: [AblationValue] = [.zero]
     /// Whether to train a control-task model per seed and analyse it as the real ones (`--all`).
     public var controlTask = false
+    /// Whether to run the hidden-size study (`SizesStudy`, default sizes, 1 epoch of fine-tuning) on the
+    /// first seed's model (`--all`; single-layer models only, else a warning says it was skipped).
+    public var sizesStudy = false
     /// Bootstrap resamples of the test sentences for the band around each ranked ablation curve (0: none).
     public var bandResamples = 200
     /// The seed of the sensitivity bootstrap and permutations, and of resample ablation.
@@ -233,6 +236,10 @@ public final class ReproducePipeline {
             analysisTimes.append(Date().timeIntervalSince(analysisStart))
             analysisSecondsPerSeed = analysisTimes.reduce(0, +) / Double(analysisTimes.count)
         }
+        var sizes: SizesDocument?
+        if request.sizesStudy, let first = checkpoints.first, let seed = request.seeds.first {
+            sizes = try hiddenSizeStudy(checkpoint: first, seed: seed)
+        }
         let controls = request.controlTask
             ? ControlStudy(seeds: Array(trained.dropFirst(request.seeds.count)), sensitivityDev: controlSensitivity, ablations: controlAblations)
             : nil
@@ -242,7 +249,28 @@ public final class ReproducePipeline {
         return try acrossModels(ModelResults(
             seeds: seeds, sensitivityDev: sensitivityDev, sensitivityTest: sensitivityTest, rawDev: rawDev, rawTest: rawTest,
             agreements: agreements, ablations: ablations, controls: controls, comparisonInputs: comparisonInputs, rankings: rankings,
-            task: task, labels: modelLabels, layer: checkpoints.first?.model.configuration.layers))
+            task: task, labels: modelLabels, layer: checkpoints.first?.model.configuration.layers, sizes: sizes))
+    }
+
+    /// The hidden-size study of the first seed's model, written to `sizes/`; nil (with a warning) when the
+    /// model is stacked or too narrow for a smaller size of 5, 10, ….
+    func hiddenSizeStudy(checkpoint: Checkpoint, seed: UInt64) throws -> SizesDocument? {
+        let c = checkpoint.model.configuration
+        let sizes = SizesStudy.defaultSizes(hiddenSize: c.hiddenSize)
+        guard c.layers == 1, !sizes.isEmpty else {
+            report(.warning("the hidden-size study was skipped: it needs a single-layer model of more than 5 units (seed \(seed) has \(c.layers) layer\(c.layers == 1 ? "" : "s") of \(c.hiddenSize))"))
+            return nil
+        }
+        try beginStep("hidden-size study of seed \(seed)")
+        let folder = request.outputDirectory + "/sizes"
+        var study = SizesRequest(
+            model: seedDirectory(seed), checkpoint: checkpoint, trainPath: request.trainPath, devPath: request.devPath,
+            testPath: request.testPath, sizes: sizes, workDirectory: folder + "/.sizes-work")
+        study.embeddingsPath = request.embeddingsPath
+        study.seed = seed
+        let document = try timed("hidden-size study") { try SizesStudy.run(study) { _ in } }
+        try writeFiles(try renderers.sizes(document), to: folder)
+        return document
     }
 
     /// What the per-model steps found, as the steps across models read it.
@@ -262,6 +290,8 @@ public final class ReproducePipeline {
         var layer: Int?
         /// Wall seconds of steps run before (a sweep's runs), reported with the steps across models.
         var earlierTimings: [StepTiming] = []
+        /// The hidden-size study of the first seed (`--all`).
+        var sizes: SizesDocument? = nil
     }
 
     /// Correlation across the models (with the paper's matrix as reference), the seeds' neurons compared, and
@@ -305,7 +335,7 @@ public final class ReproducePipeline {
             seeds: results.seeds, references: readAnchors(), sensitivityDev: results.sensitivityDev,
             sensitivityTest: results.sensitivityTest, paper: paper, ablations: results.ablations, correlationDev: correlationDev,
             correlationTest: correlationTest, run: information, controls: results.controls, task: results.task,
-            seedComparison: seedComparison, rankings: results.rankings)
+            seedComparison: seedComparison, rankings: results.rankings, sizes: results.sizes)
     }
 
     /// Gold tokens per label of a corpus.

@@ -152,13 +152,17 @@ public struct ReproduceSummary: Codable, Sendable {
     /// The first seed's neurons ranked on dev by every `RankMethod` and each ranking scored on test by
     /// zero-ablation of its top k neurons; nil in older summaries.
     public var rankings: RankingDocument?
+    /// The first seed's hidden-size study (`--all`); nil otherwise and in older summaries.
+    public var sizes: SizesDocument?
 
     public init(
         seeds: [SeedResult], references: [ReferenceScore], sensitivityDev: [Sensitivity.Document],
         sensitivityTest: [Sensitivity.Document], paper: PaperFigures?, ablations: [AblationEntry],
         correlationDev: CorrelationDocument, correlationTest: CorrelationDocument, run: RunInformation,
-        controls: ControlStudy? = nil, task: StudyTask? = nil, seedComparison: Comparison? = nil, rankings: RankingDocument? = nil
+        controls: ControlStudy? = nil, task: StudyTask? = nil, seedComparison: Comparison? = nil, rankings: RankingDocument? = nil,
+        sizes: SizesDocument? = nil
     ) {
+        self.sizes = sizes
         self.controls = controls
         self.task = task
         self.seedComparison = seedComparison

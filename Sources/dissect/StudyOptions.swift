@@ -50,7 +50,7 @@ struct StudyOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Permutations of the per-cell significance test of every sensitivity matrix; 0 for none.")
     var permutations = 1000
 
-    @Flag(help: "Also ablate with mean and resample values in both modes, and train and analyse a control-task model per seed.")
+    @Flag(help: "Also ablate with mean and resample values in both modes, train and analyse a control-task model per seed, and run the hidden-size study of the first seed.")
     var all = false
 
     static let maximumResamples = SensitivityStatistics.largestCount
@@ -99,6 +99,7 @@ struct StudyOptions: ParsableArguments {
         request.permutations = permutations
         request.values = all ? AblationValue.allCases : [.zero]
         request.controlTask = all
+        request.sizesStudy = all
     }
 
     /// The request for the resolved files: `command` names the subcommand in messages.

@@ -120,6 +120,33 @@ struct StudyTests {
         #expect((summary["ablations"] as? [Any])?.count == 2 * pairs.count)
     }
 
+    @Test("study --all runs the hidden-size study of the first seed: sizes/, the summary and a report section")
+    func allRunsTheSizesStudy() async throws {
+        let sandbox = try Sandbox()
+        let data = try Self.writeCorpus(sandbox)
+        let out = sandbox.path("all")
+        let result = try await sandbox.run(Self.arguments(dataDirectory: data, out: out, seeds: "1", extra: ["--all"]), timeout: 600)
+        #expect(result.status == 0, "\(result)")
+        let sizes = try Files.json(out + "/sizes/sizes.json")
+        #expect(sizes["full_hidden"] as? Int == 50, "\(sizes.keys)")
+        let points = try #require(sizes["points"] as? [[String: Any]])
+        // Sizes 5…45, three pruning orders with and without fine-tuning, and from scratch.
+        #expect(points.count == 9 * 7, "\(points.count)")
+        for name in ["sizes.csv", "sizes.svg", "sizes.md"] { #expect(FileManager.default.fileExists(atPath: out + "/sizes/" + name), "\(name)") }
+        let summary = try Files.json(out + "/summary.json")
+        #expect((summary["sizes"] as? [String: Any])?["fullHidden"] as? Int == 50)
+        let markdown = try Files.text(out + "/report.md")
+        #expect(markdown.contains("## Hidden size selection"), "\(markdown.prefix(300))")
+        #expect(markdown.contains("](figures/sizes.svg)"))
+        // Every image report.md links to is a file beside it.
+        let links = markdown.components(separatedBy: "](").dropFirst().compactMap { $0.split(separator: ")").first.map(String.init) }
+            .filter { $0.hasSuffix(".svg") }
+        #expect(links.count > 10, "\(links)")
+        for link in links { #expect(FileManager.default.fileExists(atPath: out + "/" + link), "\(link)") }
+        #expect(ReproduceTests.parsesAsXML(out + "/report.html"))
+        #expect(try Files.text(out + "/report.html").contains("id=\"sizes\""))
+    }
+
     @Test("study without embeddings and without --no-embeddings is a usage error on one line")
     func missingEmbeddings() async throws {
         let sandbox = try Sandbox()

@@ -117,7 +117,7 @@ import Testing
         #expect(markdown.contains("mean ± sd over 4 seeds"))
         #expect(markdown.contains("NCRF++ (LSTM, no CRF) on this machine"))
         #expect(markdown.contains("87.31"))
-        for (name, _) in ReproduceReport.figures(summary) { #expect(markdown.contains("](\(name))"), "\(name) not linked") }
+        for (name, _) in ReproduceReport.figures(summary) { #expect(markdown.contains("](figures/\(name))"), "\(name) not linked") }
         #expect(markdown.contains("| Claim"))
     }
 

@@ -5,9 +5,10 @@ import Testing
 
 extension ReproduceSynthetic {
     static func write(_ summary: ReproduceSummary, to directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // The layout `dissect reproduce` writes: the figures in figures/ beside the reports.
+        try FileManager.default.createDirectory(atPath: directory + "/figures", withIntermediateDirectories: true)
         for (name, svg) in ReproduceReport.figures(summary) {
-            try svg.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+            try svg.write(toFile: directory + "/figures/" + name, atomically: true, encoding: .utf8)
         }
         try ReproduceReport.html(summary, claims: ReproduceClaims.evaluate(summary)).write(toFile: directory + "/report.html", atomically: true, encoding: .utf8)
         try ReproduceReport.markdown(summary, claims: ReproduceClaims.evaluate(summary)).write(toFile: directory + "/report.md", atomically: true, encoding: .utf8)
@@ -29,10 +30,10 @@ extension ReproduceSynthetic {
         try ReproduceSynthetic.write(summary, to: directory)
         let figures = ReproduceReport.figures(summary)
         #expect(figures.count >= 14)
-        let written = Set(try FileManager.default.contentsOfDirectory(atPath: directory))
-        #expect(written.isSuperset(of: figures.map(\.name) + ["report.html", "report.md"]), "\(written.sorted())")
+        let written = Set(try FileManager.default.contentsOfDirectory(atPath: directory + "/figures"))
+        #expect(written.isSuperset(of: figures.map(\.name)), "\(written.sorted())")
         for (name, _) in figures {
-            let check = XMLCheck.parse(try String(contentsOfFile: directory + "/" + name, encoding: .utf8))
+            let check = XMLCheck.parse(try String(contentsOfFile: directory + "/figures/" + name, encoding: .utf8))
             #expect(check.isValid, "\(name): \(check.errorDescription ?? "")")
         }
         let html = try String(contentsOfFile: directory + "/report.html", encoding: .utf8)
@@ -40,7 +41,10 @@ extension ReproduceSynthetic {
         let page = XMLCheck.parse(ReproduceReportTests.xml(html))
         #expect(page.isValid, "report.html: \(page.errorDescription ?? "")")
         let markdown = try String(contentsOfFile: directory + "/report.md", encoding: .utf8)
-        for (name, _) in figures { #expect(markdown.contains("](\(name))"), "report.md links \(name)") }
+        for (name, _) in figures {
+            #expect(markdown.contains("](figures/\(name))"), "report.md links \(name)")
+            #expect(FileManager.default.fileExists(atPath: directory + "/figures/" + name))
+        }
     }
 
     @Test func syntheticSummaryRoundTripsThroughJSON() throws {

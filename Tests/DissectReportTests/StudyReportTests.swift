@@ -229,7 +229,7 @@ import Testing
         #expect(section.contains("hold largely the same information") && section.contains("recur across seeds"))
         #expect(section.contains("seed 1 vs seed 2") && section.contains("30 of 50"))
         #expect(html.contains("File: seeds-cka.svg") && html.contains("File: seeds-matches.svg"))
-        #expect(markdown.contains("](seeds-cka.svg)"))
+        #expect(markdown.contains("](figures/seeds-cka.svg)"))
         #expect(ReproduceReport.figures(summary).contains { $0.name == "seeds-cka.svg" })
         // Other numbers, other words: the sentence is computed, not written.
         summary.seedComparison = S.comparison(seeds: [1, 2, 3, 4], cka: 0.3, svcca: 0.2, closeNeurons: 5, recurrence: 2)
