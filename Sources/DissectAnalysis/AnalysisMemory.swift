@@ -17,7 +17,7 @@ public enum AnalysisMemory {
         var total = MemoryEstimate.floats(N, n) + MemoryEstimate.floats(N, m) + MemoryEstimate.floats(N) * 3
             + MemoryEstimate.words(sizes.sentenceCount) + MemoryEstimate.words(1)
         if keepProjections {
-            total += MemoryEstimate.floats(c.directionCount, N, c.cell.gateCount, c.hiddenSize) * 2
+            total += MemoryEstimate.floats(c.directionCount, N, c.cell.gateCount, c.widestHiddenSize) * 2
         }
         return total + sensitivity(neurons: n, labels: m)
     }
@@ -43,9 +43,9 @@ public enum AnalysisMemory {
         var total = perToken * N
         if mode == .recurrent {
             total += (MemoryEstimate.floats(n) + MemoryEstimate.floats(m) + MemoryEstimate.floats(1)) * N * 2
-                + MemoryEstimate.floats(max(1, c.layers), c.directionCount, c.hiddenSize, c.cell.gateCount, c.hiddenSize)
+                + MemoryEstimate.floats(max(1, c.layers), c.directionCount, c.widestHiddenSize, c.cell.gateCount, c.widestHiddenSize)
             if c.layers > 1 {
-                total += MemoryEstimate.floats(N, n) + MemoryEstimate.floats(c.directionCount, N, c.cell.gateCount, c.hiddenSize)
+                total += MemoryEstimate.floats(N, n) + MemoryEstimate.floats(c.directionCount, N, c.cell.gateCount, c.widestHiddenSize)
             }
         }
         if c.crf { total += MemoryEstimate.floats(N, m) * 2 }
@@ -153,7 +153,7 @@ public enum AnalysisMemory {
 
     /// n = H × directions, taken without overflow for any stored size.
     static func neurons(_ c: TaggerConfiguration) -> Int {
-        MemoryEstimate.exactProduct([c.hiddenSize, c.directionCount]) ?? Int.max
+        MemoryEstimate.exactProduct([c.widestHiddenSize, c.directionCount]) ?? Int.max
     }
 
     /// Throws (`.input`, naming `path`) unless loading `checkpoint`'s model and

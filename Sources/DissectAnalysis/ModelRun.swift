@@ -47,7 +47,7 @@ public struct ModelRun: Sendable {
         precondition((0..<configuration.layers).contains(analysed), "layer \(analysed) outside the model's \(configuration.layers)")
         self.layer = analysed
         labels = checkpoint.metadata.vocabulary.labels
-        neuronCount = configuration.outputSize
+        neuronCount = configuration.outputSize(layer: analysed)
         self.dataPath = dataPath
         var starts = [0]
         starts.reserveCapacity(encoded.count + 1)
@@ -55,7 +55,7 @@ public struct ModelRun: Sendable {
         sentenceStarts = starts
         let N = starts[starts.count - 1]
         tokenCount = N
-        let n = neuronCount, m = configuration.labelCount, G = configuration.gateSize
+        let n = neuronCount, m = configuration.labelCount, G = configuration.gateSize(layer: analysed)
         var hidden = [Float](repeating: 0, count: N * n)
         var logits = [Float](repeating: 0, count: N * m)
         let projectionBuffers = (0..<(keepProjections ? configuration.directionCount : 0)).map { _ in

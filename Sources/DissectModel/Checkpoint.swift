@@ -341,6 +341,15 @@ public struct Checkpoint: Sendable {
             throw bad("the configuration's layers is \(c.layers), outside 1 to \(maximumLayers)")
         }
         guard c.layerDropout >= 0, c.layerDropout < 1 else { throw bad("layer_dropout \(c.layerDropout) is outside [0, 1)") }
+        if let layerSizes = c.layerHiddenSizes {
+            guard layerSizes.count == c.layers, layerSizes.last == c.hiddenSize else {
+                throw bad("layer_hidden_sizes has \(layerSizes.count) values \(layerSizes) for \(c.layers) layers of which the top has hidden_size \(c.hiddenSize)",
+                          fix: "give one size per layer, bottom first, the last equal to hidden_size, or \(rewrite)")
+            }
+            if let wrong = layerSizes.first(where: { !(1...maximumSize).contains($0) }) {
+                throw bad("layer_hidden_sizes holds \(wrong), outside 1 to \(maximumSize)", fix: "give each layer 1 or more units, or \(rewrite)")
+            }
+        }
         guard metadata.formatVersion >= 2 || (c.layers == 1 && !c.crf && c.cell.firstFormatVersion == 1) else {
             throw bad("a format-1 checkpoint declares layers, a CRF or an RNN cell, which format 1 cannot hold",
                       fix: "set format_version to 2, or \(rewrite)")

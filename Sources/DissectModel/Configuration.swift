@@ -141,8 +141,13 @@ public struct TaggerConfiguration: Codable, Sendable, Equatable {
     public var cell: CellKind = .lstm
     /// Recurrent layers, ≥ 1; layer k ≥ 1 reads layer k − 1's output.
     public var layers: Int = 1
-    /// Hidden units per direction, ≥ 1.
+    /// Hidden units per direction, ≥ 1: the top layer's (the one `hidden2tag` reads), and every layer's
+    /// unless `layerHiddenSizes` says otherwise.
     public var hiddenSize: Int = 50
+    /// Each layer's hidden units per direction, bottom first, when they differ (a stacked model pruned
+    /// below its top layer); nil when every layer has `hiddenSize`. When set: `layers` values, each ≥ 1, the
+    /// last equal to `hiddenSize` (`Checkpoint.validate`). Written as `layer_hidden_sizes` only when set.
+    public var layerHiddenSizes: [Int]? = nil
     public var bidirectional: Bool = false
     /// Width of a word vector (from the embeddings file), ≥ 1.
     public var wordEmbeddingDim: Int = 50
@@ -171,8 +176,22 @@ public struct TaggerConfiguration: Codable, Sendable, Equatable {
     public var gateSize: Int { cell.gateCount * hiddenSize }
     /// How shards run this configuration's recurrences (`RecurrenceKernel.rule`).
     public var recurrenceKernel: RecurrenceKernel { RecurrenceKernel.rule(cell: cell, hiddenSize: hiddenSize) }
-    /// Width of layer `layer`'s input (0-based): `inputSize` for the first, `outputSize` above it.
-    public func layerInputSize(_ layer: Int) -> Int { layer == 0 ? inputSize : outputSize }
+    /// Hidden units per direction of layer `layer` (0-based, bottom first).
+    public func hiddenSize(layer: Int) -> Int {
+        guard let sizes = layerHiddenSizes, sizes.indices.contains(layer) else { return hiddenSize }
+        return sizes[layer]
+    }
+    /// Width of layer `layer`'s output: its hidden size × directions.
+    public func outputSize(layer: Int) -> Int { hiddenSize(layer: layer) * directionCount }
+    /// Rows of layer `layer`'s gate-blocked tensors: gates × its hidden size.
+    public func gateSize(layer: Int) -> Int { cell.gateCount * hiddenSize(layer: layer) }
+    /// Width of layer `layer`'s input (0-based): `inputSize` for the first, the output of the layer below above it.
+    public func layerInputSize(_ layer: Int) -> Int { layer == 0 ? inputSize : outputSize(layer: layer - 1) }
+    /// Every layer's hidden size, bottom first.
+    public var hiddenSizes: [Int] { (0..<max(0, layers)).map { hiddenSize(layer: $0) } }
+    /// The widest layer's hidden size per direction (for memory and scratch bounds; allocates nothing,
+    /// so it is safe on a configuration not yet validated).
+    public var widestHiddenSize: Int { max(hiddenSize, layerHiddenSizes?.max() ?? hiddenSize) }
 
     enum CodingKeys: String, CodingKey {
         case cell, layers, bidirectional, dropout, crf
@@ -186,6 +205,7 @@ public struct TaggerConfiguration: Codable, Sendable, Equatable {
         case wordCount = "word_count"
         case charCount = "char_count"
         case labelCount = "label_count"
+        case layerHiddenSizes = "layer_hidden_sizes"
         case inputSize = "input_size"
         case outputSize = "output_size"
     }
@@ -210,6 +230,7 @@ public struct TaggerConfiguration: Codable, Sendable, Equatable {
         wordCount = try container.decode(Int.self, forKey: .wordCount)
         charCount = try container.decode(Int.self, forKey: .charCount)
         labelCount = try container.decode(Int.self, forKey: .labelCount)
+        layerHiddenSizes = try container.decodeIfPresent([Int].self, forKey: .layerHiddenSizes)
         declaredSizes = (
             try container.decodeIfPresent(Int.self, forKey: .inputSize),
             try container.decodeIfPresent(Int.self, forKey: .outputSize))
@@ -232,6 +253,7 @@ public struct TaggerConfiguration: Codable, Sendable, Equatable {
         try container.encode(wordCount, forKey: .wordCount)
         try container.encode(charCount, forKey: .charCount)
         try container.encode(labelCount, forKey: .labelCount)
+        try container.encodeIfPresent(layerHiddenSizes, forKey: .layerHiddenSizes)
         // Derived; overflow-safe because `Checkpoint.validate` bounds every size.
         try container.encode(MemoryEstimate.exactSum([wordEmbeddingDim, charCNN ? charFilters : 0]) ?? 0, forKey: .inputSize)
         try container.encode(MemoryEstimate.exactProduct([hiddenSize, directionCount]) ?? 0, forKey: .outputSize)
@@ -246,6 +268,7 @@ public struct TaggerConfiguration: Codable, Sendable, Equatable {
             && a.charEmbeddingDim == b.charEmbeddingDim && a.charFilters == b.charFilters && a.charWindow == b.charWindow
             && a.dropout == b.dropout && a.layerDropout == b.layerDropout && a.crf == b.crf
             && a.wordCount == b.wordCount && a.charCount == b.charCount && a.labelCount == b.labelCount
+            && a.hiddenSizes == b.hiddenSizes
     }
 }
 
@@ -273,10 +296,11 @@ public struct ParameterLayout: Sendable, Equatable {
         for layer in 0..<c.layers {
             for direction in 0..<c.directionCount {
                 let names = ParameterLayout.recurrentNames(cell: c.cell, layer: layer, direction: direction)
-                add(names.inputWeight, [c.gateSize, c.layerInputSize(layer)])
-                add(names.hiddenWeight, [c.gateSize, c.hiddenSize])
-                add(names.inputBias, [c.gateSize])
-                add(names.hiddenBias, [c.gateSize])
+                let G = c.gateSize(layer: layer)
+                add(names.inputWeight, [G, c.layerInputSize(layer)])
+                add(names.hiddenWeight, [G, c.hiddenSize(layer: layer)])
+                add(names.inputBias, [G])
+                add(names.hiddenBias, [G])
             }
         }
         add("hidden2tag.weight", [c.labelCount, c.outputSize])

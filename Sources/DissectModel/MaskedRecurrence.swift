@@ -63,9 +63,10 @@ public final class MaskedRecurrence {
         var split = 0, running = 0
         while split < groups.count && running + costs[split] <= total / 2 { running += costs[split]; split += 1 }
         groupShards = [0..<split, split..<groups.count]
-        let H = configuration.hiddenSize, G = configuration.gateSize
-        panels = offsets.recurrent[layer...].map { directions in
-            directions.map { direction in
+        let recurrent = offsets.recurrent
+        panels = recurrent.indices.dropFirst(layer).map { current in
+            let H = configuration.hiddenSize(layer: current), G = configuration.gateSize(layer: current)
+            return recurrent[current].map { direction in
                 var result = [Float](repeating: 0, count: Kernels.panelCount(k: H, n: G))
                 parameters.withUnsafeBufferPointer {
                     Kernels.packPanels($0.baseAddress! + direction.hiddenWeight, k: H, n: G, transposed: true, into: &result)
@@ -117,7 +118,8 @@ public final class MaskedRecurrence {
         keep: [Float], replacement: Replacement = .zero, parallel: Bool = true, into hidden: UnsafeMutablePointer<Float>
     ) {
         let c = configuration
-        let N = sentenceStarts[sentenceStarts.count - 1], O = c.outputSize, H = c.hiddenSize
+        // O and H of the masked layer; each layer above has its own (`runGroup`).
+        let N = sentenceStarts[sentenceStarts.count - 1], O = c.outputSize(layer: layer), H = c.hiddenSize(layer: layer)
         precondition(keep.count == O, "keep has \(keep.count) values for \(O) units")
         let table: [Float], tokenStride: Int
         switch replacement {
@@ -130,7 +132,8 @@ public final class MaskedRecurrence {
         let workspaces = [Workspace(), Workspace()]
         let top = c.layers - 1
         // Layers below the top write into `below`; the top writes into `hidden`.
-        let below = UnsafeMutableBufferPointer<Float>.allocate(capacity: layer < top ? max(1, N * O) : 1)
+        let belowWidth = (layer..<top).map { c.outputSize(layer: $0) }.max() ?? 0
+        let below = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, N * belowWidth))
         defer { below.deallocate() }
         var upperProjected = [[Float]](repeating: [], count: layer < top ? c.directionCount : 0)
         keep.withUnsafeBufferPointer { keepAll in
@@ -178,12 +181,13 @@ public final class MaskedRecurrence {
     /// `[N, G]`: `input [N, O]` · W_ihᵀ + b_ih (+ b_hh when the cell folds it) for one layer and direction.
     private func project(_ input: UnsafePointer<Float>, layer: Int, direction: Int, tokens N: Int) -> [Float] {
         let c = configuration
-        var result = [Float](repeating: 0, count: N * c.gateSize)
-        var bias = [Float](repeating: 0, count: c.gateSize)
+        let G = c.gateSize(layer: layer)
+        var result = [Float](repeating: 0, count: N * G)
+        var bias = [Float](repeating: 0, count: G)
         parameters.withUnsafeBufferPointer { p in
             offsets.recurrent[layer][direction].project(
                 parameters: p.baseAddress!, cell: c.cell, input: input, tokens: N, width: c.layerInputSize(layer),
-                gateSize: c.gateSize, into: &result, bias: &bias)
+                gateSize: G, into: &result, bias: &bias)
         }
         return result
     }
@@ -195,7 +199,7 @@ public final class MaskedRecurrence {
         substitution: Substitution?, output: UnsafeMutablePointer<Float>, workspace: Workspace
     ) {
         let c = configuration
-        let H = c.hiddenSize, G = c.gateSize, O = c.outputSize
+        let H = c.hiddenSize(layer: layer), G = c.gateSize(layer: layer), O = c.outputSize(layer: layer)
         let rows = group.count
         let lengths = group.map { sentenceStarts[$0 + 1] - sentenceStarts[$0] }
         guard let longest = lengths.first, longest > 0 else { return }

@@ -110,7 +110,7 @@ public struct CorpusSizes: Sendable {
 /// an overflow; check the estimate before building a `ParameterLayout`.
 extension TaggerConfiguration {
     private var directions: Double { bidirectional ? 2 : 1 }
-    private var H: Double { Double(max(0, hiddenSize)) }
+    private var H: Double { Double(max(0, widestHiddenSize)) }
     private var G: Double { Double(cell.gateCount) * H }
     private var O: Double { H * directions }
     private var Dw: Double { Double(max(0, wordEmbeddingDim)) }

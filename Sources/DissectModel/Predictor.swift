@@ -72,8 +72,9 @@ public enum Sharding {
     /// logits). The paper's model gets about 3,440 tokens, more than any 64 consecutive CoNLL-2003 sentences hold
     /// (1,744 at most), so only wide models are cut (a BiLSTM 400 per direction: about 218 tokens).
     public static func tokensPerCall(_ c: TaggerConfiguration) -> Int {
-        let perToken = Double(c.layers) * Double(c.directionCount) * (2 * Double(c.gateSize) + 3 * Double(c.hiddenSize))
-            + Double(c.layers) * Double(c.outputSize) + Double(c.labelCount)
+        // The widest layer bounds every layer's scratch.
+        let H = Double(c.widestHiddenSize), G = Double(c.cell.gateCount) * H, O = Double(c.directionCount) * H
+        let perToken = Double(c.layers) * Double(c.directionCount) * (2 * G + 3 * H) + Double(c.layers) * O + Double(c.labelCount)
         return Int(max(1, min(Double(Int32.max), Double(scratchFloatsPerCall) / max(perToken, 1))))
     }
 

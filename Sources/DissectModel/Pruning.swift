@@ -35,7 +35,8 @@ public struct PruningRecord: Codable, Sendable, Equatable {
 /// rows g·H + i of `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh` for every gate block g
 /// (`[G, D] → [G − gk, D]`, gates i, f, g, o for an LSTM), and column i of `weight_hh`
 /// (`[G, H] → [G', H − k]`); and column d·H + i of what reads the layer: `hidden2tag.weight`
-/// (`[m, O] → [m, O − k·directions]`) for the top layer. Every other tensor is copied.
+/// (`[m, O] → [m, O − k·directions]`) for the top layer, the next layer's `weight_ih` (both directions,
+/// `[G, O] → [G, O − k·directions]`) below it. Every other tensor is copied.
 /// The pruned model computes exactly what recurrent-mode zero-ablation of the same units computes
 /// (an ablated unit's h is 0 after every step, so nothing reads it; its cell state feeds only its own h).
 public enum Pruning {
@@ -68,53 +69,62 @@ public enum Pruning {
         return perDirection.map { removedUnits in (0..<H).filter { !removedUnits.contains($0) } }
     }
 
-    /// `checkpoint` without `removed` units (numbered [forward; backward]) of its only layer.
-    /// - Throws: `DissectError` (.usage, naming `model`) for a stacked model (its layers would differ in
-    ///   width, which this format does not hold yet) and for the cases of `keptUnits`.
-    public static func prune(_ checkpoint: Checkpoint, removed: [Int], model: String) throws -> Checkpoint {
+    /// `checkpoint` without `removed` units (numbered [forward; backward]) of layer `layer` (0-based; nil: the top).
+    /// Below the top, the next layer's `weight_ih` loses the matching columns and `model.json` records each
+    /// layer's width (`TaggerConfiguration.layerHiddenSizes`).
+    /// - Throws: `DissectError` (.usage, naming `model`) for the cases of `keptUnits`.
+    public static func prune(_ checkpoint: Checkpoint, removed: [Int], layer: Int? = nil, model: String) throws -> Checkpoint {
         let c = checkpoint.model.configuration
-        guard c.layers == 1 else {
-            throw DissectError(
-                .usage, file: model,
-                problem: "the model has \(c.layers) layers, and pruning one would leave layers of different widths, which dissect's checkpoints do not hold yet",
-                fix: "prune a single-layer model")
-        }
-        let kept = try keptUnits(removed: removed, hiddenSize: c.hiddenSize, directions: c.directionCount, model: model)
+        let target = layer ?? c.layers - 1
+        precondition((0..<c.layers).contains(target), "layer \(target) outside the model's \(c.layers)")
+        let H = c.hiddenSize(layer: target), gates = c.cell.gateCount
+        let kept = try keptUnits(removed: removed, hiddenSize: H, directions: c.directionCount, model: model)
+        let newH = kept[0].count
         var pruned = c
-        pruned.hiddenSize = kept[0].count
+        var sizes = c.hiddenSizes
+        sizes[target] = newH
+        pruned.hiddenSize = sizes[sizes.count - 1]
+        // Recorded only when the layers differ, so a single-layer (or top-and-all) pruning writes what train writes.
+        pruned.layerHiddenSizes = Set(sizes).count == 1 ? nil : sizes
         var result = TaggerModel<Float>(configuration: pruned)
         let source = checkpoint.model
-        let H = c.hiddenSize, newH = pruned.hiddenSize, gates = c.cell.gateCount
         // Rows of a gate-blocked tensor kept: g·H + i for each gate g and kept i, in order.
         let keptRows = kept.map { units in (0..<gates).flatMap { gate in units.map { gate * H + $0 } } }
+        // Columns of what reads the layer's output [forward; backward].
+        let keptColumns = (0..<c.directionCount).flatMap { direction in kept[direction].map { direction * H + $0 } }
         for entry in result.layout.entries {
             guard let old = source.layout.entry(entry.name) else { preconditionFailure("no tensor \(entry.name) in the source layout") }
             var copied: [Float] = []
             copied.reserveCapacity(entry.count)
             let values = source.parameters[old.offset..<(old.offset + old.count)]
             func value(_ index: Int) -> Float { values[values.startIndex + index] }
-            if let (direction, part) = recurrentPart(entry.name, cell: c.cell, layer: 0, directions: c.directionCount) {
+            if let (direction, part) = recurrentPart(entry.name, cell: c.cell, layer: target, directions: c.directionCount) {
                 let rows = keptRows[direction]
                 switch part {
                 case .inputWeight:
-                    let width = c.layerInputSize(0)
+                    let width = c.layerInputSize(target)
                     for row in rows { for column in 0..<width { copied.append(value(row * width + column)) } }
                 case .hiddenWeight:
                     for row in rows { for column in kept[direction] { copied.append(value(row * H + column)) } }
                 case .bias:
                     for row in rows { copied.append(value(row)) }
                 }
-            } else if entry.name == "hidden2tag.weight" {
+            } else if target + 1 < c.layers,
+                      let (_, part) = recurrentPart(entry.name, cell: c.cell, layer: target + 1, directions: c.directionCount),
+                      part == .inputWeight {
+                // The layer above reads the pruned layer's output: its input weights lose those columns.
+                let width = c.layerInputSize(target + 1)
+                for row in 0..<c.gateSize(layer: target + 1) { for column in keptColumns { copied.append(value(row * width + column)) } }
+            } else if entry.name == "hidden2tag.weight" && target == c.layers - 1 {
                 let width = c.outputSize
-                let columns = (0..<c.directionCount).flatMap { direction in kept[direction].map { direction * H + $0 } }
-                for label in 0..<c.labelCount { for column in columns { copied.append(value(label * width + column)) } }
+                for label in 0..<c.labelCount { for column in keptColumns { copied.append(value(label * width + column)) } }
             } else {
                 copied = Array(values)
             }
             precondition(copied.count == entry.count, "\(entry.name): \(copied.count) values for \(entry.count)")
             for (index, number) in copied.enumerated() { result.parameters[entry.offset + index] = number }
         }
-        precondition(newH * c.directionCount == pruned.outputSize)
+        precondition(newH * c.directionCount == pruned.outputSize(layer: target))
         var metadata = checkpoint.metadata
         metadata.configuration = pruned
         // The scores measured in training describe the unpruned model.
@@ -123,8 +133,7 @@ public enum Pruning {
             training.testF1 = nil; training.testF1NCRF = nil; training.testAccuracy = nil
             metadata.training = training
         }
-        let keptNumbers = (0..<c.directionCount).flatMap { direction in kept[direction].map { direction * H + $0 } }
-        metadata.pruning = PruningRecord(source: model, layer: 1, removed: removed.sorted(), kept: keptNumbers, rule: "list")
+        metadata.pruning = PruningRecord(source: model, layer: target + 1, removed: removed.sorted(), kept: keptColumns, rule: "list")
         return Checkpoint(metadata: metadata, model: result)
     }
 

@@ -38,8 +38,8 @@ public struct TaggerModel<T: Scalar>: Sendable {
             fill("char_cnn.weight", bound: 1 / fanIn.squareRoot())
             fill("char_cnn.bias", bound: 1 / fanIn.squareRoot())
         }
-        let recurrentBound = 1 / Double(c.hiddenSize).squareRoot()
         for layer in 0..<c.layers {
+            let recurrentBound = 1 / Double(c.hiddenSize(layer: layer)).squareRoot()
             for direction in 0..<c.directionCount {
                 let names = ParameterLayout.recurrentNames(cell: c.cell, layer: layer, direction: direction)
                 for name in [names.inputWeight, names.hiddenWeight, names.inputBias, names.hiddenBias] {

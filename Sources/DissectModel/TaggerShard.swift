@@ -194,18 +194,19 @@ public final class TaggerShard<T: Scalar> {
         // The recurrent layers, bottom first; each reads the one below (after layer dropout).
         var layerInput = UnsafePointer(x)
         for layer in 0..<c.layers {
-            let h = layerOutput[layer].reserve(N * O)
+            let width = c.outputSize(layer: layer)
+            let h = layerOutput[layer].reserve(N * width)
             for direction in 0..<c.directionCount {
                 runRecurrence(parameters: p, layer: layer, direction: direction, input: layerInput, output: h)
             }
             if layer < c.layers - 1 {
                 layerInput = UnsafePointer(h)
                 if layerDropout, let rng = dropoutRNG {
-                    let mask = layerMask[layer].reserve(N * O)
-                    Dropout.makeMask(mask, count: N * O, probability: c.layerDropout, rng: &rng.pointee)
-                    let dropped = layerDropped[layer].reserve(N * O)
-                    dropped.update(from: h, count: N * O)
-                    Dropout.apply(dropped, mask: mask, count: N * O)
+                    let mask = layerMask[layer].reserve(N * width)
+                    Dropout.makeMask(mask, count: N * width, probability: c.layerDropout, rng: &rng.pointee)
+                    let dropped = layerDropped[layer].reserve(N * width)
+                    dropped.update(from: h, count: N * width)
+                    Dropout.apply(dropped, mask: mask, count: N * width)
                     layerInput = UnsafePointer(dropped)
                 }
             }
@@ -258,7 +259,7 @@ public final class TaggerShard<T: Scalar> {
             hiddenBias: p + weights.hiddenBias, activations: activations[stream].pointer,
             state: state[stream].pointer, auxiliary: auxiliary[stream].pointer,
             previousHidden: previousHidden[stream].pointer, hidden: output, hiddenGradient: outputGradient,
-            hiddenStride: configuration.outputSize, inputPreGradient: inputPreGradient[stream].pointer,
+            hiddenStride: configuration.outputSize(layer: layer), inputPreGradient: inputPreGradient[stream].pointer,
             recurrentPreGradient: configuration.cell.foldsHiddenBias ? inputPreGradient[stream].pointer : recurrentPreGradient[stream].pointer,
             scratch: scratch.pointer)
     }
@@ -270,7 +271,7 @@ public final class TaggerShard<T: Scalar> {
         parameters p: UnsafePointer<T>, layer: Int, direction: Int, input: UnsafePointer<T>, output: UnsafeMutablePointer<T>
     ) {
         let c = configuration
-        let N = tokenCount, H = c.hiddenSize, G = c.gateSize, width = c.layerInputSize(layer)
+        let N = tokenCount, H = c.hiddenSize(layer: layer), G = c.gateSize(layer: layer), width = c.layerInputSize(layer)
         let stream = layer * c.directionCount + direction
         let weights = offsets.recurrent[layer][direction]
         weights.project(
@@ -293,22 +294,23 @@ public final class TaggerShard<T: Scalar> {
             }
         case .batched:
             runBatched(
-                forward: true, reverse: reverse, all.offset(by: 0, hiddenSize: H, gateSize: G, hiddenColumn: direction * H),
-                batchedBuffers(forward: true, hiddenWeight: p + weights.hiddenWeight))
+                forward: true, reverse: reverse, hiddenSize: H, all.offset(by: 0, hiddenSize: H, gateSize: G, hiddenColumn: direction * H),
+                batchedBuffers(forward: true, hiddenWeight: p + weights.hiddenWeight, hiddenSize: H))
         }
     }
 
-    /// The hidden units this shard's thread computes in a batched LSTM recurrence (all when alone).
-    private var sharedUnits: Range<Int> {
-        let H = configuration.hiddenSize
+    /// The hidden units of a layer of `H` units this shard's thread computes in a batched LSTM recurrence (all when alone).
+    private func sharedUnits(hiddenSize H: Int) -> Range<Int> {
         guard configuration.cell == .lstm, let (team, member) = cooperation else { return 0..<H }
         return RecurrenceShare<T>.units(member: member, of: team.size, hiddenSize: H)
     }
 
     /// One batched recurrence, forward or backward: an LSTM's shared with the team when there is
     /// one, every other cell's (and an LSTM's without a team) over this shard alone.
-    private func runBatched(forward: Bool, reverse: Bool, _ buffers: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>) {
-        let c = configuration, H = c.hiddenSize
+    private func runBatched(
+        forward: Bool, reverse: Bool, hiddenSize H: Int, _ buffers: RecurrenceBuffers<T>, _ batch: BatchedRecurrenceBuffers<T>
+    ) {
+        let c = configuration
         guard c.cell == .lstm, let (team, member) = cooperation else {
             if forward {
                 c.cell.forwardBatched(hiddenSize: H, reverse: reverse, buffers, batch)
@@ -319,7 +321,7 @@ public final class TaggerShard<T: Scalar> {
         }
         team.members[member] = RecurrenceMember(buffers: buffers, batch: batch)
         let share = RecurrenceShare(
-            members: UnsafePointer(team.members), memberCount: team.size, member: member, units: sharedUnits, team: team.threads)
+            members: UnsafePointer(team.members), memberCount: team.size, member: member, units: sharedUnits(hiddenSize: H), team: team.threads)
         if forward {
             LSTMCell.forwardBatched(hiddenSize: H, reverse: reverse, share)
         } else {
@@ -330,11 +332,11 @@ public final class TaggerShard<T: Scalar> {
     /// The batched kernel's packing and working rows for the current shard (their room reserved).
     /// Packs this layer and direction's W_hh into `hiddenPanels` first: transposed for the forward product, as stored
     /// for the backward; an LSTM's only for the units this shard's thread computes (`LSTMCell.packForwardPanels`).
-    private func batchedBuffers(forward: Bool, hiddenWeight: UnsafePointer<T>) -> BatchedRecurrenceBuffers<T> {
-        let H = configuration.hiddenSize, G = configuration.gateSize, n = max(1, sentenceCount)
+    private func batchedBuffers(forward: Bool, hiddenWeight: UnsafePointer<T>, hiddenSize H: Int) -> BatchedRecurrenceBuffers<T> {
+        let G = configuration.cell.gateCount * H, n = max(1, sentenceCount)
         let panels: UnsafeMutablePointer<T>
         if configuration.cell == .lstm {
-            let units = sharedUnits
+            let units = sharedUnits(hiddenSize: H)
             if forward {
                 panels = hiddenPanels.reserve(max(1, LSTMCell.forwardPanelCount(hiddenSize: H, units: units)))
                 LSTMCell.packForwardPanels(hiddenWeight: hiddenWeight, hiddenSize: H, units: units, into: panels)
@@ -366,7 +368,7 @@ public final class TaggerShard<T: Scalar> {
     public func backward(parameters p: UnsafePointer<T>) {
         let c = configuration
         let N = tokenCount, Nc = charCount
-        let Dw = c.wordEmbeddingDim, D = c.inputSize, H = c.hiddenSize, G = c.gateSize
+        let Dw = c.wordEmbeddingDim, D = c.inputSize
         let O = c.outputSize, m = c.labelCount
         let base = offsets.denseStart
         let g = denseGradient.zero(denseCount)
@@ -389,11 +391,11 @@ public final class TaggerShard<T: Scalar> {
         // The recurrent layers, top first: each passes dLoss/d(its input) to the one below.
         let dx = inputGradient.reserve(N * D)
         for layer in stride(from: top, through: 0, by: -1) {
-            let width = c.layerInputSize(layer)
+            let width = c.layerInputSize(layer), H = c.hiddenSize(layer: layer), G = c.gateSize(layer: layer)
             let layerInput: UnsafePointer<T> = layer == 0
                 ? UnsafePointer(input.pointer)
                 : UnsafePointer(layerDropout ? layerDropped[layer - 1].pointer : layerOutput[layer - 1].pointer)
-            let dInput = layer == 0 ? dx : layerOutputGradient[layer - 1].reserve(N * O)
+            let dInput = layer == 0 ? dx : layerOutputGradient[layer - 1].reserve(N * width)
             for direction in 0..<c.directionCount {
                 let stream = layer * c.directionCount + direction
                 let weights = offsets.recurrent[layer][direction]
@@ -413,8 +415,8 @@ public final class TaggerShard<T: Scalar> {
                     }
                 case .batched:
                     runBatched(
-                        forward: false, reverse: reverse, all.offset(by: 0, hiddenSize: H, gateSize: G, hiddenColumn: direction * H),
-                        batchedBuffers(forward: false, hiddenWeight: p + weights.hiddenWeight))
+                        forward: false, reverse: reverse, hiddenSize: H, all.offset(by: 0, hiddenSize: H, gateSize: G, hiddenColumn: direction * H),
+                        batchedBuffers(forward: false, hiddenWeight: p + weights.hiddenWeight, hiddenSize: H))
                 }
                 BLAS.gemm(
                     transposeA: true, m: G, n: width, k: N,
@@ -429,7 +431,7 @@ public final class TaggerShard<T: Scalar> {
                     m: N, n: width, k: G, a: dInputPre, lda: G, b: p + weights.inputWeight, ldb: width,
                     beta: direction == 0 ? 0 : 1, c: dInput, ldc: width)
             }
-            if layer > 0 && layerDropout { Dropout.apply(dInput, mask: layerMask[layer - 1].pointer, count: N * O) }
+            if layer > 0 && layerDropout { Dropout.apply(dInput, mask: layerMask[layer - 1].pointer, count: N * width) }
         }
         if outputDropout { Dropout.apply(dx, mask: inputMask.pointer, count: N * D) }
 

@@ -48,7 +48,7 @@ struct CompareCommand: ParsableCommand {
                     fix: "compare models trained on the same label set")
             }
             labels = modelLabels
-            widths.append(metadata.configuration.outputSize)
+            widths.append(metadata.configuration.widestHiddenSize * metadata.configuration.directionCount)
         }
         var inputs: [Comparison.Input] = []
         var layer: Int? = nil

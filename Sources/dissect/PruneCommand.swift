@@ -13,14 +13,16 @@ struct PruneCommand: ParsableCommand {
         abstract: "Write a smaller model without some hidden units, optionally fine-tuned.",
         discussion: """
             Removing unit i deletes its rows in every gate block of the layer's input and recurrent weights and \
-            both biases, its column in the recurrent weights and in the output weights, so the checkpoint is \
-            smaller and a uni-directional model loads in torch.nn.LSTM with hidden size H − k. Without \
+            both biases, its column in the recurrent weights and in what reads the layer (the output weights, or \
+            the next layer's input weights for a lower layer), so the checkpoint is smaller and a uni-directional \
+            single-layer model loads in torch.nn.LSTM with hidden size H − k. A stacked model's layers may then \
+            differ in width: model.json records each (layer_hidden_sizes). Without \
             fine-tuning the pruned model predicts what recurrent-mode zero-ablation of the same units predicts. \
             Units are numbered [forward; backward] within the layer; a bidirectional model loses the same number \
             from each direction (--keep K keeps K per direction). --by sensitivity scores a unit by its largest |s| \
             over the labels on --rank-on and keeps the highest; reverse keeps the lowest; random keeps K drawn with \
             --seed. --fine-tune N then trains N epochs with the model's own training settings, the learning-rate \
-            schedule restarted at epoch 1, and keeps the best-dev epoch. Stacked models cannot be pruned yet.
+            schedule restarted at epoch 1, and keeps the best-dev epoch.
             """)
 
     @Option(help: "The checkpoint directory written by `dissect train`.")
@@ -104,7 +106,9 @@ struct PruneCommand: ParsableCommand {
                 .usage, file: model, problem: "the model was trained on a control task, which --fine-tune does not redraw",
                 fix: "prune it without --fine-tune")
         }
-        let H = c.hiddenSize, directions = c.directionCount
+        // 0-based; --layer counts from 1.
+        let target = (layer ?? c.layers) - 1
+        let H = c.hiddenSize(layer: target), directions = c.directionCount
         let removed: [Int], rule: String
         if let remove, let units = Self.units(remove) {
             removed = units
@@ -126,10 +130,11 @@ struct PruneCommand: ParsableCommand {
         } else {
             preconditionFailure("validate() requires --remove or --keep with --by")
         }
-        var pruned = try Pruning.prune(checkpoint, removed: removed, model: model)
+        var pruned = try Pruning.prune(checkpoint, removed: removed, layer: target, model: model)
         pruned.metadata.pruning?.rule = rule
         let sizeBefore = checkpoint.model.layout.totalCount, sizeAfter = pruned.model.layout.totalCount
-        print("removed \(removed.count) of \(H * directions) units (\(rule)): hidden \(H) → \(pruned.model.configuration.hiddenSize) per direction, "
+        let layerName = c.layers > 1 ? " of layer \(target + 1)" : ""
+        print("removed \(removed.count) of \(H * directions) units\(layerName) (\(rule)): hidden \(H) → \(pruned.model.configuration.hiddenSize(layer: target)) per direction, "
             + "\(sizeBefore) → \(sizeAfter) parameters")
         if fineTune == 0 {
             try pruned.save(to: out)

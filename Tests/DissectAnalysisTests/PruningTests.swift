@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import DissectCore
 import DissectModel
@@ -68,21 +69,92 @@ import DissectModel
         #expect((try? Pruning.keptUnits(removed: [0, 5], hiddenSize: 4, directions: 2, model: "m")) == [[1, 2, 3], [0, 2, 3]])
     }
 
-    @Test func stackedModelsAreAUsageError() throws {
-        var c = TaggerConfiguration()
+    /// A 2-layer model of the fixture's shapes with random weights (±0.6, wider than PyTorch's default so that
+    /// removing a unit moves the states above it clearly).
+    static func stacked(_ variant: String) throws -> (Checkpoint, [EncodedSentence], [[String]]) {
+        let fixture = try AnalysisFixture.load(variant)
+        let base = try fixture.checkpoint()
+        var c = base.model.configuration
         c.layers = 2
-        c.charCNN = false
-        c.hiddenSize = 3
-        c.wordEmbeddingDim = 2
-        c.wordCount = 2
-        c.charCount = 2
-        c.labelCount = 2
-        let checkpoint = Checkpoint(
-            metadata: CheckpointMetadata(
-                configuration: c, vocabulary: VocabularyLists(words: ["<unk>", "a"], chars: ["<unk>", "a"], labels: ["A", "B"]),
-                unknownWordIndex: 0, unknownCharIndex: 0, digitsToZero: true, training: nil),
-            model: TaggerModel<Float>(configuration: c))
-        #expect(throws: DissectError.self) { try Pruning.prune(checkpoint, removed: [0], model: "m") }
+        var model = TaggerModel<Float>(configuration: c)
+        var rng = SplitMix64(seed: 21)
+        for index in model.parameters.indices { model.parameters[index] = Float(rng.nextUnit() * 1.2 - 0.6) }
+        var metadata = base.metadata
+        metadata.configuration = c
+        metadata.formatVersion = 2
+        let encoded = fixture.sentences.map { EncodedSentence(words: $0.words, characters: $0.chars, labels: $0.labels) }
+        let names = fixture.labelNames
+        return (Checkpoint(metadata: metadata, model: model), encoded, fixture.sentences.map { $0.labels.map { names[Int($0)] } })
+    }
+
+    /// Prunes `removed` of layer `layer` and checks the pruned model against recurrent zero-ablation of the same units:
+    /// the top layer's states within 1e-5 (the kept units when the top is pruned) and the same predictions.
+    /// Returns the pruned checkpoint.
+    @discardableResult
+    static func expectIdentity(
+        _ checkpoint: Checkpoint, removed: [Int], layer: Int, encoded: [EncodedSentence], gold: [[String]]
+    ) throws -> Checkpoint {
+        let c = checkpoint.model.configuration, top = c.layers - 1
+        let run = ModelRun(checkpoint: checkpoint, encoded: encoded, goldLabels: gold, dataPath: "m", layer: layer, keepProjections: true)
+        let pruned = try Pruning.prune(checkpoint, removed: removed, layer: layer, model: "m")
+        let p = pruned.model.configuration
+        #expect(p.hiddenSize(layer: layer) == c.hiddenSize(layer: layer) - removed.count / c.directionCount)
+        for other in 0..<c.layers where other != layer { #expect(p.hiddenSize(layer: other) == c.hiddenSize(layer: other)) }
+        #expect(pruned.model.layout.totalCount < checkpoint.model.layout.totalCount)
+        let prunedRun = ModelRun(checkpoint: pruned, encoded: encoded, goldLabels: gold, dataPath: "m")
+        let O = c.outputSize, width = c.outputSize(layer: layer)
+        var keep = [Float](repeating: 1, count: width)
+        for unit in removed { keep[unit] = 0 }
+        let recurrence = MaskedRecurrence(
+            configuration: c, parameters: checkpoint.model.parameters, layer: layer, projected: try #require(run.projected),
+            sentenceStarts: run.sentenceStarts)
+        var ablated = [Float](repeating: 0, count: run.tokenCount * O)
+        ablated.withUnsafeMutableBufferPointer { recurrence.run(keep: keep, into: $0.baseAddress!) }
+        let full = ModelRun(checkpoint: checkpoint, encoded: encoded, goldLabels: gold, dataPath: "m")
+        // The top layer's units that survive: all of them when a lower layer was pruned.
+        let keptUnits = layer == top ? (0..<O).filter { !removed.contains($0) } : Array(0..<O)
+        #expect(prunedRun.neuronCount == keptUnits.count)
+        var largest: Float = 0, changed: Float = 0
+        for token in 0..<run.tokenCount {
+            for (index, unit) in keptUnits.enumerated() {
+                largest = max(largest, abs(prunedRun.hidden[token * keptUnits.count + index] - ablated[token * O + unit]))
+                changed = max(changed, abs(full.hidden[token * O + unit] - ablated[token * O + unit]))
+            }
+        }
+        #expect(largest <= 1e-5, "layer \(layer + 1): pruned and ablated top states differ by \(largest)")
+        #expect(changed > 1e-3, "layer \(layer + 1): the ablation moves the top states (else the comparison shows nothing)")
+        let engine = AblationEngine(run: run, focusLabels: [run.labels[0]], steps: removed.count)
+        #expect(engine.predictions(order: removed, mode: .recurrent).last == prunedRun.predicted)
+        return pruned
+    }
+
+    /// Stacked models, uni and bi, LSTM and GRU: pruning either layer is zero-ablation of it, and a model whose layers
+    /// now differ in width can be pruned again, saved and read back.
+    @Test(arguments: ["lstm", "gru", "bilstm"])
+    func stackedPruningEqualsRecurrentZeroAblation(variant: String) throws {
+        let (checkpoint, encoded, gold) = try Self.stacked(variant)
+        let c = checkpoint.model.configuration, H = c.hiddenSize
+        let removed = Self.removedUnits(variant, hiddenSize: H)
+        try Self.expectIdentity(checkpoint, removed: removed, layer: 1, encoded: encoded, gold: gold)
+        let lower = try Self.expectIdentity(checkpoint, removed: removed, layer: 0, encoded: encoded, gold: gold)
+        let p = lower.model.configuration
+        #expect(p.layerHiddenSizes == [H - removed.count / c.directionCount, H])
+        #expect(p.layerInputSize(1) == p.outputSize(layer: 0))
+        // The next layer's weight_ih lost the matching columns: [G, O] → [G, O − k·directions].
+        let names = ParameterLayout.recurrentNames(cell: c.cell, layer: 1, direction: 0)
+        #expect(lower.model.layout.entry(names.inputWeight)?.shape == [c.gateSize, c.outputSize - removed.count])
+        // Pruning the other layer of the pruned model, then a round trip through model.json and model.safetensors.
+        let again = try Self.expectIdentity(lower, removed: [0] + (c.bidirectional ? [p.hiddenSize] : []), layer: 1, encoded: encoded, gold: gold)
+        let sandbox = NSTemporaryDirectory() + "dissect-prune-stacked-\(variant)-\(UInt64.random(in: 0...UInt64.max))"
+        defer { try? FileManager.default.removeItem(atPath: sandbox) }
+        try again.save(to: sandbox)
+        let read = try Checkpoint.load(from: sandbox)
+        #expect(read.model.configuration == again.model.configuration)
+        #expect(read.model.configuration.hiddenSizes == again.model.configuration.hiddenSizes)
+        #expect(read.model.parameters == again.model.parameters)
+        // Uniform widths again are written as train writes them, with no layer_hidden_sizes.
+        let even = try Pruning.prune(lower, removed: removed, layer: 1, model: "m").model.configuration
+        #expect(even.layerHiddenSizes == nil && even.hiddenSizes == [p.hiddenSize(layer: 0), p.hiddenSize(layer: 0)])
     }
 
     /// Which units each order keeps: scores [5, 1, 3, 3] forward and [0, 9, 2, 4] backward, keep 2 per direction.
