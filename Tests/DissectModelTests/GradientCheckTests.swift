@@ -58,6 +58,28 @@ import DissectCore
         #expect(abs(plain - lossAndGradient(model, sentences, dropoutSeed: 71).loss) > 1e-6)
     }
 
+    /// Layers of different widths (a stacked model pruned below its top, `layer_hidden_sizes`), with layer
+    /// dropout, through both kernels: each layer reads the one below at that layer's width.
+    @Test(arguments: [CellKind.lstm, .gru, .rnn], RecurrenceKernel.allCases)
+    func layersOfDifferentWidthsGradientMatches(cell: CellKind, kernel: RecurrenceKernel) {
+        var c = tinyConfiguration(cell: cell, bidirectional: true, charCNN: true, layers: 3)
+        c.layerHiddenSizes = [4, 2, c.hiddenSize]
+        c.layerDropout = 0.3
+        #expect(ParameterLayout(configuration: c).entry(ParameterLayout.recurrentNames(cell: cell, layer: 2, direction: 1).inputWeight)?.shape
+            == [cell.gateCount * 3, 4])
+        let model: TaggerModel<Double> = randomModel(c, seed: 28)
+        let sentences = tinySentences(seed: 29, configuration: c)
+        let analytic = lossAndGradient(model, sentences, dropoutSeed: 73, kernel: kernel).gradient
+        let mismatches = GradientChecker().mismatches(parameters: model.parameters, analytic: analytic) { values in
+            lossAndGradient(TaggerModel(configuration: c, parameters: values), sentences, dropoutSeed: 73, kernel: kernel).loss
+        }
+        #expect(mismatches.isEmpty, "\(cell) \(kernel): \(mismatches.prefix(5))")
+        for entry in model.layout.entries {
+            let slice = analytic[entry.offset..<(entry.offset + entry.count)]
+            #expect(slice.contains { $0 != 0 }, "\(entry.name) has an all-zero gradient")
+        }
+    }
+
     @Test func dropoutGradientMatchesWithFixedMasks() {
         let c = tinyConfiguration(cell: .lstm, bidirectional: true, charCNN: true)
         let model: TaggerModel<Double> = randomModel(c, seed: 8)

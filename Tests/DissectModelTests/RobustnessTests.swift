@@ -85,6 +85,30 @@ import DissectCorpus
         #expect(declared.hasPrefix(directory + "/model.json: output_size is 99 but hidden_size × directions gives"), "\(declared)")
     }
 
+    /// `layer_hidden_sizes` (a stacked model pruned below its top) must name every layer, the top as hidden_size,
+    /// each within bounds; a wrong one is one line naming model.json, before any weight is read.
+    @Test func layerHiddenSizesAreChecked() throws {
+        let directory = try savedCheckpoint()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let hidden = try Checkpoint.load(from: directory).model.configuration.hiddenSize
+        for (layers, sizes, mentions) in [
+            (1, [hidden, hidden], "layer_hidden_sizes has 2 values"), (1, [hidden + 1], "the top has hidden_size"),
+            (2, [0, hidden], "layer_hidden_sizes holds 0, outside 1 to"), (2, [Int.max, hidden], "holds \(Int.max), outside"),
+        ] {
+            try editJSON(directory) { object in
+                object["format_version"] = 2
+                var configuration = object["configuration"] as? [String: Any] ?? [:]
+                configuration["layers"] = layers
+                configuration["layer_hidden_sizes"] = sizes
+                object["configuration"] = configuration
+            }
+            let message = loadError(directory)
+            #expect(message.hasPrefix(directory + "/model.json: "), "\(message)")
+            #expect(message.contains(mentions), "\(sizes): \(message)")
+            #expect(!message.contains("\n"), "one line: \(message)")
+        }
+    }
+
     @Test func missingFieldsAndOtherVersionsAreRejected() throws {
         let directory = try savedCheckpoint()
         defer { try? FileManager.default.removeItem(atPath: directory) }
