@@ -58,7 +58,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence, pad_sequence
 
 __all__ = [
     "Tagger", "CRF", "layer_outputs", "read_conll", "Lookup", "encode_words", "predict",
@@ -204,6 +204,64 @@ class CRF(nn.Module):
 # Model
 # --------------------------------------------------------------------------------------------
 
+class LayerStack(nn.Module):
+    """Recurrent layers of their own widths (a stacked model pruned below its top), as single-layer
+    ``nn.LSTM``/``nn.GRU``/``nn.RNN`` modules one above the other, ``layer_dropout`` between them
+    in training (torch's ``num_layers``/``dropout`` semantics, which need one width for every layer).
+
+    Its tensors are named as a ``num_layers`` module names them (``weight_ih_l1``, ``…_reverse``) through
+    ``state_dict``/``load_state_dict``, so a checkpoint holds the names dissect writes either way.
+    """
+
+    def __init__(self, cell: str, input_dim: int, sizes: Sequence[int], bidirectional: bool,
+                 layer_dropout: float):
+        super().__init__()
+        directions = 2 if bidirectional else 1
+        self.stack = nn.ModuleList()
+        width = input_dim
+        for size in sizes:
+            kwargs = dict(num_layers=1, batch_first=True, bidirectional=bidirectional)
+            if cell == "rnn":
+                kwargs["nonlinearity"] = "tanh"
+            self.stack.append(CELLS[cell](width, size, **kwargs))
+            width = size * directions
+        self.layer_dropout = nn.Dropout(layer_dropout)
+        self._register_state_dict_hook(LayerStack._flat_names)
+        self._register_load_state_dict_pre_hook(LayerStack._stacked_names)
+
+    def forward(self, packed):
+        out = packed
+        for index, module in enumerate(self.stack):
+            if index > 0 and self.training and self.layer_dropout.p > 0:
+                out = PackedSequence(self.layer_dropout(out.data), out.batch_sizes,
+                                     out.sorted_indices, out.unsorted_indices)
+            out, _ = module(out)
+        return out, None
+
+    def weights(self, layer: int, direction: int) -> List[torch.Tensor]:
+        """``[weight_ih, weight_hh, bias_ih, bias_hh]`` of a 0-based layer and direction."""
+        suffix = "_l0" + ("_reverse" if direction else "")
+        return [getattr(self.stack[layer], name + suffix)
+                for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+
+    @staticmethod
+    def _flat_names(module, state_dict, prefix, local_metadata):
+        # stack.K.weight_ih_l0[_reverse] -> weight_ih_lK[_reverse]
+        for key in [k for k in state_dict if k.startswith(prefix + "stack.")]:
+            layer, name = key[len(prefix + "stack."):].split(".", 1)
+            state_dict[prefix + name.replace("_l0", "_l" + layer, 1)] = state_dict.pop(key)
+        return state_dict
+
+    @staticmethod
+    def _stacked_names(state_dict, prefix, *args):
+        for key in [k for k in state_dict if k.startswith(prefix) and "_l" in k[len(prefix):]
+                    and not k[len(prefix):].startswith("stack.")]:
+            name = key[len(prefix):]
+            base, rest = name.split("_l", 1)
+            layer = rest.split("_", 1)[0]
+            state_dict[prefix + "stack." + layer + "." + base + "_l0" + rest[len(layer):]] = state_dict.pop(key)
+
+
 class Tagger(nn.Module):
     """The word(+char CNN) -> stacked (Bi)LSTM/GRU/RNN -> linear (-> CRF) tagger.
 
@@ -221,17 +279,22 @@ class Tagger(nn.Module):
         char_window: the convolution width (odd; padding ``window // 2``; dissect uses 3).
         dropout: the dropout probability used at the three dropout sites (char embeddings,
             the first layer's input, the top layer's output).
-        layers: recurrent layers ``N >= 1``; layer ``k >= 1`` reads ``H * directions``.
+        layers: recurrent layers ``N >= 1``; layer ``k >= 1`` reads the output of layer ``k - 1``
+            (``H * directions``, or that layer's own size with ``layer_sizes``).
         layer_dropout: dropout on every layer's output except the top one (torch's
             ``dropout`` argument of ``nn.LSTM``), in ``[0, 1)``.
         crf: put a linear-chain CRF (``crf.transitions``) on the emissions.
+        layer_sizes: each layer's ``H``, bottom first, when they differ (dissect's
+            ``layer_hidden_sizes``; the last must be ``hidden_size``): the layers are then a
+            ``LayerStack`` of single-layer modules.
     """
 
     def __init__(self, words: int, labels: int, word_dim: int, hidden_size: int,
                  cell: str = "lstm", bidirectional: bool = False, use_chars: bool = True,
                  chars: int = 0, char_dim: int = 30, char_filters: int = 50,
                  char_window: int = 3, dropout: float = 0.5, layers: int = 1,
-                 layer_dropout: float = 0.0, crf: bool = False):
+                 layer_dropout: float = 0.0, crf: bool = False,
+                 layer_sizes: Optional[Sequence[int]] = None):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {sorted(CELLS)}, not {cell!r}")
@@ -246,6 +309,10 @@ class Tagger(nn.Module):
         self.use_chars = bool(use_chars)
         self.hidden_size = hidden_size
         self.layers = int(layers)
+        sizes = [int(size) for size in layer_sizes] if layer_sizes is not None else [hidden_size] * self.layers
+        if len(sizes) != self.layers or sizes[-1] != hidden_size or min(sizes) < 1:
+            raise ValueError(f"layer_sizes must be {self.layers} sizes >= 1 ending in {hidden_size}, not {layer_sizes!r}")
+        self.layer_sizes = sizes
         self.layer_dropout = float(layer_dropout)
         self.word_embedding = nn.Embedding(words, word_dim)
         input_dim = word_dim
@@ -261,7 +328,10 @@ class Tagger(nn.Module):
         if cell == "rnn":
             kwargs["nonlinearity"] = "tanh"
         # Registered under the cell's name: the state-dict prefix is lstm./gru./rnn.
-        self.add_module(cell, CELLS[cell](input_dim, hidden_size, **kwargs))
+        if len(set(sizes)) == 1:
+            self.add_module(cell, CELLS[cell](input_dim, hidden_size, **kwargs))
+        else:
+            self.add_module(cell, LayerStack(cell, input_dim, sizes, self.bidirectional, self.layer_dropout))
         self.output_size = hidden_size * (2 if self.bidirectional else 1)
         self.dropout = nn.Dropout(dropout)
         self.hidden2tag = nn.Linear(self.output_size, labels)
@@ -271,9 +341,18 @@ class Tagger(nn.Module):
             self.crf = None
 
     @property
-    def recurrent(self) -> nn.RNNBase:
-        """The recurrent module (``self.lstm``, ``self.gru`` or ``self.rnn``)."""
+    def recurrent(self) -> nn.Module:
+        """The recurrent module (``self.lstm``, ``self.gru`` or ``self.rnn``): an ``nn.RNNBase``, or a
+        ``LayerStack`` when the layers differ in width."""
         return getattr(self, self.cell)
+
+    def recurrent_weights(self, layer: int, direction: int) -> List[torch.Tensor]:
+        """``[weight_ih, weight_hh, bias_ih, bias_hh]`` of a 0-based layer and direction."""
+        rnn = self.recurrent
+        if isinstance(rnn, LayerStack):
+            return rnn.weights(layer, direction)
+        suffix = f"_l{layer}" + ("_reverse" if direction else "")
+        return [getattr(rnn, name + suffix) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
 
     @property
     def directions(self) -> int:
@@ -391,6 +470,7 @@ class Tagger(nn.Module):
             "layers": self.layers,
             "layer_dropout": self.layer_dropout,
             "crf": self.crf is not None,
+            **({"layer_hidden_sizes": self.layer_sizes} if len(set(self.layer_sizes)) > 1 else {}),
             "word_embedding_dim": self.word_embedding.embedding_dim,
             "char_cnn": self.use_chars,
             "dropout": self.dropout.p,
@@ -443,7 +523,7 @@ def layer_outputs(model: Tagger, x: torch.Tensor,
     """Every recurrent layer's output for ONE sentence, bottom layer first, with dropout off.
 
     ``x`` ``[T, D]`` is the first layer's input (``model.inputs``); the result is a list of
-    ``layers`` tensors ``[T, H * directions]`` (``[forward; backward]``).  Written out step
+    ``layers`` tensors ``[T, H_k * directions]`` (``[forward; backward]``; ``H_k`` that layer's size).  Written out step
     by step with torch's equations (no ``layer_dropout``: this is the evaluation-time run).
 
     ``ablate`` maps a 1-based layer ``K`` to neurons of that layer (``0..H-1`` forward units,
@@ -451,27 +531,25 @@ def layer_outputs(model: Tagger, x: torch.Tensor,
     ``h(t)`` are multiplied by 0, in that step's output and in the state carried to the next
     step (an LSTM's cell state ``c`` is not touched).  Layers above read the ablated outputs.
     """
-    rnn = model.recurrent
-    H = model.hidden_size
     ablate = dict(ablate or {})
     for layer, neurons in ablate.items():
         if not 1 <= layer <= model.layers:
             raise ValueError(f"layer {layer} outside 1..{model.layers}")
+        width = model.layer_sizes[layer - 1] * model.directions
         for n in neurons:
-            if not 0 <= n < model.output_size:
-                raise ValueError(f"neuron {n} outside 0..{model.output_size - 1}")
+            if not 0 <= n < width:
+                raise ValueError(f"neuron {n} outside 0..{width - 1}")
     outputs = []
     below = x                                                                  # [T, D or n]
     T = x.size(0)
     for layer in range(model.layers):
-        keep = x.new_ones(model.output_size)                                   # [n]
+        H = model.layer_sizes[layer]
+        keep = x.new_ones(H * model.directions)                                # [n]
         for n in ablate.get(layer + 1, ()):
             keep[n] = 0.0
         directions = []
         for direction in range(model.directions):
-            suffix = f"_l{layer}" + ("_reverse" if direction else "")
-            weights = [getattr(rnn, name + suffix)
-                       for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+            weights = model.recurrent_weights(layer, direction)
             unit_keep = keep[direction * H:(direction + 1) * H]                # [H]
             h = x.new_zeros(H)
             c = x.new_zeros(H)
@@ -753,6 +831,19 @@ def save_checkpoint(model: Tagger, meta: dict, directory: str,
                   (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
+def _layer_sizes(cfg: dict, layers: int, where: str) -> Optional[List[int]]:
+    """``configuration.layer_hidden_sizes`` checked (``layers`` integers >= 1 ending in ``hidden_size``), or None."""
+    sizes = cfg.get("layer_hidden_sizes")
+    if sizes is None:
+        return None
+    if (not isinstance(sizes, list) or len(sizes) != layers
+            or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in sizes)
+            or sizes[-1] != cfg["hidden_size"]):
+        raise ValueError(f"{where}: configuration.layer_hidden_sizes must be {layers} integers >= 1 "
+                         f"ending in hidden_size {cfg['hidden_size']}, not {sizes!r}")
+    return sizes
+
+
 def _structure(cfg: dict, version: int, where: str) -> Tuple[int, float, bool]:
     """``(layers, layer_dropout, crf)`` of a configuration, checked.
 
@@ -825,6 +916,7 @@ def load_checkpoint(directory: str, dtype: torch.dtype = torch.float32) -> Tuple
         char_window=int(cfg.get("char_window", 3)),
         dropout=float(cfg.get("dropout", 0.5)),
         layers=layers, layer_dropout=layer_dropout, crf=crf,
+        layer_sizes=_layer_sizes(cfg, layers, directory),
     )
     tensors, _ = read_safetensors(os.path.join(directory, "model.safetensors"))
     if version == 1 and cell != "lstm":

@@ -94,6 +94,47 @@ struct StackedModelTests {
         #expect(zero.status == 2 && zero.stderr.contains("--layer"), "\(zero)")
     }
 
+    @Test("prune --layer 1 of a 2-layer BiLSTM-CRF: layers of different widths, recorded, fine-tuned, and read by every analysis")
+    func pruneTheLowerLayer() async throws {
+        let trained = try await Shared.shared.get()
+        let sandbox = trained.sandbox
+        let out = sandbox.path("pruned-lower")
+        let result = try await sandbox.run([
+            "prune", "--model", trained.out, "--layer", "1", "--keep", "5", "--by", "sensitivity", "--rank-on", trained.files.dev,
+            "--fine-tune", "1", "--out", out,
+        ])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("removed 6 of 16 units of layer 1 (sensitivity): hidden 8 → 5 per direction"), "\(result)")
+        let model = try Files.json(out + "/model.json")
+        let configuration = try #require(model["configuration"] as? [String: Any])
+        #expect(configuration["layer_hidden_sizes"] as? [Int] == [5, 8], "\(configuration)")
+        #expect(configuration["hidden_size"] as? Int == 8 && configuration["output_size"] as? Int == 16)
+        let pruning = try #require(model["pruning"] as? [String: Any])
+        #expect(pruning["layer"] as? Int == 1 && (pruning["kept"] as? [Int])?.count == 10)
+        // The layer above reads 10 columns now: weight_ih_l1 is [4·8, 10].
+        #expect(try safetensorsShape(out + "/model.safetensors", "lstm.weight_ih_l1") == [32, 10])
+        #expect(try safetensorsShape(out + "/model.safetensors", "lstm.weight_hh_l0_reverse") == [20, 5])
+        let evaluation = try await sandbox.run(["evaluate", "--model", out, "--data", trained.files.test])
+        #expect(evaluation.status == 0, "\(evaluation)")
+        for (layer, neurons) in [("1", 10), ("2", 16)] {
+            let folder = sandbox.path("pruned-sensitivity-\(layer)")
+            let run = try await sandbox.run(["sensitivity", "--model", out, "--data", trained.files.dev, "--layer", layer, "--out", folder])
+            #expect(run.status == 0, "\(run)")
+            #expect(try Files.json(folder + "/sensitivity.json")["neurons"] as? Int == neurons, "layer \(layer)")
+        }
+        let ablation = try await sandbox.run([
+            "ablate", "--model", out, "--data", trained.files.test, "--rank-on", trained.files.dev, "--layer", "1", "--steps", "3",
+            "--random", "2", "--out", sandbox.path("pruned-ablation"),
+        ])
+        #expect(ablation.status == 0, "\(ablation)")
+        // The top layer pruned in turn: uniform again, so model.json has no layer_hidden_sizes.
+        let even = sandbox.path("pruned-even")
+        let again = try await sandbox.run(["prune", "--model", out, "--remove", "0,1,2,8,9,10", "--out", even])
+        #expect(again.status == 0, "\(again)")
+        let evenConfiguration = try #require(try Files.json(even + "/model.json")["configuration"] as? [String: Any])
+        #expect(evenConfiguration["layer_hidden_sizes"] == nil && evenConfiguration["hidden_size"] as? Int == 5, "\(evenConfiguration)")
+    }
+
     @Test("ablate --layer 1: recurrent by default (it reaches the top layer), and --mode readout there is a usage error")
     func lowerLayerAblation() async throws {
         let trained = try await Shared.shared.get()
@@ -173,6 +214,18 @@ struct StackedModelTests {
 
 /// The tensor names in a safetensors header.
 func safetensorsNames(_ path: String) throws -> Set<String> {
+    Set(try safetensorsHeader(path).keys.filter { $0 != "__metadata__" })
+}
+
+/// The shape a safetensors file's header gives tensor `name`.
+func safetensorsShape(_ path: String, _ name: String) throws -> [Int] {
+    guard let entry = try safetensorsHeader(path)[name] as? [String: Any], let shape = entry["shape"] as? [Int] else {
+        throw CLITestError("\(path) has no tensor \(name)")
+    }
+    return shape
+}
+
+func safetensorsHeader(_ path: String) throws -> [String: Any] {
     let data = try Files.bytes(path)
     guard data.count >= 8 else { throw CLITestError("\(path) is too short") }
     var length = 0
@@ -180,7 +233,7 @@ func safetensorsNames(_ path: String) throws -> Set<String> {
     guard 8 + length <= data.count,
           let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length))) as? [String: Any]
     else { throw CLITestError("\(path) has no readable header") }
-    return Set(header.keys.filter { $0 != "__metadata__" })
+    return header
 }
 
 /// Rewrites one float32 tensor of a safetensors file in place.
