@@ -245,9 +245,12 @@ public final class AblationEngine {
         var byLabel = [Float](repeating: 0, count: m * N)
         for token in 0..<N { for label in 0..<m { byLabel[label * N + token] = run.logits[token * m + label] } }
         logitsByLabel = byLabel
+        // W by neuron, for readout ablation, which reads the top layer only: below it the layer's width is not W's.
         let outputWeight = Array(run.outputWeight)
-        var w = [Float](repeating: 0, count: n * m)
-        for neuron in 0..<n { for label in 0..<m { w[neuron * m + label] = outputWeight[label * n + neuron] } }
+        var w = [Float](repeating: 0, count: run.isTopLayer ? n * m : 0)
+        if run.isTopLayer {
+            for neuron in 0..<n { for label in 0..<m { w[neuron * m + label] = outputWeight[label * n + neuron] } }
+        }
         weight = w
         scorer = ChunkScorer(labels: run.labels, gold: run.goldLabels)
         var totals = [Int](repeating: 0, count: m)
@@ -497,8 +500,10 @@ public final class AblationEngine {
         let K = min(steps, order.count)
         run.predicted.withUnsafeBufferPointer { body(0, $0.baseAddress!) }
         guard K > 0 else { return }
+        // keep has the masked layer's n units; the rerun's states are the top layer's, of width O (n on the top layer).
+        let O = run.checkpoint.model.configuration.outputSize
         var keep = [Float](repeating: 1, count: n)
-        var hidden = [Float](repeating: 0, count: N * n)
+        var hidden = [Float](repeating: 0, count: N * O)
         var logits = [Float](repeating: 0, count: N * m)
         var predicted = [Int32](repeating: 0, count: N)
         let crfScratch = Buffer<Double>()
@@ -507,7 +512,7 @@ public final class AblationEngine {
             keep[order[k - 1]] = 0
             hidden.withUnsafeMutableBufferPointer { recurrence.run(keep: keep, replacement: recurrentReplacement, parallel: parallel, into: $0.baseAddress!) }
             for token in 0..<N { for label in 0..<m { logits[token * m + label] = bias[label] } }
-            BLAS.gemm(transposeB: true, m: N, n: m, k: n, a: hidden, lda: n, b: outputWeight, ldb: n, beta: 1, c: &logits, ldc: m)
+            BLAS.gemm(transposeB: true, m: N, n: m, k: O, a: hidden, lda: O, b: outputWeight, ldb: O, beta: 1, c: &logits, ldc: m)
             logits.withUnsafeBufferPointer { logitsBuffer in
                 predicted.withUnsafeMutableBufferPointer { decode(tokenMajor: logitsBuffer.baseAddress!, into: $0.baseAddress!, scratch: crfScratch) }
             }
