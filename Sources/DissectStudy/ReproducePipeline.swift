@@ -37,7 +37,7 @@ public struct ReproduceRequest: Sendable {
     /// Whether to train a control-task model per seed and analyse it as the real ones (`--all`).
     public var controlTask = false
     /// Whether to run the hidden-size study (`SizesStudy`, default sizes, 1 epoch of fine-tuning) on the
-    /// first seed's model (`--all`; single-layer models only, else a warning says it was skipped).
+    /// first seed's model (`--all`; a warning says when it is too narrow and the study was skipped).
     public var sizesStudy = false
     /// Bootstrap resamples of the test sentences for the band around each ranked ablation curve (0: none).
     public var bandResamples = 200
@@ -253,12 +253,12 @@ public final class ReproducePipeline {
     }
 
     /// The hidden-size study of the first seed's model, written to `sizes/`; nil (with a warning) when the
-    /// model is stacked or too narrow for a smaller size of 5, 10, ….
+    /// model is too narrow for a smaller size of 5, 10, ….
     func hiddenSizeStudy(checkpoint: Checkpoint, seed: UInt64) throws -> SizesDocument? {
         let c = checkpoint.model.configuration
         let sizes = SizesStudy.defaultSizes(hiddenSize: c.hiddenSize)
-        guard c.layers == 1, !sizes.isEmpty else {
-            report(.warning("the hidden-size study was skipped: it needs a single-layer model of more than 5 units (seed \(seed) has \(c.layers) layer\(c.layers == 1 ? "" : "s") of \(c.hiddenSize))"))
+        guard !sizes.isEmpty else {
+            report(.warning("the hidden-size study was skipped: it needs more than 5 units per direction (seed \(seed) has \(c.hiddenSize))"))
             return nil
         }
         try beginStep("hidden-size study of seed \(seed)")

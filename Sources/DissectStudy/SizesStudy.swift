@@ -102,7 +102,7 @@ public enum SizesStudy {
         let started = Date()
         let checkpoint = request.checkpoint
         let c = checkpoint.model.configuration
-        precondition(c.layers == 1, "the study prunes single-layer models (Pruning.prune)")
+        precondition(c.layerHiddenSizes == nil, "the study prunes models whose layers have one width")
         precondition(request.sizes.allSatisfy { (1..<c.hiddenSize).contains($0) }, "sizes must be 1 ..< \(c.hiddenSize)")
         let record = checkpoint.metadata.training
         let column = record?.tagColumn
@@ -133,8 +133,11 @@ public enum SizesStudy {
         }
 
         let full = score(checkpoint)
-        let scores = Sensitivity(run: ModelRun(checkpoint: checkpoint, corpus: try checkpoint.analysisCorpus(dev)), condition: .predicted)
-            .largestMagnitudes
+        // Each layer's units scored on dev (below the top by the activation difference, `Sensitivity`).
+        let devCorpus = try checkpoint.analysisCorpus(dev)
+        let layerScores = (0..<c.layers).map { layer in
+            Sensitivity(run: ModelRun(checkpoint: checkpoint, corpus: devCorpus, layer: layer), condition: .predicted).largestMagnitudes
+        }
         let options = record?.options ?? TrainingOptions()
         var points: [SizesDocument.Point] = []
         func add(_ route: SizeRoute, fineTuned: Bool, hidden: Int, model: Checkpoint, since: Date) {
@@ -148,9 +151,14 @@ public enum SizesStudy {
             for route in [SizeRoute.sensitivity, .random, .reverse] {
                 let routeStart = Date()
                 let order: PruneOrder = route == .sensitivity ? .sensitivity : route == .random ? .random : .reverse
-                let removed = Pruning.removal(
-                    order: order, keep: hidden, scores: scores, hiddenSize: c.hiddenSize, directions: c.directionCount, seed: request.seed)
-                var pruned = try Pruning.prune(checkpoint, removed: removed, model: request.model)
+                // Every layer cut to `hidden`, each by its own scores (random: its own draw, seed + layer).
+                var pruned = checkpoint
+                for layer in 0..<c.layers {
+                    let removed = Pruning.removal(
+                        order: order, keep: hidden, scores: layerScores[layer], hiddenSize: c.hiddenSize, directions: c.directionCount,
+                        seed: request.seed &+ UInt64(layer))
+                    pruned = try Pruning.prune(pruned, removed: removed, layer: layer, model: request.model)
+                }
                 pruned.metadata.pruning?.rule = order.rawValue
                 add(route, fineTuned: false, hidden: hidden, model: pruned, since: routeStart)
                 guard request.fineTuneEpochs > 0 else { continue }

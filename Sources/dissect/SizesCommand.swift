@@ -14,7 +14,9 @@ struct SizesCommand: ParsableCommand {
             |s| over the labels on the development file), random ones (--seed) or the least sensitive, each scored \
             as it is and after --fine-tune epochs; and a model of that size trained from scratch with the model's own \
             settings and seed. Reports, per route, the smallest size within 1 F1 point of the full model. Writes \
-            sizes.json, sizes.csv, sizes.svg and sizes.md. Single-layer models only.
+            sizes.json, sizes.csv, sizes.svg and sizes.md. A stacked model is cut to each size in every layer, \
+            each layer by its own scores (below the top, the activation difference), and trained from scratch with \
+            that size in every layer; its layers must have one width.
             """)
 
     @Option(help: "The checkpoint directory written by `dissect train`.")
@@ -65,10 +67,10 @@ struct SizesCommand: ParsableCommand {
         Interruption.install()
         let checkpoint = try Checkpoint.load(from: model)
         let c = checkpoint.model.configuration
-        guard c.layers == 1 else {
+        if let widths = c.layerHiddenSizes {
             throw DissectError(
-                .usage, file: model, problem: "the model has \(c.layers) layers; the study prunes single-layer models only",
-                fix: "pass a single-layer model")
+                .usage, file: model, problem: "the model's layers differ in width (\(widths.map(String.init).joined(separator: ", "))), so there is no one hidden size to shrink",
+                fix: "pass a model whose layers have one width, such as the one it was pruned from")
         }
         let record = checkpoint.metadata.training
         if record?.controlTask != nil {

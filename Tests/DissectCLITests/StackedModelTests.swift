@@ -135,6 +135,26 @@ struct StackedModelTests {
         #expect(evenConfiguration["layer_hidden_sizes"] == nil && evenConfiguration["hidden_size"] as? Int == 5, "\(evenConfiguration)")
     }
 
+    @Test("sizes of a 2-layer BiLSTM-CRF: every layer cut to each size; a model whose layers differ is a usage error")
+    func sizesOfAStackedModel() async throws {
+        let trained = try await Shared.shared.get()
+        let sandbox = trained.sandbox
+        let out = sandbox.path("stacked-sizes")
+        let result = try await sandbox.run(["sizes", "--model", trained.out, "--sizes", "4", "--fine-tune", "0", "--out", out], timeout: 300)
+        #expect(result.status == 0, "\(result)")
+        let document = try Files.json(out + "/sizes.json")
+        let points = try #require(document["points"] as? [[String: Any]])
+        #expect(points.count == 4 && points.allSatisfy { $0["hidden"] as? Int == 4 }, "\(points)")
+        #expect(document["full_hidden"] as? Int == 8)
+        // A model pruned below its top has no one width to shrink.
+        let pruned = sandbox.path("stacked-sizes-pruned")
+        let prune = try await sandbox.run(["prune", "--model", trained.out, "--layer", "1", "--remove", "0,8", "--out", pruned])
+        #expect(prune.status == 0, "\(prune)")
+        let refused = try await sandbox.run(["sizes", "--model", pruned, "--sizes", "4", "--out", sandbox.path("refused")])
+        #expect(refused.status == 2 && refused.stderr.contains("layers differ in width (7, 8)"), "\(refused)")
+        #expect(!Files.exists(sandbox.path("refused")))
+    }
+
     @Test("ablate --layer 1: recurrent by default (it reaches the top layer), and --mode readout there is a usage error")
     func lowerLayerAblation() async throws {
         let trained = try await Shared.shared.get()
