@@ -38,7 +38,14 @@ import Testing
         let metadata = try Files.json(out + "/model.json")
         let pruning = try #require(metadata["pruning"] as? [String: Any])
         #expect(pruning["rule"] as? String == "sensitivity" && pruning["fine_tune_epochs"] as? Int == 1)
-        #expect((pruning["removed"] as? [Int])?.count == 3)
+        // The units kept are the 5 with the largest max_j |s[i, j]| that `dissect sensitivity` gives on the same file.
+        let sensitivity = sandbox.path("sensitivity-\(UUID().uuidString)")
+        let measured = try await sandbox.run(["sensitivity", "--model", trained.out, "--data", trained.files.dev, "--out", sensitivity])
+        #expect(measured.status == 0, "\(measured)")
+        let matrix = try #require(try Files.json(sensitivity + "/sensitivity.json")["sensitivity"] as? [[Any]])
+        let scores = matrix.map { row in row.compactMap { ($0 as? Double).map(abs) }.max() ?? 0 }
+        let ranked = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+        #expect(pruning["removed"] as? [Int] == Array(ranked.dropFirst(5)).sorted(), "scores \(scores)")
         let training = try #require(metadata["training"] as? [String: Any])
         #expect(training["epochs"] as? Int == 1 && training["finished"] as? Bool == true)
         #expect(Files.exists(out + "/train-log.jsonl"))

@@ -146,6 +146,16 @@ struct StackedModelTests {
         let points = try #require(document["points"] as? [[String: Any]])
         #expect(points.count == 4 && points.allSatisfy { $0["hidden"] as? Int == 4 }, "\(points)")
         #expect(document["full_hidden"] as? Int == 8)
+        // The random route is `prune --by random` of layer 1 with --seed 1, then of layer 2 with --seed 2: the same test F1.
+        let random = try #require(points.first { $0["route"] as? String == "random" }?["test_f1"] as? Double)
+        let first = sandbox.path("stacked-sizes-random-1"), second = sandbox.path("stacked-sizes-random-2")
+        for (layer, seed, from, to) in [("1", "1", trained.out, first), ("2", "2", first, second)] {
+            let step = try await sandbox.run(["prune", "--model", from, "--layer", layer, "--keep", "4", "--by", "random", "--seed", seed, "--out", to])
+            #expect(step.status == 0, "\(step)")
+        }
+        let evaluation = try await sandbox.run(["evaluate", "--model", second, "--data", trained.files.test, "--json"])
+        let report = try #require((try JSONSerialization.jsonObject(with: Data(evaluation.stdout.utf8)) as? [String: Any])?["report"] as? [String: Any])
+        #expect(abs((report["f1"] as? Double ?? -1) - random) < 1e-9, "sizes \(random), prune chain \(report["f1"] ?? "")")
         // A model pruned below its top has no one width to shrink.
         let pruned = sandbox.path("stacked-sizes-pruned")
         let prune = try await sandbox.run(["prune", "--model", trained.out, "--layer", "1", "--remove", "0,8", "--out", pruned])
