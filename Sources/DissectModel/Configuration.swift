@@ -268,7 +268,14 @@ public struct TaggerConfiguration: Codable, Sendable, Equatable {
             && a.charEmbeddingDim == b.charEmbeddingDim && a.charFilters == b.charFilters && a.charWindow == b.charWindow
             && a.dropout == b.dropout && a.layerDropout == b.layerDropout && a.crf == b.crf
             && a.wordCount == b.wordCount && a.charCount == b.charCount && a.labelCount == b.labelCount
-            && a.hiddenSizes == b.hiddenSizes
+            && a.distinctLayerSizes == b.distinctLayerSizes
+    }
+
+    /// `layerHiddenSizes`, nil when it only repeats `hiddenSize` (so the two spellings of one model compare equal,
+    /// with no array built from `layers`, which may not be validated yet).
+    private var distinctLayerSizes: [Int]? {
+        guard let sizes = layerHiddenSizes, sizes.contains(where: { $0 != hiddenSize }) else { return nil }
+        return sizes
     }
 }
 
