@@ -92,7 +92,7 @@ import DissectCore
         for index in hidden.indices { #expect(abs(hidden[index] - fixture.hidden.data[index]) < 1e-12, "hidden[\(index)]") }
         #expect(fixture.layer_hidden.count == c.layers)
         for (layer, expected) in fixture.layer_hidden.enumerated() {
-            let ours = UnsafeBufferPointer(start: shard.hidden(layer: layer), count: shard.tokenCount * c.outputSize)
+            let ours = UnsafeBufferPointer(start: shard.hidden(layer: layer), count: shard.tokenCount * c.outputSize(layer: layer))
             for index in ours.indices { #expect(abs(ours[index] - expected.data[index]) < 1e-12, "layer \(layer + 1) hidden[\(index)]") }
         }
         #expect((fixture.viterbi != nil) == c.crf, "a CRF variant carries its Viterbi paths, and only a CRF variant")

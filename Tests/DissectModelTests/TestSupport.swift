@@ -64,7 +64,7 @@ func lossGradientAndHidden<T: Scalar>(
     }
     let c = model.configuration
     let hidden = (0..<c.layers).map { layer in
-        Array(UnsafeBufferPointer(start: shard.hidden(layer: layer), count: shard.tokenCount * c.outputSize))
+        Array(UnsafeBufferPointer(start: shard.hidden(layer: layer), count: shard.tokenCount * c.outputSize(layer: layer)))
     }
     model.parameters.withUnsafeBufferPointer { p in shard.backward(parameters: p.baseAddress!) }
     gradient.withUnsafeMutableBufferPointer { shard.addGradient(into: $0.baseAddress!) }
