@@ -146,7 +146,8 @@ public struct TaggerConfiguration: Codable, Sendable, Equatable {
     public var hiddenSize: Int = 50
     /// Each layer's hidden units per direction, bottom first, when they differ (a stacked model pruned
     /// below its top layer); nil when every layer has `hiddenSize`. When set: `layers` values, each ≥ 1, the
-    /// last equal to `hiddenSize` (`Checkpoint.validate`). Written as `layer_hidden_sizes` only when set.
+    /// last equal to `hiddenSize` (`Checkpoint.validate`). Written as `layer_hidden_sizes` only when the widths
+    /// differ (`distinctLayerSizes`).
     public var layerHiddenSizes: [Int]? = nil
     public var bidirectional: Bool = false
     /// Width of a word vector (from the embeddings file), ≥ 1.
@@ -253,7 +254,7 @@ public struct TaggerConfiguration: Codable, Sendable, Equatable {
         try container.encode(wordCount, forKey: .wordCount)
         try container.encode(charCount, forKey: .charCount)
         try container.encode(labelCount, forKey: .labelCount)
-        try container.encodeIfPresent(layerHiddenSizes, forKey: .layerHiddenSizes)
+        try container.encodeIfPresent(distinctLayerSizes, forKey: .layerHiddenSizes)
         // Derived; overflow-safe because `Checkpoint.validate` bounds every size.
         try container.encode(MemoryEstimate.exactSum([wordEmbeddingDim, charCNN ? charFilters : 0]) ?? 0, forKey: .inputSize)
         try container.encode(MemoryEstimate.exactProduct([hiddenSize, directionCount]) ?? 0, forKey: .outputSize)
@@ -271,9 +272,10 @@ public struct TaggerConfiguration: Codable, Sendable, Equatable {
             && a.distinctLayerSizes == b.distinctLayerSizes
     }
 
-    /// `layerHiddenSizes`, nil when it only repeats `hiddenSize` (so the two spellings of one model compare equal,
-    /// with no array built from `layers`, which may not be validated yet).
-    private var distinctLayerSizes: [Int]? {
+    /// `layerHiddenSizes`, nil when it only repeats `hiddenSize`: the one test of "the layers differ in width", so the
+    /// two spellings of one model compare equal and are written alike (builds no array from `layers`, which may not be
+    /// validated yet).
+    public var distinctLayerSizes: [Int]? {
         guard let sizes = layerHiddenSizes, sizes.contains(where: { $0 != hiddenSize }) else { return nil }
         return sizes
     }

@@ -84,8 +84,9 @@ public enum Pruning {
         var sizes = c.hiddenSizes
         sizes[target] = newH
         pruned.hiddenSize = sizes[sizes.count - 1]
-        // Recorded only when the layers differ, so a single-layer (or top-and-all) pruning writes what train writes.
-        pruned.layerHiddenSizes = Set(sizes).count == 1 ? nil : sizes
+        // Kept only when the layers differ, so a single-layer (or top-and-all) pruning holds what train holds.
+        pruned.layerHiddenSizes = sizes
+        pruned.layerHiddenSizes = pruned.distinctLayerSizes
         var result = TaggerModel<Float>(configuration: pruned)
         let source = checkpoint.model
         // Rows of a gate-blocked tensor kept: g·H + i for each gate g and kept i, in order.

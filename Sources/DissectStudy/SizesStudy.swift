@@ -102,7 +102,7 @@ public enum SizesStudy {
         let started = Date()
         let checkpoint = request.checkpoint
         let c = checkpoint.model.configuration
-        precondition(c.layerHiddenSizes == nil, "the study prunes models whose layers have one width")
+        precondition(c.distinctLayerSizes == nil, "the study prunes models whose layers have one width")
         precondition(request.sizes.allSatisfy { (1..<c.hiddenSize).contains($0) }, "sizes must be 1 ..< \(c.hiddenSize)")
         let record = checkpoint.metadata.training
         let column = record?.tagColumn

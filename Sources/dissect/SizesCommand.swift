@@ -67,7 +67,7 @@ struct SizesCommand: ParsableCommand {
         Interruption.install()
         let checkpoint = try Checkpoint.load(from: model)
         let c = checkpoint.model.configuration
-        if let widths = c.layerHiddenSizes {
+        if let widths = c.distinctLayerSizes {
             throw DissectError(
                 .usage, file: model, problem: "the model's layers differ in width (\(widths.map(String.init).joined(separator: ", "))), so there is no one hidden size to shrink",
                 fix: "pass a model whose layers have one width, such as the one it was pruned from")

@@ -107,6 +107,20 @@ import DissectCorpus
             #expect(message.contains(mentions), "\(sizes): \(message)")
             #expect(!message.contains("\n"), "one line: \(message)")
         }
+        // Sizes that only repeat hidden_size are the same model: it loads, equals one without them, and is saved without them.
+        try editJSON(directory) { object in
+            var configuration = object["configuration"] as? [String: Any] ?? [:]
+            configuration["layers"] = 1
+            configuration["layer_hidden_sizes"] = [hidden]
+            object["configuration"] = configuration
+        }
+        let uniform = try Checkpoint.load(from: directory)
+        var plain = uniform.model.configuration
+        plain.layerHiddenSizes = nil
+        #expect(uniform.model.configuration == plain && uniform.model.configuration.distinctLayerSizes == nil)
+        try uniform.save(to: directory)
+        let saved = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/model.json"))) as? [String: Any])
+        #expect((saved["configuration"] as? [String: Any])?["layer_hidden_sizes"] == nil)
     }
 
     @Test func missingFieldsAndOtherVersionsAreRejected() throws {
