@@ -32,8 +32,22 @@ public enum BLAS {
 
     /// Sets how many threads OpenBLAS itself may use. dissect parallelises
     /// over sentences, so it keeps OpenBLAS to one thread per call.
+    ///
+    /// At one thread it also stops the threads OpenBLAS started when it was loaded: they
+    /// wait for work calling `sched_yield` for about 2²⁸ cycles before they sleep, and
+    /// on a 2-core machine that took a quarter of the CPU time of a whole `dissect evaluate`
+    /// (measured with `perf`) from the thread that tags the second half of the sentences.
+    /// OpenBLAS starts them again by itself if a later call asks for more threads.
     public static func setThreadCount(_ count: Int) {
         openblas_set_num_threads(Int32(max(1, count)))
+        if count <= 1, let shutdown = serverShutdown { _ = shutdown() }
+    }
+
+    /// OpenBLAS's `blas_thread_shutdown_` where the library has one (its pthread build; not
+    /// in `cblas.h`, so looked up rather than linked).
+    private static var serverShutdown: (@convention(c) () -> Int32)? {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) () -> Int32).self)
     }
 
     /// The kernel family OpenBLAS chose when it was loaded (`openblas_get_corename`), e.g. "SkylakeX".

@@ -31,17 +31,22 @@ public final class ThreadTeam: @unchecked Sendable {
 
     /// Runs `body(member)` for every member at once, member 0 on the calling
     /// thread, and returns when all have returned. Calls must not nest.
-    public func run(_ body: (Int) -> Void) {
-        if workers.isEmpty {
+    public func run(_ body: (Int) -> Void) { run(members: size, body) }
+
+    /// Runs `body(member)` for members 0..<`members` only (1 … `size`; the other threads stay idle),
+    /// member 0 on the calling thread. Calls must not nest; a barrier needs all `size` members.
+    public func run(members: Int, _ body: (Int) -> Void) {
+        precondition((1...size).contains(members), "ThreadTeam.run: \(members) members of \(size)")
+        if members == 1 {
             body(0)
             return
         }
         withoutActuallyEscaping(body) { body in
             // Each member only touches what the caller's contract gives it (see `parallelFor`).
             nonisolated(unsafe) let job = body
-            for worker in workers { worker.start(job) }
+            for worker in workers.prefix(members - 1) { worker.start(job) }
             job(0)
-            for worker in workers { worker.finish() }
+            for worker in workers.prefix(members - 1) { worker.finish() }
         }
     }
 
@@ -78,11 +83,32 @@ public final class ThreadTeam: @unchecked Sendable {
         private let padding: (Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0)
     }
 
+    /// Spin-wait iterations before a team thread waiting for its next job, or the caller
+    /// waiting for a worker to finish, goes to sleep on a semaphore: about 1 ms. A trainer
+    /// hands its worker a job every batch (about every millisecond at hidden 50), and waking
+    /// a sleeping thread on this project's virtual machine took long enough that the caller
+    /// had mostly run both shards itself by then (an epoch at hidden 25 measured 1.62 s with
+    /// two threads and 1.45 s with one; see `Worker`).
+    static let spinsBeforeSleep = 20_000
+
     /// A thread that runs member `member`'s share of each `run`.
+    ///
+    /// The hand-off either way is a generation counter that the waiting side spins on
+    /// (`spinsBeforeSleep`), then sleeps on a semaphore after announcing it (`…Sleeping`);
+    /// the other side signals only when it sees that announcement. Both sides use
+    /// sequentially consistent operations (store the flag, then load the counter; store the
+    /// counter, then load the flag), so at least one of them sees the other's store: a
+    /// sleeper is always woken. A signal that finds the sleeper already awake leaves the
+    /// semaphore one ahead, which only makes a later wait recheck the counter and spin again.
     private final class Worker: @unchecked Sendable {
         let member: Int
         private let go = DispatchSemaphore(value: 0)
         private let done = DispatchSemaphore(value: 0)
+        /// Jobs posted by the caller and jobs finished by the worker, counted from 0.
+        private let posted = Atomic<Int>(0)
+        private let finished = Atomic<Int>(0)
+        private let workerSleeping = Atomic<Bool>(false)
+        private let callerSleeping = Atomic<Bool>(false)
         private nonisolated(unsafe) var job: ((Int) -> Void)?
         private nonisolated(unsafe) var stopping = false
 
@@ -93,26 +119,54 @@ public final class ThreadTeam: @unchecked Sendable {
             thread.start()
         }
 
+        /// Waits until `counter` passes `value`: spins, then sleeps on `semaphore` with `sleeping` raised.
+        private static func wait(
+            until counter: borrowing Atomic<Int>, exceeds value: Int, sleeping: borrowing Atomic<Bool>, on semaphore: DispatchSemaphore
+        ) {
+            var spins = 0
+            while counter.load(ordering: .acquiring) <= value {
+                if spins < ThreadTeam.spinsBeforeSleep {
+                    spins += 1
+                    dissect_spin_pause()
+                    continue
+                }
+                sleeping.store(true, ordering: .sequentiallyConsistent)
+                if counter.load(ordering: .sequentiallyConsistent) <= value { semaphore.wait() }
+                sleeping.store(false, ordering: .sequentiallyConsistent)
+            }
+        }
+
         private func loop() {
+            var seen = 0
             while true {
-                go.wait()
+                Self.wait(until: posted, exceeds: seen, sleeping: workerSleeping, on: go)
+                seen += 1
                 if stopping { return }
                 job?(member)
                 job = nil
-                done.signal()
+                finished.store(seen, ordering: .sequentiallyConsistent)
+                if callerSleeping.load(ordering: .sequentiallyConsistent) { done.signal() }
             }
+        }
+
+        /// Posts `body` (or the stop request) as the next job.
+        private func post() {
+            posted.add(1, ordering: .sequentiallyConsistent)
+            if workerSleeping.load(ordering: .sequentiallyConsistent) { go.signal() }
         }
 
         func start(_ body: @escaping (Int) -> Void) {
             job = body
-            go.signal()
+            post()
         }
 
-        func finish() { done.wait() }
+        func finish() {
+            Self.wait(until: finished, exceeds: posted.load(ordering: .relaxed) - 1, sleeping: callerSleeping, on: done)
+        }
 
         func stop() {
             stopping = true
-            go.signal()
+            post()
         }
     }
 }

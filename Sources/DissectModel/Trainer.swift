@@ -71,6 +71,11 @@ public final class Trainer {
     /// The shards' team when they share their batched LSTM recurrences (`RecurrenceTeam.shares`): each core
     /// then computes half of every recurrent step of both shards instead of all of its own shard's.
     let team: RecurrenceTeam<Float>?
+    /// The threads that run the shards of each batch, one each (nil under a `--threads` cap below the
+    /// shard count: then they run one after another). A team rather than `parallelFor`: its threads
+    /// wait for the next batch spinning, where a pool's sleeping thread woke too late to take a shard
+    /// at small hidden sizes (`ThreadTeam.spinsBeforeSleep`).
+    let shardThreads: ThreadTeam?
 
     /// - Parameters:
     ///   - recurrenceKernel: the shards' kernel (default: the configuration's, `RecurrenceKernel.rule`; tests pick one).
@@ -100,8 +105,10 @@ public final class Trainer {
             let team = RecurrenceTeam<Float>(size: Trainer.shardCount)
             for (member, shard) in shards.enumerated() { shard.cooperation = (team, member) }
             self.team = team
+            shardThreads = team.threads
         } else {
             team = nil
+            shardThreads = threadsAllowed ? ThreadTeam(size: Trainer.shardCount) : nil
         }
         let buffer = Buffer<Float>(capacity: model.layout.totalCount)
         model.parameters.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: $0.count) }
@@ -169,7 +176,7 @@ public final class Trainer {
                 let out = lossBuffer
                 // A team gives every shard its own thread, which the shared recurrence's barriers need.
                 func run(_ body: (Int) -> Void) {
-                    if let team { team.threads.run(body) } else { parallelFor(shards.count, body) }
+                    if let shardThreads { shardThreads.run(body) } else { parallelFor(shards.count, body) }
                 }
                 run { shardIndex in
                     var rng = SplitMix64(seed: seed, stream: UInt64(epoch), batch, UInt64(shardIndex))
