@@ -55,7 +55,7 @@ public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
 /// The process's team for `parallelFor`: one member per core (at most 64), started on first use,
 /// held by one call at a time.
 enum SharedThreads {
-    nonisolated(unsafe) static let team = ThreadTeam(size: max(1, min(64, ProcessInfo.processInfo.activeProcessorCount)))
+    static let team = ThreadTeam(size: max(1, min(64, ProcessInfo.processInfo.activeProcessorCount)))
     static let busy = Atomic<Bool>(false)
 
     /// The team, or nil while another call holds it.
