@@ -40,7 +40,9 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(name: "DissectCore", dependencies: ["COpenBLAS"], swiftSettings: checkedSettings),
-        .target(name: "DissectKernels", dependencies: ["DissectCore"], swiftSettings: kernelSettings),
+        // AVX-512 twins of the widest kernels, chosen at run time (bit-identical results).
+        .target(name: "CKernels"),
+        .target(name: "DissectKernels", dependencies: ["DissectCore", "CKernels"], swiftSettings: kernelSettings),
         .target(name: "DissectCorpus", dependencies: ["DissectCore"], swiftSettings: checkedSettings),
         .target(name: "DissectModel", dependencies: ["DissectCore", "DissectKernels", "DissectCorpus"], swiftSettings: checkedSettings),
         .target(name: "DissectAnalysis", dependencies: ["DissectModel", "DissectKernels", "DissectCorpus"], swiftSettings: checkedSettings),
@@ -64,7 +66,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DissectModelTests",
-            dependencies: ["DissectModel", "DissectKernels"],
+            dependencies: ["DissectModel", "DissectKernels", "CKernels"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "DissectCLITests", dependencies: ["DissectModel"]),

@@ -1,3 +1,4 @@
+import CKernels
 import DissectCore
 
 /// Small per-step products written by hand: at hidden size 50 a BLAS call
@@ -168,6 +169,15 @@ extension FloatKernels {
     }
 
     public static func sigmoidInPlace(_ values: UnsafeMutablePointer<Float>, _ count: Int) {
+        if dissect_use_wide_vectors() != 0 && count >= 16 {
+            dissect_sigmoid_avx512(values, count)
+            return
+        }
+        portableSigmoidInPlace(values, count)
+    }
+
+    /// `sigmoidInPlace` eight lanes at a time, on any x86-64 with AVX2 (the bits of the AVX-512 path).
+    public static func portableSigmoidInPlace(_ values: UnsafeMutablePointer<Float>, _ count: Int) {
         let raw = UnsafeMutableRawPointer(values)
         var index = 0
         while index + 8 <= count {
@@ -179,6 +189,15 @@ extension FloatKernels {
     }
 
     public static func tanhInPlace(_ values: UnsafeMutablePointer<Float>, _ count: Int) {
+        if dissect_use_wide_vectors() != 0 && count >= 16 {
+            dissect_tanh_avx512(values, count)
+            return
+        }
+        portableTanhInPlace(values, count)
+    }
+
+    /// `tanhInPlace` eight lanes at a time (the bits of the AVX-512 path).
+    public static func portableTanhInPlace(_ values: UnsafeMutablePointer<Float>, _ count: Int) {
         let raw = UnsafeMutableRawPointer(values)
         var index = 0
         while index + 8 <= count {
@@ -368,6 +387,18 @@ extension FloatKernels {
     /// time; more than one row never leaves a lone row behind.) Swift does not
     /// contract `a += s * m` by itself, hence `addProduct`. Shapes as `Kernels.addRowsTimesPanels`.
     public static func addRowsTimesPanels(
+        _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
+        _ panels: UnsafePointer<Float>, rows: Int, k: Int, n: Int, backwards: Bool = false
+    ) {
+        if dissect_use_wide_vectors() != 0 {
+            dissect_add_rows_times_panels_avx512(out, outStride, x, xStride, panels, rows, k, n, backwards ? 1 : 0)
+            return
+        }
+        portableAddRowsTimesPanels(out, outStride: outStride, x, xStride: xStride, panels, rows: rows, k: k, n: n, backwards: backwards)
+    }
+
+    /// `addRowsTimesPanels` with AVX2 registers, on any x86-64 since Haswell (and the bits of the AVX-512 path).
+    public static func portableAddRowsTimesPanels(
         _ out: UnsafeMutablePointer<Float>, outStride: Int, _ x: UnsafePointer<Float>, xStride: Int,
         _ panels: UnsafePointer<Float>, rows: Int, k: Int, n: Int, backwards: Bool = false
     ) {

@@ -3,6 +3,7 @@ import Foundation
 import DissectCore
 @testable import DissectModel
 @testable import DissectKernels
+import CKernels
 
 /// The fast Float kernels against their naive references.
 @Suite struct KernelTests {
@@ -388,6 +389,64 @@ import DissectCore
                 let expected = values.firstIndex(of: values.max() ?? 0) ?? 0
                 #expect(Int(fast[column]) == expected, "column \(column) of \(rows)×\(columns)")
             }
+        }
+    }
+}
+
+/// The AVX-512 kernels (CKernels) against their AVX2 twins, bit for bit: which one runs
+/// depends on the CPU, so they must not change a result. Under CI=true a CPU without
+/// AVX-512 fails this suite instead of passing it untested.
+@Suite struct WideVectorTests {
+    static var available: Bool { dissect_cpu_has_avx512() != 0 }
+
+    @Test func theMachineCanRunBoth() {
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            #expect(Self.available, "CI must run on a CPU with AVX-512 so both kernel paths are compared")
+        }
+    }
+
+    @Test(arguments: [(50, 200), (400, 1600), (400, 800), (200, 50), (3, 12), (7, 37), (1, 8), (16, 16), (9, 33), (50, 150)])
+    func rowsTimesPanelsGiveTheSameBits(k: Int, n: Int) throws {
+        try #require(Self.available || ProcessInfo.processInfo.environment["CI"] != "true")
+        guard Self.available else { return }
+        var rng = SplitMix64(seed: UInt64(k * 31 + n))
+        let matrix = (0..<(k * n)).map { _ in Float(rng.uniform(-1, 1)) }
+        var panels = [Float](repeating: .nan, count: Kernels.panelCount(k: k, n: n))
+        Kernels.packPanels(matrix, k: k, n: n, transposed: false, into: &panels)
+        for rows in [1, 2, 3, 4, 5, 6, 7, 8, 10, 13, 32] {
+            let xStride = k + 1, outStride = n + 3
+            let x = (0..<(rows * xStride)).map { _ in Float(rng.uniform(-1, 1)) }
+            let start = (0..<(rows * outStride)).map { _ in Float(rng.uniform(-1, 1)) }
+            for backwards in [false, true] {
+                var wide = start, portable = start
+                dissect_add_rows_times_panels_avx512(&wide, outStride, x, xStride, panels, rows, k, n, backwards ? 1 : 0)
+                FloatKernels.portableAddRowsTimesPanels(
+                    &portable, outStride: outStride, x, xStride: xStride, panels, rows: rows, k: k, n: n, backwards: backwards)
+                #expect(wide.map(\.bitPattern) == portable.map(\.bitPattern), "k \(k), n \(n), rows \(rows), backwards \(backwards)")
+            }
+        }
+    }
+
+    @Test func activationsGiveTheSameBits() throws {
+        try #require(Self.available || ProcessInfo.processInfo.environment["CI"] != "true")
+        guard Self.available else { return }
+        var values: [Float] = stride(from: -100.0, through: 100.0, by: 0.0137).map { Float($0) }
+        values += [0, -0.0, 1e-8, -1e-8, 88, -88, 87.5, -87.5, 1e30, -1e30, .infinity, -.infinity, .nan, .leastNonzeroMagnitude]
+        var rng = SplitMix64(seed: 5)
+        values += (0..<1000).map { _ in Float(rng.uniform(-12, 12)) }
+        for count in [16, 17, 31, 200, values.count] {
+            var wideSigmoid = Array(values.prefix(count)), portableSigmoid = wideSigmoid
+            var wideTanh = wideSigmoid, portableTanh = wideSigmoid
+            dissect_sigmoid_avx512(&wideSigmoid, count)
+            FloatKernels.portableSigmoidInPlace(&portableSigmoid, count)
+            dissect_tanh_avx512(&wideTanh, count)
+            FloatKernels.portableTanhInPlace(&portableTanh, count)
+            // A NaN stays a NaN either way (its sign and payload carry nothing).
+            func same(_ a: Float, _ b: Float) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
+            let sigmoidMismatch = (0..<count).first { !same(wideSigmoid[$0], portableSigmoid[$0]) }
+            let tanhMismatch = (0..<count).first { !same(wideTanh[$0], portableTanh[$0]) }
+            #expect(sigmoidMismatch == nil, "sigmoid, \(count) values: x = \(sigmoidMismatch.map { values[$0] } ?? 0), \(sigmoidMismatch.map { wideSigmoid[$0] } ?? 0) ≠ \(sigmoidMismatch.map { portableSigmoid[$0] } ?? 0)")
+            #expect(tanhMismatch == nil, "tanh, \(count) values: x = \(tanhMismatch.map { values[$0] } ?? 0), \(tanhMismatch.map { wideTanh[$0] } ?? 0) ≠ \(tanhMismatch.map { portableTanh[$0] } ?? 0)")
         }
     }
 }

@@ -1,0 +1,162 @@
+// See include/ckernels.h. Every function here that uses AVX-512 is compiled for it by
+// its own target attribute and only called when `dissect_wide_vectors` is 1.
+#include "ckernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+// No multiply and add may be fused unless written as one: the Swift twins never fuse.
+#pragma clang fp contract(off)
+
+int dissect_cpu_has_avx512(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return 0;  // OSXSAVE
+    unsigned low, high;
+    __asm__ volatile("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
+    if ((low & 0xE6) != 0xE6) return 0;  // the OS saves XMM, YMM, opmask and ZMM state
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b & (1u << 16)) != 0;  // AVX512F
+}
+
+int dissect_wide_vectors = 0;
+
+__attribute__((constructor)) static void dissect_choose_vectors(void) {
+    const char *bits = getenv("DISSECT_VECTOR_BITS");
+    dissect_wide_vectors = dissect_cpu_has_avx512() && !(bits && strcmp(bits, "256") == 0);
+}
+
+#define AVX512 __attribute__((target("avx512f"), always_inline)) static inline
+
+// R rows (1…6) × Q panels (1, 2 or, for one row, 8) of 16 columns: R·Q sums in registers over all k.
+AVX512 void rows_times_panels(
+    float *out, long outStride, const float *x, long xStride, const float *panel, long k,
+    const int R, const int Q, long lastColumns) {
+    __m512 acc[6][8];
+    for (int r = 0; r < R; r++)
+        for (int q = 0; q < Q; q++) acc[r][q] = _mm512_setzero_ps();
+    const long panelSize = k * 16;
+    for (long i = 0; i < k; i++) {
+        __m512 m[8];
+        for (int q = 0; q < Q; q++) m[q] = _mm512_loadu_ps(panel + q * panelSize + i * 16);
+        for (int r = 0; r < R; r++) {
+            const __m512 s = _mm512_set1_ps(x[r * xStride + i]);
+            for (int q = 0; q < Q; q++) acc[r][q] = _mm512_fmadd_ps(s, m[q], acc[r][q]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        float *o = out + r * outStride;
+        for (int q = 0; q < Q; q++) {
+            // Only the last panel of the matrix can be partial.
+            const __mmask16 mask = q == Q - 1 && lastColumns < 16 ? (__mmask16)((1u << lastColumns) - 1) : (__mmask16)0xFFFF;
+            const __m512 old = _mm512_maskz_loadu_ps(mask, o + q * 16);
+            _mm512_mask_storeu_ps(o + q * 16, mask, _mm512_add_ps(old, acc[r][q]));
+        }
+    }
+}
+
+// Up to six rows at a time (seven as four and three, as the Swift kernel), Q panels each.
+__attribute__((target("avx512f"))) static void rows_block(
+    float *out, long outStride, const float *x, long xStride, const float *panel, long rows, long k, int Q,
+    long lastColumns) {
+    long row = 0;
+    while (row < rows) {
+        const long left = rows - row;
+        const long count = left == 7 ? 4 : (left < 6 ? left : 6);
+        float *o = out + row * outStride;
+        const float *xs = x + row * xStride;
+#define ROWS(R)                                                                                          \
+    if (Q == 8 && R == 1) rows_times_panels(o, outStride, xs, xStride, panel, k, 1, 8, lastColumns);   \
+    else if (Q == 2) rows_times_panels(o, outStride, xs, xStride, panel, k, R, 2, lastColumns);          \
+    else rows_times_panels(o, outStride, xs, xStride, panel, k, R, 1, lastColumns);
+        switch (count) {
+            case 6: ROWS(6) break;
+            case 5: ROWS(5) break;
+            case 4: ROWS(4) break;
+            case 3: ROWS(3) break;
+            case 2: ROWS(2) break;
+            default: ROWS(1) break;
+        }
+#undef ROWS
+        row += count;
+    }
+}
+
+__attribute__((target("avx512f"))) void dissect_add_rows_times_panels_avx512(
+    float *out, long outStride, const float *x, long xStride, const float *panels,
+    long rows, long k, long n, int backwards) {
+    if (rows <= 0 || n <= 0) return;
+    const long panelCount = (n + 15) / 16;
+    // A lone row takes eight panels at a time (eight chains in flight); more rows take two.
+    const long group = rows == 1 ? 8 : 2;
+    const long groups = panelCount / group;
+    // Panels [0, groups·group) in groups, then the rest one by one; backwards visits both from the end.
+    for (long index = 0; index < groups + (panelCount - groups * group); index++) {
+        const long step = backwards ? groups + (panelCount - groups * group) - 1 - index : index;
+        long first, count;
+        if (step < groups) { first = step * group; count = group; }
+        else { first = groups * group + (step - groups); count = 1; }
+        const long lastColumn = (first + count) * 16 > n ? n - (first + count - 1) * 16 : 16;
+        rows_block(out + first * 16, outStride, x, xStride, panels + first * 16 * k, rows, k, (int)count, lastColumn);
+    }
+}
+
+// e^x for sixteen lanes: the operations of `FloatKernels.exp`, in its order, with its
+// constants as Swift rounds them, written in hex: Swift turns a decimal literal into a
+// Float by way of Float80, and 1.666_666_55e-1 so becomes 0x1.555554p-3, not C's 0x1.555546p-3.
+__attribute__((target("avx512f"), always_inline)) static inline __m512 exp16(__m512 input) {
+    const __m512 low = _mm512_set1_ps(-87.0f), high = _mm512_set1_ps(88.0f);
+    __m512 x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(input, low, _CMP_LT_OQ), input, low);
+    x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, high, _CMP_GT_OQ), x, high);
+    const __m512 magic = _mm512_set1_ps(12582912.0f);
+    const __m512 shifted = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(0x1.715476p+0f)), magic);
+    const __m512 n = _mm512_sub_ps(shifted, magic);
+    x = _mm512_sub_ps(_mm512_sub_ps(x, _mm512_mul_ps(n, _mm512_set1_ps(0x1.63p-1f))),
+                      _mm512_mul_ps(n, _mm512_set1_ps(-0x1.bd0106p-13f)));
+    const __m512 z = _mm512_mul_ps(x, x);
+    __m512 y = _mm512_set1_ps(0x1.a0d2cep-13f);
+    y = _mm512_add_ps(_mm512_mul_ps(y, x), _mm512_set1_ps(0x1.6e879cp-10f));
+    y = _mm512_add_ps(_mm512_mul_ps(y, x), _mm512_set1_ps(0x1.11121p-7f));
+    y = _mm512_add_ps(_mm512_mul_ps(y, x), _mm512_set1_ps(0x1.555382p-5f));
+    y = _mm512_add_ps(_mm512_mul_ps(y, x), _mm512_set1_ps(0x1.555554p-3f));
+    y = _mm512_add_ps(_mm512_mul_ps(y, x), _mm512_set1_ps(0x1p-1f));
+    y = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(y, z), x), _mm512_set1_ps(1.0f));
+    const __m512i integer = _mm512_sub_epi32(_mm512_castps_si512(shifted), _mm512_set1_epi32(0x4B400000));
+    const __m512 scale = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(integer, _mm512_set1_epi32(127)), 23));
+    return _mm512_mul_ps(y, scale);
+}
+
+__attribute__((target("avx512f"))) void dissect_sigmoid_avx512(float *values, long count) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (long index = 0; index < count; index += 16) {
+        const __mmask16 mask = count - index >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (count - index)) - 1);
+        const __m512 v = _mm512_maskz_loadu_ps(mask, values + index);
+        // −x flips the sign bit, as Swift's prefix minus (0 − x would differ at x = 0).
+        const __m512 e = exp16(_mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000))));
+        _mm512_mask_storeu_ps(values + index, mask, _mm512_div_ps(one, _mm512_add_ps(one, e)));
+    }
+}
+
+__attribute__((target("avx512f"))) void dissect_tanh_avx512(float *values, long count) {
+    const __m512 one = _mm512_set1_ps(1.0f), two = _mm512_set1_ps(2.0f), minusTwo = _mm512_set1_ps(-2.0f);
+    for (long index = 0; index < count; index += 16) {
+        const __mmask16 mask = count - index >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (count - index)) - 1);
+        const __m512 v = _mm512_maskz_loadu_ps(mask, values + index);
+        const __m512 e = exp16(_mm512_mul_ps(minusTwo, v));
+        _mm512_mask_storeu_ps(values + index, mask, _mm512_sub_ps(_mm512_div_ps(two, _mm512_add_ps(one, e)), one));
+    }
+}
+
+#else
+// Other CPUs: the Swift kernels only.
+int dissect_wide_vectors = 0;
+int dissect_cpu_has_avx512(void) { return 0; }
+void dissect_add_rows_times_panels_avx512(
+    float *out, long outStride, const float *x, long xStride, const float *panels,
+    long rows, long k, long n, int backwards) { abort(); }
+void dissect_sigmoid_avx512(float *values, long count) { abort(); }
+void dissect_tanh_avx512(float *values, long count) { abort(); }
+#endif

@@ -1,0 +1,33 @@
+// The AVX-512 versions of DissectKernels' widest loops, in C because Swift cannot
+// compile one function for a wider vector unit than the rest of the module. Each
+// computes, lane by lane, exactly the operations of its Swift twin (the same fused
+// multiply-add chains, the same polynomial), so results are bit-identical whichever
+// runs; `dissect_wide_vectors` says which does, chosen once per process.
+#ifndef DISSECT_CKERNELS_H
+#define DISSECT_CKERNELS_H
+
+/// 1 when this CPU and OS run AVX-512F and DISSECT_VECTOR_BITS is not 256; then
+/// DissectKernels calls the functions below. Set once, before `main`; read it through
+/// `dissect_use_wide_vectors` (Swift cannot read a mutable C global safely).
+extern int dissect_wide_vectors;
+static inline int dissect_use_wide_vectors(void) { return dissect_wide_vectors; }
+
+/// Whether the CPU and OS could run the AVX-512 kernels at all (tests compare both paths when they can).
+int dissect_cpu_has_avx512(void);
+
+/// out[r, 0..<n] += Σ_i x[r, i] · W[i, 0..<n] for r in 0..<rows, W in column panels of 16
+/// (`Kernels.packPanels`: panel p holds W[0..<k, 16p..<16p+16], zero past n). Each output
+/// element is one fused multiply-add chain over i = 0 … k−1 from zero, then added to out.
+/// Shapes: out [rows, outStride ≥ n], x [rows, xStride ≥ k], panels ⌈n/16⌉·k·16.
+/// backwards: visit the panels from the last (cache reuse only; the values do not change).
+void dissect_add_rows_times_panels_avx512(
+    float *out, long outStride, const float *x, long xStride, const float *panels,
+    long rows, long k, long n, int backwards);
+
+/// values[i] = 1 / (1 + e^(−values[i])) for i in 0..<count, e^x as `FloatKernels.exp`.
+void dissect_sigmoid_avx512(float *values, long count);
+
+/// values[i] = 2 / (1 + e^(−2·values[i])) − 1 for i in 0..<count.
+void dissect_tanh_avx512(float *values, long count);
+
+#endif
