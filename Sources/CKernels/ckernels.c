@@ -31,11 +31,11 @@ __attribute__((constructor)) static void dissect_choose_vectors(void) {
 
 #define AVX512 __attribute__((target("avx512f"), always_inline)) static inline
 
-// R rows (1…6) × Q panels (1, 2 or, for one row, 8) of 16 columns: R·Q sums in registers over all k.
+// R rows (1…12) × Q panels (1 or 2; 8 for a lone row) of 16 columns: R·Q sums in registers
+// over all k (at most 24 of the 32 zmm registers), one load of each panel line for all R rows.
 AVX512 void rows_times_panels(
-    float *out, long outStride, const float *x, long xStride, const float *panel, long k,
-    const int R, const int Q, long lastColumns) {
-    __m512 acc[6][8];
+    float *const *out, const float *const *x, const float *panel, long k, const int R, const int Q, long lastColumns) {
+    __m512 acc[12][8];
     for (int r = 0; r < R; r++)
         for (int q = 0; q < Q; q++) acc[r][q] = _mm512_setzero_ps();
     const long panelSize = k * 16;
@@ -43,65 +43,102 @@ AVX512 void rows_times_panels(
         __m512 m[8];
         for (int q = 0; q < Q; q++) m[q] = _mm512_loadu_ps(panel + q * panelSize + i * 16);
         for (int r = 0; r < R; r++) {
-            const __m512 s = _mm512_set1_ps(x[r * xStride + i]);
+            const __m512 s = _mm512_set1_ps(x[r][i]);
             for (int q = 0; q < Q; q++) acc[r][q] = _mm512_fmadd_ps(s, m[q], acc[r][q]);
         }
     }
     for (int r = 0; r < R; r++) {
-        float *o = out + r * outStride;
         for (int q = 0; q < Q; q++) {
             // Only the last panel of the matrix can be partial.
             const __mmask16 mask = q == Q - 1 && lastColumns < 16 ? (__mmask16)((1u << lastColumns) - 1) : (__mmask16)0xFFFF;
-            const __m512 old = _mm512_maskz_loadu_ps(mask, o + q * 16);
-            _mm512_mask_storeu_ps(o + q * 16, mask, _mm512_add_ps(old, acc[r][q]));
+            const __m512 old = _mm512_maskz_loadu_ps(mask, out[r] + q * 16);
+            _mm512_mask_storeu_ps(out[r] + q * 16, mask, _mm512_add_ps(old, acc[r][q]));
         }
     }
 }
 
-// Up to six rows at a time (seven as four and three, as the Swift kernel), Q panels each.
-__attribute__((target("avx512f"))) static void rows_block(
-    float *out, long outStride, const float *x, long xStride, const float *panel, long rows, long k, int Q,
-    long lastColumns) {
-    long row = 0;
-    while (row < rows) {
-        const long left = rows - row;
-        const long count = left == 7 ? 4 : (left < 6 ? left : 6);
-        float *o = out + row * outStride;
-        const float *xs = x + row * xStride;
-#define ROWS(R)                                                                                          \
-    if (Q == 8 && R == 1) rows_times_panels(o, outStride, xs, xStride, panel, k, 1, 8, lastColumns);   \
-    else if (Q == 2) rows_times_panels(o, outStride, xs, xStride, panel, k, R, 2, lastColumns);          \
-    else rows_times_panels(o, outStride, xs, xStride, panel, k, R, 1, lastColumns);
-        switch (count) {
-            case 6: ROWS(6) break;
-            case 5: ROWS(5) break;
-            case 4: ROWS(4) break;
-            case 3: ROWS(3) break;
-            case 2: ROWS(2) break;
-            default: ROWS(1) break;
-        }
+// One chunk of R rows (given by pointers to the panel's first column) × Q panels.
+__attribute__((target("avx512f"))) static void chunk_times_panels(
+    float *const *out, const float *const *x, const float *panel, long k, long R, int Q, long lastColumns) {
+#define ROWS(N)                                                                                        \
+    case N:                                                                                            \
+        if (Q == 2) rows_times_panels(out, x, panel, k, N, 2, lastColumns);                            \
+        else rows_times_panels(out, x, panel, k, N, 1, lastColumns);                                   \
+        break;
+    switch (R) {
+        ROWS(12) ROWS(11) ROWS(10) ROWS(9) ROWS(8) ROWS(7) ROWS(6) ROWS(5) ROWS(4) ROWS(3) ROWS(2)
+        default:
+            if (Q == 8) rows_times_panels(out, x, panel, k, 1, 8, lastColumns);
+            else if (Q == 2) rows_times_panels(out, x, panel, k, 1, 2, lastColumns);
+            else rows_times_panels(out, x, panel, k, 1, 1, lastColumns);
+    }
 #undef ROWS
-        row += count;
+}
+
+enum { maximumChunk = 12, maximumGatheredRows = 256 };
+
+__attribute__((target("avx512f"))) void dissect_add_row_sets_times_panels_avx512(
+    const dissect_row_set *sets, long setCount, const float *panels, long k, long n, int backwards) {
+    long total = 0;
+    for (long index = 0; index < setCount; index++) total += sets[index].rows > 0 ? sets[index].rows : 0;
+    if (total == 0 || n <= 0) return;
+    if (total > maximumGatheredRows) {
+        // More rows than the stack lists hold: set by set (the same arithmetic per row).
+        for (long index = 0; index < setCount; index++) {
+            if (sets[index].rows > maximumGatheredRows) {
+                for (long first = 0; first < sets[index].rows; first += maximumGatheredRows) {
+                    dissect_row_set part = sets[index];
+                    part.out += first * part.outStride;
+                    part.x += first * part.xStride;
+                    part.rows = sets[index].rows - first < maximumGatheredRows ? sets[index].rows - first : maximumGatheredRows;
+                    dissect_add_row_sets_times_panels_avx512(&part, 1, panels, k, n, backwards);
+                }
+            } else {
+                dissect_add_row_sets_times_panels_avx512(sets + index, 1, panels, k, n, backwards);
+            }
+        }
+        return;
+    }
+    float *outRows[maximumGatheredRows];
+    const float *xRows[maximumGatheredRows];
+    long row = 0;
+    for (long index = 0; index < setCount; index++) {
+        for (long r = 0; r < sets[index].rows; r++) {
+            outRows[row] = sets[index].out + r * sets[index].outStride;
+            xRows[row] = sets[index].x + r * sets[index].xStride;
+            row++;
+        }
+    }
+    // Chunks of at most twelve rows, as even as possible (32 rows: 11, 11, 10), so none is left alone.
+    const long chunks = (total + maximumChunk - 1) / maximumChunk;
+    const long panelCount = (n + 15) / 16;
+    // A lone row takes eight panels at a time (eight chains in flight); more rows take two.
+    const long group = total == 1 ? 8 : 2;
+    const long groups = panelCount / group, singles = panelCount - groups * group;
+    float *chunkOut[maximumChunk];
+    // Panels [0, groups·group) in groups, then the rest one by one; backwards visits both from the end.
+    for (long index = 0; index < groups + singles; index++) {
+        const long step = backwards ? groups + singles - 1 - index : index;
+        long first, count;
+        if (step < groups) { first = step * group; count = group; }
+        else { first = groups * group + (step - groups); count = 1; }
+        const long lastColumns = (first + count) * 16 > n ? n - (first + count - 1) * 16 : 16;
+        const float *panel = panels + first * 16 * k;
+        long start = 0;
+        for (long chunk = 0; chunk < chunks; chunk++) {
+            const long size = total / chunks + (chunk < total % chunks ? 1 : 0);
+            for (long r = 0; r < size; r++) chunkOut[r] = outRows[start + r] + first * 16;
+            chunk_times_panels(chunkOut, xRows + start, panel, k, size, (int)count, lastColumns);
+            start += size;
+        }
     }
 }
 
 __attribute__((target("avx512f"))) void dissect_add_rows_times_panels_avx512(
     float *out, long outStride, const float *x, long xStride, const float *panels,
     long rows, long k, long n, int backwards) {
-    if (rows <= 0 || n <= 0) return;
-    const long panelCount = (n + 15) / 16;
-    // A lone row takes eight panels at a time (eight chains in flight); more rows take two.
-    const long group = rows == 1 ? 8 : 2;
-    const long groups = panelCount / group;
-    // Panels [0, groups·group) in groups, then the rest one by one; backwards visits both from the end.
-    for (long index = 0; index < groups + (panelCount - groups * group); index++) {
-        const long step = backwards ? groups + (panelCount - groups * group) - 1 - index : index;
-        long first, count;
-        if (step < groups) { first = step * group; count = group; }
-        else { first = groups * group + (step - groups); count = 1; }
-        const long lastColumn = (first + count) * 16 > n ? n - (first + count - 1) * 16 : 16;
-        rows_block(out + first * 16, outStride, x, xStride, panels + first * 16 * k, rows, k, (int)count, lastColumn);
-    }
+    const dissect_row_set set = {out, x, outStride, xStride, rows};
+    dissect_add_row_sets_times_panels_avx512(&set, 1, panels, k, n, backwards);
 }
 
 // e^x for sixteen lanes: the operations of `FloatKernels.exp`, in its order, with its
@@ -157,6 +194,8 @@ int dissect_cpu_has_avx512(void) { return 0; }
 void dissect_add_rows_times_panels_avx512(
     float *out, long outStride, const float *x, long xStride, const float *panels,
     long rows, long k, long n, int backwards) { abort(); }
+void dissect_add_row_sets_times_panels_avx512(
+    const dissect_row_set *sets, long setCount, const float *panels, long k, long n, int backwards) { abort(); }
 void dissect_sigmoid_avx512(float *values, long count) { abort(); }
 void dissect_tanh_avx512(float *values, long count) { abort(); }
 #endif

@@ -356,6 +356,51 @@ extension Kernels {
         referenceAddRowsTimesPanels(out, outStride: outStride, x, xStride: xStride, panels, rows: rows, k: k, n: n)
     }
 
+    /// One set of rows for `addRowSetsTimesPanels`: row r is `out + r·outStride` and `x + r·xStride`.
+    public struct RowSet<T: Scalar> {
+        public var out: UnsafeMutablePointer<T>
+        public var outStride: Int
+        public var x: UnsafePointer<T>
+        public var xStride: Int
+        public var rows: Int
+
+        @inline(__always)
+        public init(out: UnsafeMutablePointer<T>, outStride: Int, x: UnsafePointer<T>, xStride: Int, rows: Int) {
+            self.out = out
+            self.outStride = outStride
+            self.x = x
+            self.xStride = xStride
+            self.rows = rows
+        }
+    }
+
+    /// `addRowsTimesPanels` for the rows of `count` sets in different buffers (`set(i)`, nil for
+    /// none), as one product: on the AVX-512 path each line of the panels is loaded once for up to
+    /// twelve rows of any set (two shards' five sentences each read W_hh once per step, not twice).
+    /// The same bits as one call per set. At most `count` ≤ 64 sets.
+    @inline(__always)
+    public static func addRowSetsTimesPanels<T: Scalar>(
+        count: Int, _ panels: UnsafePointer<T>, k: Int, n: Int, backwards: Bool = false, set: (Int) -> RowSet<T>?
+    ) {
+        guard T.self == Float.self, dissect_use_wide_vectors() != 0 else {
+            for index in 0..<count {
+                guard let rows = set(index) else { continue }
+                addRowsTimesPanels(rows.out, outStride: rows.outStride, rows.x, xStride: rows.xStride, panels, rows: rows.rows, k: k, n: n, backwards: backwards)
+            }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: dissect_row_set.self, capacity: count) { sets in
+            var used = 0
+            for index in 0..<count {
+                guard let rows = set(index), rows.rows > 0 else { continue }
+                sets[used] = dissect_row_set(
+                    out: float(rows.out), x: float(rows.x), outStride: rows.outStride, xStride: rows.xStride, rows: rows.rows)
+                used += 1
+            }
+            dissect_add_row_sets_times_panels_avx512(sets.baseAddress, used, float(panels), k, n, backwards ? 1 : 0)
+        }
+    }
+
     /// The naive version of `addRowsTimesPanels` (also Double's).
     public static func referenceAddRowsTimesPanels<T: Scalar>(
         _ out: UnsafeMutablePointer<T>, outStride: Int, _ x: UnsafePointer<T>, xStride: Int,

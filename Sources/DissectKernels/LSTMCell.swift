@@ -363,11 +363,11 @@ extension LSTMCell {
         share.meet()
         let longest = share.longest
         for s in 0..<longest {
+            // (A thread with no units still meets the others at every step.)
             for index in 0..<share.memberCount where width > 0 {
                 let b = share.members[index].buffers, batch = share.members[index].batch, packing = batch.packing
                 guard s < packing.longest else { continue }
                 let first = packing.stepStart(s), active = packing.activeCount(s)
-                let previousFirst = s > 0 ? packing.stepStart(s - 1) : 0
                 let gates = b.activations + first * G
                 for row in 0..<active {
                     let source = b.projected + packing.token(step: s, row: row, reverse: reverse) * G
@@ -375,22 +375,31 @@ extension LSTMCell {
                         (gates + row * G + block * H + firstUnit).update(from: source + block * H + firstUnit, count: width)
                     }
                 }
-                if s > 0 {
-                    // Odd steps run the panels backwards, so each step starts where the last one ended (in L2).
-                    let backwards = s & 1 == 1
-                    if width == H {
-                        Kernels.addRowsTimesPanels(
-                            gates, outStride: G, batch.packedHidden + previousFirst * H, xStride: H,
-                            panels, rows: active, k: H, n: G, backwards: backwards)
-                    } else {
-                        for index in 0..<gateCount {
-                            let block = backwards ? gateCount - 1 - index : index
-                            Kernels.addRowsTimesPanels(
-                                gates + block * H + firstUnit, outStride: G, batch.packedHidden + previousFirst * H, xStride: H,
-                                panels + block * blockCount, rows: active, k: H, n: width, backwards: backwards)
-                        }
+            }
+            if s > 0 && width > 0 {
+                // Every member's rows in one product. Odd steps run the panels backwards, so each step
+                // starts where the last one ended (in L2).
+                let backwards = s & 1 == 1
+                for index in 0..<(width == H ? 1 : gateCount) {
+                    let block = width == H ? 0 : backwards ? gateCount - 1 - index : index
+                    let offset = width == H ? 0 : block * H + firstUnit
+                    Kernels.addRowSetsTimesPanels(
+                        count: share.memberCount, panels + block * blockCount, k: H, n: width == H ? G : width, backwards: backwards
+                    ) { member in
+                        let b = share.members[member].buffers, batch = share.members[member].batch, packing = batch.packing
+                        guard s < packing.longest else { return nil }
+                        return Kernels.RowSet(
+                            out: b.activations + packing.stepStart(s) * G + offset, outStride: G,
+                            x: batch.packedHidden + packing.stepStart(s - 1) * H, xStride: H, rows: packing.activeCount(s))
                     }
                 }
+            }
+            for index in 0..<share.memberCount where width > 0 {
+                let b = share.members[index].buffers, batch = share.members[index].batch, packing = batch.packing
+                guard s < packing.longest else { continue }
+                let first = packing.stepStart(s), active = packing.activeCount(s)
+                let previousFirst = s > 0 ? packing.stepStart(s - 1) : 0
+                let gates = b.activations + first * G
                 for row in 0..<active {
                     forwardPointwise(
                         hiddenSize: H, gates: gates + row * G,
@@ -452,14 +461,19 @@ extension LSTMCell {
             }
             share.meet()
             guard s > 0 else { continue }
-            for index in 0..<share.memberCount where width > 0 {
+            guard width > 0 else { continue }
+            for index in 0..<share.memberCount {
                 let batch = share.members[index].batch, packing = batch.packing
                 guard s < packing.longest else { continue }
-                let active = packing.activeCount(s)
-                for row in 0..<active { (batch.dhNext + row * H + firstUnit).update(repeating: 0, count: width) }
-                Kernels.addRowsTimesPanels(
-                    batch.dhNext + firstUnit, outStride: H, batch.stepRows + (s & 1) * packing.sentenceCount * G, xStride: G,
-                    panels, rows: active, k: G, n: width, backwards: s & 1 == 1)
+                for row in 0..<packing.activeCount(s) { (batch.dhNext + row * H + firstUnit).update(repeating: 0, count: width) }
+            }
+            // Every member's rows in one product.
+            Kernels.addRowSetsTimesPanels(count: share.memberCount, panels, k: G, n: width, backwards: s & 1 == 1) { member in
+                let batch = share.members[member].batch, packing = batch.packing
+                guard s < packing.longest else { return nil }
+                return Kernels.RowSet(
+                    out: batch.dhNext + firstUnit, outStride: H, x: batch.stepRows + (s & 1) * packing.sentenceCount * G, xStride: G,
+                    rows: packing.activeCount(s))
             }
         }
     }

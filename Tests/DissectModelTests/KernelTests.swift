@@ -427,6 +427,41 @@ import CKernels
         }
     }
 
+    /// Rows from several buffers in one product give each row the bits of one call per buffer,
+    /// on the AVX-512 path (rows gathered twelve at a time, more than 256 split) and on the AVX2 one.
+    @Test(arguments: [(400, 192), (50, 200), (1600, 208), (7, 37)])
+    func rowSetsGiveTheBitsOfOneCallPerSet(k: Int, n: Int) throws {
+        var rng = SplitMix64(seed: UInt64(k + 7 * n))
+        let matrix = (0..<(k * n)).map { _ in Float(rng.uniform(-1, 1)) }
+        var panels = [Float](repeating: .nan, count: Kernels.panelCount(k: k, n: n))
+        Kernels.packPanels(matrix, k: k, n: n, transposed: false, into: &panels)
+        for rowCounts in [[5, 5], [1, 0, 4], [1], [13, 2, 7], [300, 3]] {
+            let outStride = n + 5, xStride = k + 3
+            let xs = rowCounts.map { rows in (0..<(rows * xStride)).map { _ in Float(rng.uniform(-1, 1)) } }
+            let starts = rowCounts.map { rows in (0..<(rows * outStride)).map { _ in Float(rng.uniform(-1, 1)) } }
+            var together = starts, apart = starts
+            for backwards in [false, true] {
+                for index in rowCounts.indices {
+                    FloatKernels.addRowsTimesPanels(
+                        &apart[index], outStride: outStride, xs[index], xStride: xStride, panels, rows: rowCounts[index], k: k, n: n,
+                        backwards: backwards)
+                }
+                let outs = together.map { UnsafeMutablePointer<Float>.allocate(capacity: max(1, $0.count)) }
+                defer { outs.forEach { $0.deallocate() } }
+                for index in rowCounts.indices { outs[index].initialize(from: together[index], count: together[index].count) }
+                xs.withUnsafeBufferPointers { xPointers in
+                    Kernels.addRowSetsTimesPanels(count: rowCounts.count, panels, k: k, n: n, backwards: backwards) { index in
+                        Kernels.RowSet(out: outs[index], outStride: outStride, x: xPointers[index], xStride: xStride, rows: rowCounts[index])
+                    }
+                }
+                for index in rowCounts.indices {
+                    together[index] = Array(UnsafeBufferPointer(start: outs[index], count: together[index].count))
+                    #expect(together[index].map(\.bitPattern) == apart[index].map(\.bitPattern), "sets \(rowCounts), set \(index), backwards \(backwards)")
+                }
+            }
+        }
+    }
+
     @Test func activationsGiveTheSameBits() throws {
         try #require(Self.available || ProcessInfo.processInfo.environment["CI"] != "true")
         guard Self.available else { return }
@@ -448,5 +483,18 @@ import CKernels
             #expect(sigmoidMismatch == nil, "sigmoid, \(count) values: x = \(sigmoidMismatch.map { values[$0] } ?? 0), \(sigmoidMismatch.map { wideSigmoid[$0] } ?? 0) ≠ \(sigmoidMismatch.map { portableSigmoid[$0] } ?? 0)")
             #expect(tanhMismatch == nil, "tanh, \(count) values: x = \(tanhMismatch.map { values[$0] } ?? 0), \(tanhMismatch.map { wideTanh[$0] } ?? 0) ≠ \(tanhMismatch.map { portableTanh[$0] } ?? 0)")
         }
+    }
+}
+
+extension Array where Element == [Float] {
+    /// Each inner array's base address, valid inside `body`.
+    func withUnsafeBufferPointers<R>(_ body: ([UnsafePointer<Float>]) -> R) -> R {
+        func nest(_ index: Int, _ pointers: [UnsafePointer<Float>]) -> R {
+            if index == count { return body(pointers) }
+            return self[index].withUnsafeBufferPointer { buffer in
+                nest(index + 1, pointers + [buffer.baseAddress ?? UnsafePointer(bitPattern: 16)!])
+            }
+        }
+        return nest(0, [])
     }
 }

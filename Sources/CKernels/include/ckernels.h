@@ -24,6 +24,21 @@ void dissect_add_rows_times_panels_avx512(
     float *out, long outStride, const float *x, long xStride, const float *panels,
     long rows, long k, long n, int backwards);
 
+/// Rows of one product that live in different buffers (e.g. the sentences of two shards):
+/// row r of the set is out + r·outStride and x + r·xStride.
+typedef struct {
+    float *out;
+    const float *x;
+    long outStride;
+    long xStride;
+    long rows;
+} dissect_row_set;
+
+/// `dissect_add_rows_times_panels_avx512` for every row of `setCount` sets at once: each line
+/// of the panels is loaded once for up to twelve rows, whichever set they come from.
+void dissect_add_row_sets_times_panels_avx512(
+    const dissect_row_set *sets, long setCount, const float *panels, long k, long n, int backwards);
+
 /// values[i] = 1 / (1 + e^(−values[i])) for i in 0..<count, e^x as `FloatKernels.exp`.
 void dissect_sigmoid_avx512(float *values, long count);
 
