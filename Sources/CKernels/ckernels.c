@@ -30,25 +30,27 @@ __attribute__((constructor)) static void dissect_choose_vectors(void) {
 }
 
 #define AVX512 __attribute__((target("avx512f"), always_inline)) static inline
+#define UNROLL _Pragma("clang loop unroll(full)")
 
 // R rows (1…12) × Q panels (1 or 2; 8 for a lone row) of 16 columns: R·Q sums in registers
 // over all k (at most 24 of the 32 zmm registers), one load of each panel line for all R rows.
 AVX512 void rows_times_panels(
     float *const *out, const float *const *x, const float *panel, long k, const int R, const int Q, long lastColumns) {
     __m512 acc[12][8];
-    for (int r = 0; r < R; r++)
-        for (int q = 0; q < Q; q++) acc[r][q] = _mm512_setzero_ps();
+    // Every loop over r and q unrolled, so the sums live in registers (clang leaves a 12 × 2 loop rolled by itself).
+    UNROLL for (int r = 0; r < R; r++)
+        UNROLL for (int q = 0; q < Q; q++) acc[r][q] = _mm512_setzero_ps();
     const long panelSize = k * 16;
     for (long i = 0; i < k; i++) {
         __m512 m[8];
-        for (int q = 0; q < Q; q++) m[q] = _mm512_loadu_ps(panel + q * panelSize + i * 16);
-        for (int r = 0; r < R; r++) {
+        UNROLL for (int q = 0; q < Q; q++) m[q] = _mm512_loadu_ps(panel + q * panelSize + i * 16);
+        UNROLL for (int r = 0; r < R; r++) {
             const __m512 s = _mm512_set1_ps(x[r][i]);
-            for (int q = 0; q < Q; q++) acc[r][q] = _mm512_fmadd_ps(s, m[q], acc[r][q]);
+            UNROLL for (int q = 0; q < Q; q++) acc[r][q] = _mm512_fmadd_ps(s, m[q], acc[r][q]);
         }
     }
-    for (int r = 0; r < R; r++) {
-        for (int q = 0; q < Q; q++) {
+    UNROLL for (int r = 0; r < R; r++) {
+        UNROLL for (int q = 0; q < Q; q++) {
             // Only the last panel of the matrix can be partial.
             const __mmask16 mask = q == Q - 1 && lastColumns < 16 ? (__mmask16)((1u << lastColumns) - 1) : (__mmask16)0xFFFF;
             const __m512 old = _mm512_maskz_loadu_ps(mask, out[r] + q * 16);
