@@ -9,8 +9,9 @@ import DissectKernels
 /// step, and every layer above, which then runs normally.
 ///
 /// The masked layer's input projections do not depend on the mask, so they
-/// are computed once (`projected`, from a normal forward pass) and only its
-/// recurrence reruns; each layer above gets its projection from one GEMM over
+/// are computed once (from a normal forward pass, and kept in the order the
+/// groups read them, step by step, so each step copies one contiguous block)
+/// and only its recurrence reruns; each layer above gets its projection from one GEMM over
 /// all tokens. Sentences are grouped by length and stepped together, so each
 /// step is one `[rows, H] × [H, G]` product (`Kernels.addRowsTimesPanels`, the
 /// batched recurrence's, with W_hhᵀ packed in panels once) instead of `rows`
@@ -22,8 +23,11 @@ public final class MaskedRecurrence {
     public let layer: Int
     let parameters: [Float]
     let offsets: ParameterOffsets
-    /// The masked layer's projections, per direction `[N, G]`.
-    let projected: [[Float]]
+    /// The masked layer's projections per direction `[N, G]`, in group order: group by group,
+    /// step by step, the rows still running (the token each reads in that direction).
+    let packedProjected: [[Float]]
+    /// Where each group's rows start in `packedProjected`, in rows.
+    let groupStarts: [Int]
     /// Token offset of each sentence, `sentenceCount + 1` values.
     let sentenceStarts: [Int]
     /// Groups of sentence indices, each sorted by decreasing length.
@@ -43,7 +47,6 @@ public final class MaskedRecurrence {
         self.layer = layer
         let layout = ParameterLayout(configuration: configuration)
         offsets = ParameterOffsets(layout: layout, configuration: configuration)
-        self.projected = projected
         self.sentenceStarts = sentenceStarts
         let count = sentenceStarts.count - 1
         let byLength = (0..<count).sorted {
@@ -63,6 +66,25 @@ public final class MaskedRecurrence {
         var split = 0, running = 0
         while split < groups.count && running + costs[split] <= total / 2 { running += costs[split]; split += 1 }
         groupShards = [0..<split, split..<groups.count]
+        var starts = [0]
+        for cost in costs { starts.append(starts[starts.count - 1] + cost) }
+        groupStarts = starts
+        let G = configuration.gateSize(layer: layer), N = sentenceStarts[count]
+        packedProjected = projected.enumerated().map { direction, tokenOrder in
+            var packed = [Float](repeating: 0, count: N * G)
+            var row = 0
+            for group in groups {
+                let lengths = group.map { sentenceStarts[$0 + 1] - sentenceStarts[$0] }
+                for step in 0..<(lengths.first ?? 0) {
+                    for (index, sentence) in group.enumerated() where lengths[index] > step {
+                        let token = sentenceStarts[sentence] + (direction == 1 ? lengths[index] - 1 - step : step)
+                        for gate in 0..<G { packed[row * G + gate] = tokenOrder[token * G + gate] }
+                        row += 1
+                    }
+                }
+            }
+            return packed
+        }
         let recurrent = offsets.recurrent
         panels = recurrent.indices.dropFirst(layer).map { current in
             let H = configuration.hiddenSize(layer: current), G = configuration.gateSize(layer: current)
@@ -153,15 +175,16 @@ public final class MaskedRecurrence {
                             upperProjected[direction] = project(UnsafePointer(below.baseAddress!), layer: current, direction: direction, tokens: N)
                         }
                     }
-                    let inputs = current == layer ? projected : upperProjected
+                    // The masked layer reads its projections in group order, the layers above in token order.
+                    let inputs = current == layer ? packedProjected : upperProjected
                     let mask = current == layer && isZero ? keepAll.baseAddress : nil
                     func runShard(_ shard: Int, workspace: Workspace) {
                         for groupIndex in self.groupShards[shard] {
                             for direction in 0..<c.directionCount {
                                 inputs[direction].withUnsafeBufferPointer { input in
                                     self.runGroup(
-                                        self.groups[groupIndex], layer: current, direction: direction,
-                                        input: input.baseAddress!, mask: mask.map { $0 + direction * H },
+                                        groupIndex, layer: current, direction: direction,
+                                        input: input.baseAddress!, inGroupOrder: current == layer, mask: mask.map { $0 + direction * H },
                                         substitution: current == layer ? substitutions?[direction] : nil,
                                         output: output, workspace: workspace)
                                 }
@@ -194,13 +217,16 @@ public final class MaskedRecurrence {
 
     /// One group of sentences through one layer and direction; after every step `mask` (H values)
     /// multiplies h, or `substitution` sets its units to their values at the step's token.
+    /// - Parameter inGroupOrder: `input` is `packedProjected` (this group's rows from `groupStarts`), not by token.
     private func runGroup(
-        _ group: [Int], layer: Int, direction: Int, input: UnsafePointer<Float>, mask: UnsafePointer<Float>?,
+        _ groupIndex: Int, layer: Int, direction: Int, input: UnsafePointer<Float>, inGroupOrder: Bool, mask: UnsafePointer<Float>?,
         substitution: Substitution?, output: UnsafeMutablePointer<Float>, workspace: Workspace
     ) {
         let c = configuration
         let H = c.hiddenSize(layer: layer), G = c.gateSize(layer: layer), O = c.outputSize(layer: layer)
+        let group = groups[groupIndex]
         let rows = group.count
+        var packedRow = groupStarts[groupIndex]
         let lengths = group.map { sentenceStarts[$0 + 1] - sentenceStarts[$0] }
         guard let longest = lengths.first, longest > 0 else { return }
         let gates = workspace.gates.reserve(rows * G)
@@ -217,9 +243,14 @@ public final class MaskedRecurrence {
                 // Rows are sorted by decreasing length, so the active ones are a prefix.
                 var active = rows
                 while active > 0 && lengths[active - 1] <= step { active -= 1 }
-                for row in 0..<active {
-                    let token = sentenceStarts[group[row]] + (reverse ? lengths[row] - 1 - step : step)
-                    (gates + row * G).update(from: input + token * G, count: G)
+                if inGroupOrder {
+                    gates.update(from: input + packedRow * G, count: active * G)
+                    packedRow += active
+                } else {
+                    for row in 0..<active {
+                        let token = sentenceStarts[group[row]] + (reverse ? lengths[row] - 1 - step : step)
+                        (gates + row * G).update(from: input + token * G, count: G)
+                    }
                 }
                 switch c.cell {
                 case .lstm:
