@@ -9,7 +9,7 @@
 #include <cpuid.h>
 #include <immintrin.h>
 
-// No multiply and add may be fused unless written as one: the Swift twins never fuse.
+// No multiply and add may be fused unless written as one: the Swift twin never fuses.
 #pragma clang fp contract(off)
 
 int dissect_cpu_has_avx512(void) {
@@ -143,52 +143,6 @@ __attribute__((target("avx512f"))) void dissect_add_rows_times_panels_avx512(
     dissect_add_row_sets_times_panels_avx512(&set, 1, panels, k, n, backwards);
 }
 
-// e^x for sixteen lanes: the operations of `FloatKernels.exp`, in its order, with its
-// constants as Swift rounds them, written in hex: Swift turns a decimal literal into a
-// Float by way of Float80, and 1.666_666_55e-1 so becomes 0x1.555554p-3, not C's 0x1.555546p-3.
-__attribute__((target("avx512f"), always_inline)) static inline __m512 exp16(__m512 input) {
-    const __m512 low = _mm512_set1_ps(-87.0f), high = _mm512_set1_ps(88.0f);
-    __m512 x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(input, low, _CMP_LT_OQ), input, low);
-    x = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, high, _CMP_GT_OQ), x, high);
-    const __m512 magic = _mm512_set1_ps(12582912.0f);
-    const __m512 shifted = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(0x1.715476p+0f)), magic);
-    const __m512 n = _mm512_sub_ps(shifted, magic);
-    x = _mm512_sub_ps(_mm512_sub_ps(x, _mm512_mul_ps(n, _mm512_set1_ps(0x1.63p-1f))),
-                      _mm512_mul_ps(n, _mm512_set1_ps(-0x1.bd0106p-13f)));
-    const __m512 z = _mm512_mul_ps(x, x);
-    __m512 y = _mm512_set1_ps(0x1.a0d2cep-13f);
-    y = _mm512_add_ps(_mm512_mul_ps(y, x), _mm512_set1_ps(0x1.6e879cp-10f));
-    y = _mm512_add_ps(_mm512_mul_ps(y, x), _mm512_set1_ps(0x1.11121p-7f));
-    y = _mm512_add_ps(_mm512_mul_ps(y, x), _mm512_set1_ps(0x1.555382p-5f));
-    y = _mm512_add_ps(_mm512_mul_ps(y, x), _mm512_set1_ps(0x1.555554p-3f));
-    y = _mm512_add_ps(_mm512_mul_ps(y, x), _mm512_set1_ps(0x1p-1f));
-    y = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(y, z), x), _mm512_set1_ps(1.0f));
-    const __m512i integer = _mm512_sub_epi32(_mm512_castps_si512(shifted), _mm512_set1_epi32(0x4B400000));
-    const __m512 scale = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(integer, _mm512_set1_epi32(127)), 23));
-    return _mm512_mul_ps(y, scale);
-}
-
-__attribute__((target("avx512f"))) void dissect_sigmoid_avx512(float *values, long count) {
-    const __m512 one = _mm512_set1_ps(1.0f);
-    for (long index = 0; index < count; index += 16) {
-        const __mmask16 mask = count - index >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (count - index)) - 1);
-        const __m512 v = _mm512_maskz_loadu_ps(mask, values + index);
-        // −x flips the sign bit, as Swift's prefix minus (0 − x would differ at x = 0).
-        const __m512 e = exp16(_mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000))));
-        _mm512_mask_storeu_ps(values + index, mask, _mm512_div_ps(one, _mm512_add_ps(one, e)));
-    }
-}
-
-__attribute__((target("avx512f"))) void dissect_tanh_avx512(float *values, long count) {
-    const __m512 one = _mm512_set1_ps(1.0f), two = _mm512_set1_ps(2.0f), minusTwo = _mm512_set1_ps(-2.0f);
-    for (long index = 0; index < count; index += 16) {
-        const __mmask16 mask = count - index >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (count - index)) - 1);
-        const __m512 v = _mm512_maskz_loadu_ps(mask, values + index);
-        const __m512 e = exp16(_mm512_mul_ps(minusTwo, v));
-        _mm512_mask_storeu_ps(values + index, mask, _mm512_sub_ps(_mm512_div_ps(two, _mm512_add_ps(one, e)), one));
-    }
-}
-
 #else
 // Other CPUs: the Swift kernels only.
 int dissect_wide_vectors = 0;
@@ -198,6 +152,4 @@ void dissect_add_rows_times_panels_avx512(
     long rows, long k, long n, int backwards) { abort(); }
 void dissect_add_row_sets_times_panels_avx512(
     const dissect_row_set *sets, long setCount, const float *panels, long k, long n, int backwards) { abort(); }
-void dissect_sigmoid_avx512(float *values, long count) { abort(); }
-void dissect_tanh_avx512(float *values, long count) { abort(); }
 #endif

@@ -462,29 +462,8 @@ import CKernels
         }
     }
 
-    @Test func activationsGiveTheSameBits() throws {
-        try #require(Self.available || ProcessInfo.processInfo.environment["CI"] != "true")
-        guard Self.available else { return }
-        var values: [Float] = stride(from: -100.0, through: 100.0, by: 0.0137).map { Float($0) }
-        values += [0, -0.0, 1e-8, -1e-8, 88, -88, 87.5, -87.5, 1e30, -1e30, .infinity, -.infinity, .nan, .leastNonzeroMagnitude]
-        var rng = SplitMix64(seed: 5)
-        values += (0..<1000).map { _ in Float(rng.uniform(-12, 12)) }
-        for count in [16, 17, 31, 200, values.count] {
-            var wideSigmoid = Array(values.prefix(count)), portableSigmoid = wideSigmoid
-            var wideTanh = wideSigmoid, portableTanh = wideSigmoid
-            dissect_sigmoid_avx512(&wideSigmoid, count)
-            FloatKernels.portableSigmoidInPlace(&portableSigmoid, count)
-            dissect_tanh_avx512(&wideTanh, count)
-            FloatKernels.portableTanhInPlace(&portableTanh, count)
-            // A NaN stays a NaN either way (its sign and payload carry nothing).
-            func same(_ a: Float, _ b: Float) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
-            let sigmoidMismatch = (0..<count).first { !same(wideSigmoid[$0], portableSigmoid[$0]) }
-            let tanhMismatch = (0..<count).first { !same(wideTanh[$0], portableTanh[$0]) }
-            #expect(sigmoidMismatch == nil, "sigmoid, \(count) values: x = \(sigmoidMismatch.map { values[$0] } ?? 0), \(sigmoidMismatch.map { wideSigmoid[$0] } ?? 0) ≠ \(sigmoidMismatch.map { portableSigmoid[$0] } ?? 0)")
-            #expect(tanhMismatch == nil, "tanh, \(count) values: x = \(tanhMismatch.map { values[$0] } ?? 0), \(tanhMismatch.map { wideTanh[$0] } ?? 0) ≠ \(tanhMismatch.map { portableTanh[$0] } ?? 0)")
-        }
-    }
 }
+
 
 extension Array where Element == [Float] {
     /// Each inner array's base address, valid inside `body`.
@@ -492,6 +471,7 @@ extension Array where Element == [Float] {
         func nest(_ index: Int, _ pointers: [UnsafePointer<Float>]) -> R {
             if index == count { return body(pointers) }
             return self[index].withUnsafeBufferPointer { buffer in
+                // An empty set's rows are never read; any non-nil address stands in.
                 nest(index + 1, pointers + [buffer.baseAddress ?? UnsafePointer(bitPattern: 16)!])
             }
         }

@@ -1,8 +1,8 @@
-// The AVX-512 versions of DissectKernels' widest loops, in C because Swift cannot
-// compile one function for a wider vector unit than the rest of the module. Each
-// computes, lane by lane, exactly the operations of its Swift twin (the same fused
-// multiply-add chains, the same polynomial), so results are bit-identical whichever
-// runs; `dissect_wide_vectors` says which does, chosen once per process.
+// The AVX-512 version of DissectKernels' widest loop, the panel product, in C because
+// Swift cannot compile one function for a wider vector unit than the rest of the module.
+// It computes exactly the operations of its Swift twin (the same fused multiply-add
+// chain per output), so results are bit-identical whichever runs; `dissect_wide_vectors`
+// says which does, chosen once per process.
 #ifndef DISSECT_CKERNELS_H
 #define DISSECT_CKERNELS_H
 
@@ -38,11 +38,5 @@ typedef struct {
 /// of the panels is loaded once for up to twelve rows, whichever set they come from.
 void dissect_add_row_sets_times_panels_avx512(
     const dissect_row_set *sets, long setCount, const float *panels, long k, long n, int backwards);
-
-/// values[i] = 1 / (1 + e^(−values[i])) for i in 0..<count, e^x as `FloatKernels.exp`.
-void dissect_sigmoid_avx512(float *values, long count);
-
-/// values[i] = 2 / (1 + e^(−2·values[i])) − 1 for i in 0..<count.
-void dissect_tanh_avx512(float *values, long count);
 
 #endif
