@@ -301,10 +301,21 @@ extension Kernels {
                     for inner in 0..<k { panel[inner * width + lane] = 0 }
                 }
             } else {
-                for inner in 0..<k {
-                    let line = panel + inner * width
-                    line.update(from: source + inner * rowStride + first, count: columns)
-                    for lane in columns..<width { line[lane] = 0 }
+                // Whole Float lines as two 8-lane moves, not `update(from:count:)`: a call to memmove
+                // per 16 values cost 3 % of training at hidden 400 (k = 1600 lines a panel, every batch).
+                if T.self == Float.self && columns == width {
+                    let to = UnsafeMutableRawPointer(panel), from = UnsafeRawPointer(source + first)
+                    for inner in 0..<k {
+                        let line = from + inner * rowStride * 4, target = to + inner * width * 4
+                        target.storeBytes(of: line.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+                        (target + 32).storeBytes(of: (line + 32).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+                    }
+                } else {
+                    for inner in 0..<k {
+                        let line = panel + inner * width
+                        line.update(from: source + inner * rowStride + first, count: columns)
+                        for lane in columns..<width { line[lane] = 0 }
+                    }
                 }
             }
             panel += k * width
