@@ -372,7 +372,7 @@ extension Kernels {
     /// `addRowsTimesPanels` for the rows of `count` sets in different buffers (`set(i)`, nil for
     /// none), as one product: on the AVX-512 path each line of the panels is loaded once for up to
     /// twelve rows of any set (two shards' five sentences each read W_hh once per step, not twice).
-    /// The same bits as one call per set. At most `count` ≤ 64 sets.
+    /// The same bits as one call per set.
     @inline(__always)
     public static func addRowSetsTimesPanels<T: Scalar>(
         count: Int, _ panels: UnsafePointer<T>, k: Int, n: Int, backwards: Bool = false, set: (Int) -> RowSet<T>?
