@@ -25,6 +25,7 @@ struct Dissect: ParsableCommand {
         useFastBLASKernels()
         BLAS.setThreadCount(1)
         do {
+            try checkVectorBits()
             var command = try parseAsRoot()
             try command.run()
         } catch let error as DissectError {
@@ -48,6 +49,17 @@ struct Dissect: ParsableCommand {
             Foundation.exit(2)
         }
     }
+}
+
+/// `DISSECT_VECTOR_BITS`, read by CKernels before `main`, means something only as 256 (the
+/// AVX2 kernels) or 512 (AVX-512 where the CPU has it, as when unset); any other value would
+/// be passed over in silence, so it stops the command.
+func checkVectorBits() throws {
+    guard let value = ProcessInfo.processInfo.environment["DISSECT_VECTOR_BITS"], !value.isEmpty,
+          value != "256", value != "512" else { return }
+    throw DissectError(
+        .usage, problem: "$DISSECT_VECTOR_BITS is '\(value)', which is not a vector width dissect has",
+        fix: "set it to 256 for the AVX2 kernels or 512 (or unset it) for AVX-512 where the CPU has it")
 }
 
 /// OpenBLAS picks its kernels while it loads, before `main`, so when it fell

@@ -16,4 +16,20 @@ struct EnvironmentTests {
         let result = try await sandbox.run(arguments, environment: ["DISSECT_EMBEDDINGS": missing])
         ErrorTests.expectFailure(result, status: 2, mentions: ["error: \(missing): ", "$DISSECT_EMBEDDINGS", "does not exist"], out: out)
     }
+
+    @Test("$DISSECT_VECTOR_BITS other than 256 or 512: one error line (exit 2), nothing written; 256 trains as usual")
+    func vectorBitsVariable() async throws {
+        let sandbox = try Sandbox()
+        let files = try sandbox.writeCorpus()
+        let arguments = ["train", "--train", files.train, "--dev", files.dev, "--test", files.test, "--epochs", "1", "--hidden", "8"]
+        for bad in ["128", "avx512", "256 "] {
+            let out = sandbox.path("out-\(bad.count)")
+            let result = try await sandbox.run(arguments + ["--out", out], environment: ["DISSECT_VECTOR_BITS": bad])
+            ErrorTests.expectFailure(result, status: 2, mentions: ["error: $DISSECT_VECTOR_BITS is '\(bad)'", "set it to 256"], out: out)
+        }
+        let out = sandbox.path("out-256")
+        let result = try await sandbox.run(arguments + ["--out", out], environment: ["DISSECT_VECTOR_BITS": "256"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out + "/model.json"))
+    }
 }
