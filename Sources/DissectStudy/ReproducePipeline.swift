@@ -75,7 +75,8 @@ public struct ReproduceRequest: Sendable {
 public enum ReproduceEvent: Sendable {
     /// A pipeline step starts: (number from 1, total, what, seconds so far, estimated seconds left).
     case step(Int, Int, String, Double, Double?)
-    case training(seed: UInt64, TrainingEvent)
+    /// A training event of one model, named as in the steps ("seed 2", "control seed 2").
+    case training(model: String, TrainingEvent)
     case reused(seed: UInt64, directory: String)
     case warning(String)
 }
@@ -120,9 +121,13 @@ public final class ReproducePipeline {
     var interruptionRequested: () -> Bool = { Interruption.requested }
 
     /// What to do after an interruption: resumption is per seed.
-    static func rerunAdvice(seed: UInt64? = nil) -> String {
-        "rerun the same command: finished seeds are kept and " + (seed.map { "seed \($0)" } ?? "an interrupted seed")
-            + " is trained again from its start"
+    static func rerunAdvice(seeds: [UInt64] = []) -> String {
+        let which = switch seeds.count {
+        case 0: "an interrupted seed is trained again from its start"
+        case 1: "seed \(seeds[0]) is trained again from its start"
+        default: "seeds " + seeds.dropLast().map(String.init).joined(separator: ", ") + " and \(seeds[seeds.count - 1]) are trained again from their start"
+        }
+        return "rerun the same command: finished seeds are kept and " + which
     }
 
     /// Steps: one per model to train, then per model the analyses, then correlation and the report.
@@ -167,43 +172,59 @@ public final class ReproducePipeline {
         let hashes = try InputHashes.compute(
             trainPath: request.trainPath, devPath: request.devPath, testPath: request.testPath,
             embeddingsPath: request.embeddingsPath)
-        // 1. Train (or reuse) every seed.
-        var trained: [SeedResult] = []
-        var checkpoints: [Checkpoint] = []
-        var trainedSeconds: [Double] = []
-        for model in plannedModels {
+        // 1. Train (or reuse) every seed, `trainingWidth` seeds at a time.
+        var trained: [SeedResult?] = Array(repeating: nil, count: plannedModels.count)
+        var checkpoints: [Checkpoint?] = Array(repeating: nil, count: plannedModels.count)
+        var trainedSeconds = 0.0, trainedCount = 0
+        var memoryChecked = false
+        var pending: [Int] = []
+        let width = trainingWidth(models: plannedModels.count)
+        for (index, model) in plannedModels.enumerated() {
             let seed = model.seed
-            if checkpoints.count == 1 { try requireMemory(first: checkpoints.first) }   // every seed's model is kept
+            // Every seed's model is kept for the analyses: checked once the first model exists.
+            if !memoryChecked, let first = checkpoints.lazy.compactMap({ $0 }).first {
+                try requireMemory(first: first)
+                memoryChecked = true
+            }
             try beginStep("\(model.name): training")
             let directory = directory(model)
             let stepStart = Date()
             if let finished = finishedCheckpoint(directory: directory, seed: seed, hashes: hashes, control: model.control) {
                 report(.reused(seed: seed, directory: directory))
                 timings.append(StepTiming(step: "\(model.name): reuse checkpoint", seconds: Date().timeIntervalSince(stepStart)))
-                trained.append(SeedResult(seed: seed, directory: directory, reused: true, record: finished.metadata.training ?? placeholderRecord(seed)))
-                checkpoints.append(finished)
-                continue
+                trained[index] = SeedResult(seed: seed, directory: directory, reused: true, record: finished.metadata.training ?? placeholderRecord(seed))
+                checkpoints[index] = finished
+            } else {
+                pending.append(index)
             }
-            let summary = try timed("\(model.name): train \(request.epochs) epochs") {
-                try TrainingSession(request: trainingRequest(seed: seed, directory: directory, hashes: hashes, control: model.control)) { event in
-                    self.report(.training(seed: seed, event))
-                }.run()
+            guard pending.count == width || (index == plannedModels.count - 1 && !pending.isEmpty) else { continue }
+            let waveStart = Date()
+            let summaries = try trainTogether(pending.map { plannedModels[$0] }, hashes: hashes)
+            trainedSeconds += Date().timeIntervalSince(waveStart)
+            trainedCount += pending.count
+            trainingSecondsPerSeed = trainedSeconds / Double(trainedCount)
+            for (slot, summary) in zip(pending, summaries) {
+                let model = plannedModels[slot]
+                trained[slot] = SeedResult(
+                    seed: model.seed, directory: self.directory(model), reused: false,
+                    record: summary.checkpoint.metadata.training ?? placeholderRecord(model.seed))
+                checkpoints[slot] = summary.checkpoint
             }
-            trainedSeconds.append(Date().timeIntervalSince(stepStart))
-            trainingSecondsPerSeed = trainedSeconds.reduce(0, +) / Double(trainedSeconds.count)
-            trained.append(SeedResult(seed: seed, directory: directory, reused: false, record: summary.checkpoint.metadata.training ?? placeholderRecord(seed)))
-            checkpoints.append(summary.checkpoint)
+            pending = []
         }
-        let seeds = Array(trained.prefix(request.seeds.count))
+        let trainedModels = trained.compactMap { $0 }
+        let checkpointList = checkpoints.compactMap { $0 }
+        precondition(trainedModels.count == plannedModels.count && checkpointList.count == plannedModels.count, "every planned model is trained or reused")
+        let seeds = Array(trainedModels.prefix(request.seeds.count))
         if trainingSecondsPerSeed == nil { trainingSecondsPerSeed = 0 }
 
         // 2. Analyse each seed.
         let dev = try CoNLLReader.read(path: request.devPath, tagColumn: request.tagColumn)
         let test = try CoNLLReader.read(path: request.testPath, tagColumn: request.tagColumn)
-        try requireMemory(first: checkpoints.first, dev: dev, test: test)
+        try requireMemory(first: checkpointList.first, dev: dev, test: test)
         // The ablated pairs: the request's, else chosen from the label set by training-set frequency.
         let trainCounts = try ReproducePipeline.labelCounts(CoNLLReader.read(path: request.trainPath, tagColumn: request.tagColumn))
-        let modelLabels = checkpoints.first?.metadata.vocabulary.labels ?? []
+        let modelLabels = checkpointList.first?.metadata.vocabulary.labels ?? []
         let pairs = request.pairs ?? AblationPairs.choose(labels: modelLabels, trainingCounts: trainCounts)
         let pairRule = request.pairs == nil ? AblationPairs.rule : "the paper's pairs (Figures 4 and 5)"
         var sensitivityDev: [Sensitivity.Document] = [], sensitivityTest: [Sensitivity.Document] = []
@@ -214,7 +235,7 @@ public final class ReproducePipeline {
         var comparisonInputs: [Comparison.Input] = []
         var rankings: RankingDocument?
         var analysisTimes: [Double] = []
-        for (model, checkpoint) in zip(plannedModels, checkpoints) {
+        for (model, checkpoint) in zip(plannedModels, checkpointList) {
             try beginStep("\(model.name): sensitivity, rankings and ablation")
             let analysisStart = Date()
             let analysis = try analyse(model: model, checkpoint: checkpoint, dev: dev, test: test, pairs: pairs)
@@ -237,11 +258,11 @@ public final class ReproducePipeline {
             analysisSecondsPerSeed = analysisTimes.reduce(0, +) / Double(analysisTimes.count)
         }
         var sizes: SizesDocument?
-        if request.sizesStudy, let first = checkpoints.first, let seed = request.seeds.first {
+        if request.sizesStudy, let first = checkpointList.first, let seed = request.seeds.first {
             sizes = try hiddenSizeStudy(checkpoint: first, seed: seed)
         }
         let controls = request.controlTask
-            ? ControlStudy(seeds: Array(trained.dropFirst(request.seeds.count)), sensitivityDev: controlSensitivity, ablations: controlAblations)
+            ? ControlStudy(seeds: Array(trainedModels.dropFirst(request.seeds.count)), sensitivityDev: controlSensitivity, ablations: controlAblations)
             : nil
         let task = StudyTask(
             kind: request.kind, pairs: pairs, pairRule: pairRule, trainLabelCounts: trainCounts,
@@ -249,7 +270,7 @@ public final class ReproducePipeline {
         return try acrossModels(ModelResults(
             seeds: seeds, sensitivityDev: sensitivityDev, sensitivityTest: sensitivityTest, rawDev: rawDev, rawTest: rawTest,
             agreements: agreements, ablations: ablations, controls: controls, comparisonInputs: comparisonInputs, rankings: rankings,
-            task: task, labels: modelLabels, layer: checkpoints.first?.model.configuration.layers, sizes: sizes))
+            task: task, labels: modelLabels, layer: checkpointList.first?.model.configuration.layers, sizes: sizes))
     }
 
     /// The hidden-size study of the first seed's model, written to `sizes/`; nil (with a warning) when the
@@ -478,7 +499,7 @@ public final class ReproducePipeline {
         training.inputHashes = hashes
         // reproduce has no --clip and no --overwrite.
         training.divergenceFix = "lower --lr"
-        training.interruptionFix = ReproducePipeline.rerunAdvice(seed: seed)
+        training.interruptionFix = ReproducePipeline.rerunAdvice(seeds: [seed])
         training.testPath = request.testPath
         training.embeddingsPath = request.embeddingsPath
         training.tagColumn = request.tagColumn

@@ -17,7 +17,7 @@ struct StudyOptions: ParsableArguments {
     @Option(help: "The training seeds: comma-separated seeds and inclusive ranges, e.g. 1,2,3,4 or 1-100 or 1-3,10 (at most 10,000).")
     var seeds = "1,2,3,4"
 
-    @Option(help: "Threads per model (default 2, this machine's fixed shards); results never depend on it.")
+    @Option(help: "Threads per run (default 2, this machine's cores): seeds train side by side, one per thread, and each analysis uses them all; results never depend on it.")
     var threads = 2
 
     @Option(help: "The output folder (default: runs/paper for reproduce, runs/study for study, runs/sweep for sweep); a rerun with the same folder keeps every finished seed whose inputs and options match and trains the others again from their start.")
@@ -137,26 +137,25 @@ struct StudyOptions: ParsableArguments {
     /// Progress on stderr: each step, each training epoch, warnings and reused seeds.
     static func progressReporter(epochs: Int) -> (ReproduceEvent) -> Void {
         var lastDraw = -1.0
-        var currentStep = ""
         return { event in
             switch event {
             case .step(let number, let total, let description, let elapsed, let remaining):
-                currentStep = "[\(number)/\(total)] \(description)"
                 let left = remaining.map { ", about \(Int($0.rounded())) s left" } ?? ""
-                Terminal.log("\(currentStep) (\(Int(elapsed.rounded())) s elapsed\(left))")
+                Terminal.log("[\(number)/\(total)] \(description) (\(Int(elapsed.rounded())) s elapsed\(left))")
             case .reused(let seed, let directory):
                 Terminal.log("seed \(seed): finished checkpoint found in \(directory); not retrained")
             case .warning(let text):
                 Terminal.warn(text)
-            case .training(_, let trainingEvent):
+            case .training(let model, let trainingEvent):
+                // Seeds may train side by side: each line names its model.
                 switch trainingEvent {
                 case .batch(let epoch, let done, let total, _, let seconds):
                     guard Terminal.isInteractive, done == total || seconds - lastDraw >= 0.1 || seconds < lastDraw else { break }
                     lastDraw = seconds
-                    Terminal.status("\(currentStep): epoch \(epoch)/\(epochs) \(Terminal.bar(Double(done) / Double(max(total, 1))))")
+                    Terminal.status("\(model): training, epoch \(epoch)/\(epochs) \(Terminal.bar(Double(done) / Double(max(total, 1))))")
                 case .epoch(let log):
                     let scores = log.devF1.map { "dev F1 \(format($0)) (NCRF++ \(format(log.devF1NCRF ?? 0)))" } ?? "dev accuracy \(format(log.devAccuracy))"
-                    Terminal.log("  epoch \(log.epoch)/\(epochs): \(format(log.trainSeconds)) s, \(scores)\(log.best ? " *" : "")")
+                    Terminal.log("  \(model), epoch \(log.epoch)/\(epochs): \(format(log.trainSeconds)) s, \(scores)\(log.best ? " *" : "")")
                 case .warning(let text):
                     Terminal.warn(text)
                 case .loaded:

@@ -54,77 +54,110 @@ struct ReproduceInterruptTests {
         return training["finished"] as? Bool
     }
 
-    @Test("SIGTERM after seed 1 has finished: whole files; the rerun reuses seed 1 byte for byte, trains what is left and completes")
+    @Test("SIGTERM after seeds 1 and 2 (trained side by side) have finished: whole files; the rerun reuses them byte for byte, trains what is left and completes")
     func signalThenResume() async throws {
         let sandbox = try Sandbox()
         let files = try sandbox.writeCorpus()
         let out = sandbox.path("paper")
         let epochs = 4
         let arguments = ["reproduce", "--train", files.train, "--dev", files.dev, "--test", files.test, "--embeddings", try sandbox.writeEmbeddings(),
-                         "--seeds", "1,2", "--epochs", "\(epochs)", "--lr", "0.1", "--batch-size", "2", "--dropout", "0",
+                         "--seeds", "1-3", "--epochs", "\(epochs)", "--lr", "0.1", "--batch-size", "2", "--dropout", "0",
                          "--steps", "2", "--random", "1", "--out", out]
-        let seed1 = out + "/seed-1", seed2 = out + "/seed-2"
-        // The kill waits until the pipeline has announced seed 2's training (it does so only
-        // after seed 1 is saved) and seed 1's checkpoint says it finished. No fixed sleep: the
-        // watcher polls every 2 ms. With the debug build seed 2 then trains for seconds, so
-        // the kill lands in its training; a release build may be through seed 2 by then.
+        let finishedSeeds = [out + "/seed-1", out + "/seed-2"], seed3 = out + "/seed-3"
+        // With --threads 2 seeds 1 and 2 train side by side, then seed 3. The kill waits until the
+        // pipeline has announced seed 3's training (it does so only after seeds 1 and 2 are saved) and
+        // both checkpoints say they finished. No fixed sleep: the watcher polls every 2 ms. With the
+        // debug build seed 3 then trains for seconds, so the kill lands in its training; a release
+        // build may be through seed 3 by then.
         let signalled = LockedValue(false)
         let stopped = try await sandbox.run(arguments, timeout: 600, onStart: { process in
             let ready = process.wait(timeout: 500, interval: 0.002) {
-                process.stderr.contains("seed 2: training") && Self.finished(seed1) == true
+                process.stderr.contains("seed 3: training") && finishedSeeds.allSatisfy { Self.finished($0) == true }
             }
             signalled.value = ready
             kill(process.pid, SIGTERM)
         })
-        try #require(signalled.value, "seed 1 never finished, or seed 2 never started training: \(stopped)")
+        try #require(signalled.value, "seeds 1 and 2 never finished, or seed 3 never started training: \(stopped)")
         #expect(stopped.status == 130, "\(stopped)")
         #expect(stopped.stderr.contains("stopped by SIGTERM"), "\(stopped.stderr)")
-        #expect(stopped.stderr.contains("[2/6] seed 2: training"), "\(stopped.stderr)")
+        #expect(stopped.stderr.contains("[3/8] seed 3: training"), "\(stopped.stderr)")
         func temporaries(_ path: String) -> [String] {
             (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? []).filter { $0.contains(".tmp-") }
         }
         #expect(temporaries(out).isEmpty, "\(temporaries(out))")
         #expect(!Files.exists(out + "/report.html"))
         #expect(!Files.exists(out + "/summary.json"))
-        // Seed 1 is whole and finished. Seed 2 is normally unfinished (no checkpoint yet, or
+        // Seeds 1 and 2 are whole and finished. Seed 3 is normally unfinished (no checkpoint yet, or
         // an unfinished one): the kill landed in its training.
-        #expect(Self.finished(seed1) == true)
-        let seed2Finished = Self.finished(seed2) == true
-        if !seed2Finished {
-            #expect(!stopped.stderr.contains("[3/6]"), "the kill landed in seed 2's training: \(stopped.stderr)")
+        for seed in finishedSeeds { #expect(Self.finished(seed) == true) }
+        let seed3Finished = Self.finished(seed3) == true
+        if !seed3Finished {
+            #expect(!stopped.stderr.contains("[4/8]"), "the kill landed in seed 3's training: \(stopped.stderr)")
         }
         let checkpointFiles = ["model.json", "model.safetensors", "train-log.jsonl"]
-        var before: [String: Data] = [:], before2: [String: Data] = [:]
-        for name in checkpointFiles { before[name] = try Files.bytes(seed1 + "/" + name) }
-        if seed2Finished { for name in checkpointFiles { before2[name] = try Files.bytes(seed2 + "/" + name) } }
-        let evaluation = try await sandbox.run(["evaluate", "--model", seed1, "--data", files.test])
+        var before: [String: Data] = [:]
+        for seed in finishedSeeds + (seed3Finished ? [seed3] : []) {
+            for name in checkpointFiles { before[seed + "/" + name] = try Files.bytes(seed + "/" + name) }
+        }
+        let evaluation = try await sandbox.run(["evaluate", "--model", finishedSeeds[0], "--data", files.test])
         #expect(evaluation.status == 0, "seed 1's checkpoint loads and scores: \(evaluation)")
 
         let resumed = try await sandbox.run(arguments, timeout: 600)
         #expect(resumed.status == 0, "\(resumed)")
-        #expect(resumed.stderr.contains("seed 1: finished checkpoint found in \(seed1); not retrained"), "\(resumed.stderr)")
-        let epochLines = resumed.stderr.split(separator: "\n").filter { $0.hasPrefix("  epoch ") }
-        if seed2Finished {
-            // Stopped after seed 2's training: nothing is retrained.
-            #expect(resumed.stderr.contains("seed 2: finished checkpoint found in \(seed2); not retrained"), "\(resumed.stderr)")
+        for (number, seed) in zip([1, 2], finishedSeeds) {
+            #expect(resumed.stderr.contains("seed \(number): finished checkpoint found in \(seed); not retrained"), "\(resumed.stderr)")
+        }
+        let epochLines = resumed.stderr.split(separator: "\n").filter { $0.hasPrefix("  seed ") && $0.contains(", epoch ") }
+        if seed3Finished {
+            // Stopped after seed 3's training: nothing is retrained.
+            #expect(resumed.stderr.contains("seed 3: finished checkpoint found in \(seed3); not retrained"), "\(resumed.stderr)")
             #expect(epochLines.isEmpty, "\(resumed.stderr)")
-            for name in checkpointFiles {
-                #expect(try Files.bytes(seed2 + "/" + name) == before2[name], "seed-2/\(name) changed in the rerun")
-            }
         } else {
-            // Only seed 2 is trained: one line per epoch of one seed.
-            #expect(!resumed.stderr.contains("seed 2: finished checkpoint found"), "\(resumed.stderr)")
-            #expect(epochLines.count == epochs, "\(resumed.stderr)")
+            // Only seed 3 is trained: one line per epoch of one seed.
+            #expect(!resumed.stderr.contains("seed 3: finished checkpoint found"), "\(resumed.stderr)")
+            #expect(epochLines.count == epochs && epochLines.allSatisfy { $0.hasPrefix("  seed 3, epoch ") }, "\(resumed.stderr)")
         }
-        for name in checkpointFiles {
-            #expect(try Files.bytes(seed1 + "/" + name) == before[name], "seed-1/\(name) changed in the rerun")
+        for (path, bytes) in before {
+            #expect(try Files.bytes(path) == bytes, "\(path) changed in the rerun")
         }
-        #expect(Self.finished(seed2) == true)
+        #expect(Self.finished(seed3) == true)
         #expect(Files.exists(out + "/report.html"))
         #expect(temporaries(out).isEmpty, "\(temporaries(out))")
         let summary = try Files.json(out + "/summary.json")
         let seeds = try #require(summary["seeds"] as? [[String: Any]])
-        #expect(seeds.map { $0["seed"] as? Int } == [1, 2])
-        #expect(seeds.map { $0["reused"] as? Bool } == [true, seed2Finished])
+        #expect(seeds.map { $0["seed"] as? Int } == [1, 2, 3])
+        #expect(seeds.map { $0["reused"] as? Bool } == [true, true, seed3Finished])
+    }
+
+    @Test("SIGTERM while seeds 1 and 2 train side by side: both stop whole, the error names both, the rerun trains both")
+    func signalDuringSideBySideTraining() async throws {
+        let sandbox = try Sandbox()
+        let files = try sandbox.writeCorpus()
+        let out = sandbox.path("paper")
+        let arguments = ["reproduce", "--train", files.train, "--dev", files.dev, "--test", files.test, "--embeddings", try sandbox.writeEmbeddings(),
+                         "--seeds", "1,2", "--epochs", "100000", "--lr", "0.1", "--batch-size", "2", "--dropout", "0",
+                         "--steps", "2", "--random", "1", "--out", out]
+        // Both have saved a best epoch (model.json exists) when the signal comes; neither can have finished 100,000 epochs.
+        let stopped = try await sandbox.run(arguments, timeout: 600, onStart: { process in
+            _ = process.wait(timeout: 300, interval: 0.002) {
+                Files.exists(out + "/seed-1/model.json") && Files.exists(out + "/seed-2/model.json")
+            }
+            kill(process.pid, SIGTERM)
+        })
+        #expect(stopped.status == 130, "\(stopped)")
+        let last = try #require(stopped.stderr.split(separator: "\n").last.map(String.init))
+        #expect(last.hasPrefix("error: \(out)/seed-1: training stopped by SIGTERM during epoch"), "\(last)")
+        #expect(last.hasSuffix("; rerun the same command: finished seeds are kept and seeds 1 and 2 are trained again from their start"), "\(last)")
+        #expect(stopped.stderr.filter { $0 == "\n" }.count >= 1 && stopped.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }.count == 1,
+                "one error line: \(stopped.stderr)")
+        for seed in [1, 2] { #expect(Self.finished(out + "/seed-\(seed)") == false, "seed \(seed) is marked unfinished") }
+        let temporaries = (FileManager.default.enumerator(atPath: out)?.allObjects as? [String] ?? []).filter { $0.contains(".tmp-") }
+        #expect(temporaries.isEmpty, "\(temporaries)")
+        var again = arguments
+        again[again.firstIndex(of: "100000") ?? 0] = "2"
+        let resumed = try await sandbox.run(again, timeout: 600)
+        #expect(resumed.status == 0, "\(resumed)")
+        #expect(!resumed.stderr.contains("finished checkpoint found"), "neither seed is reused: \(resumed.stderr)")
+        for seed in [1, 2] { #expect(Self.finished(out + "/seed-\(seed)") == true) }
     }
 }

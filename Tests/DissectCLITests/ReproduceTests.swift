@@ -136,4 +136,38 @@ struct ReproduceTests {
         #expect(result.stderr.hasPrefix("error:"), "\(result.stderr)")
         #expect(!Files.exists(sandbox.path("o")))
     }
+
+    @Test("seeds trained side by side (--threads 2) give the bytes of seeds trained one after the other (--threads 1)")
+    func sideBySideTrainingKeepsTheBytes() async throws {
+        let sandbox = try Sandbox()
+        let files = try sandbox.writeCorpus()
+        try sandbox.writeEmbeddings()
+        var outputs: [String: String] = [:]
+        for threads in ["1", "2"] {
+            let out = sandbox.path("threads-\(threads)")
+            var arguments = Self.arguments(files, out: out)
+            arguments[arguments.firstIndex(of: "1,2") ?? 0] = "1-3"
+            let result = try await sandbox.run(arguments + ["--threads", threads], timeout: 300)
+            #expect(result.status == 0, "\(result)")
+            outputs[threads] = result.stderr
+            let lines = result.stderr.split(separator: "\n").map(String.init)
+            func position(_ prefix: String) -> Int { lines.firstIndex { $0.hasPrefix(prefix) } ?? Int.max }
+            if threads == "2" {
+                // Seeds 1 and 2 start together; seed 3 starts when both are done.
+                #expect(position("[2/8] seed 2: training") < position("  seed 1, epoch 1/2"), "\(result.stderr)")
+                #expect(position("  seed 1, epoch 2/2") < position("[3/8] seed 3: training"), "\(result.stderr)")
+                #expect(position("  seed 2, epoch 2/2") < position("[3/8] seed 3: training"), "\(result.stderr)")
+            } else {
+                #expect(position("  seed 1, epoch 2/2") < position("[2/8] seed 2: training"), "\(result.stderr)")
+            }
+            #expect(position("[3/8] seed 3: training") < position("  seed 3, epoch 1/2"), "\(result.stderr)")
+        }
+        for seed in 1...3 {
+            for file in ["model.safetensors", "sensitivity-dev/sensitivity.csv", "ablation-recurrent-B-PER/ablation.csv"] {
+                let one = try Files.bytes(sandbox.path("threads-1/seed-\(seed)/\(file)"))
+                let two = try Files.bytes(sandbox.path("threads-2/seed-\(seed)/\(file)"))
+                #expect(one == two, "seed \(seed): \(file) depends on --threads")
+            }
+        }
+    }
 }
