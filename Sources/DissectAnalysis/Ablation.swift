@@ -269,15 +269,18 @@ public final class AblationEngine {
     /// (`Decoding`: each token's arg-max, or with a CRF each sentence's Viterbi path).
     func decode(tokenMajor logits: UnsafePointer<Float>, into predicted: UnsafeMutablePointer<Int32>, scratch: Buffer<Double>) {
         let starts = run.sentenceStarts
-        let decoding = run.checkpoint.model.configuration.decoding
+        for sentence in 0..<(starts.count - 1) {
+            let start = starts[sentence]
+            decodeSentence(logits: logits + start * m, steps: starts[sentence + 1] - start, into: predicted + start, scratch: scratch)
+        }
+    }
+
+    /// One sentence's labels from its logits `[steps, m]` (token-major), by the model's decoding.
+    func decodeSentence(logits: UnsafePointer<Float>, steps: Int, into predicted: UnsafeMutablePointer<Int32>, scratch: Buffer<Double>) {
+        guard steps > 0 else { return }
         (transitions ?? []).withUnsafeBufferPointer { table in
-            for sentence in 0..<(starts.count - 1) {
-                let start = starts[sentence], steps = starts[sentence + 1] - start
-                if steps == 0 { continue }
-                decoding.decode(
-                    logits: logits + start * m, steps: steps, labels: m, transitions: table.baseAddress, into: predicted + start,
-                    scratch: scratch)
-            }
+            run.checkpoint.model.configuration.decoding.decode(
+                logits: logits, steps: steps, labels: m, transitions: table.baseAddress, into: predicted, scratch: scratch)
         }
     }
 
@@ -500,6 +503,10 @@ public final class AblationEngine {
         let K = min(steps, order.count)
         run.predicted.withUnsafeBufferPointer { body(0, $0.baseAddress!) }
         guard K > 0 else { return }
+        if recurrence.masksTopLayer {
+            recurrentAllAtOnce(order: order, steps: K, recurrence: recurrence, parallel: parallel, body)
+            return
+        }
         // keep has the masked layer's n units; the rerun's states are the top layer's, of width O (n on the top layer).
         let O = run.checkpoint.model.configuration.outputSize
         var keep = [Float](repeating: 1, count: n)
@@ -517,6 +524,44 @@ public final class AblationEngine {
                 predicted.withUnsafeMutableBufferPointer { decode(tokenMajor: logitsBuffer.baseAddress!, into: $0.baseAddress!, scratch: crfScratch) }
             }
             predicted.withUnsafeBufferPointer { body(k, $0.baseAddress!) }
+        }
+    }
+
+    /// `recurrent` on the top layer: the K reruns of `order` at once (`MaskedRecurrence.runMasks`), each group
+    /// under every mask while it is in cache, its logits and labels found as soon as it has run; then
+    /// `body(k, predictions)` for k = 1 … K. The same logits, row by row, as `recurrent`'s one GEMM over all tokens.
+    private func recurrentAllAtOnce(
+        order: [Int], steps K: Int, recurrence: MaskedRecurrence, parallel: Bool, _ body: (Int, UnsafePointer<Int32>) -> Void
+    ) {
+        let O = run.checkpoint.model.configuration.outputSize
+        let masks: [[Float]] = (1...K).map { k in
+            var keep = [Float](repeating: 1, count: n)
+            for neuron in order.prefix(k) { keep[neuron] = 0 }
+            return keep
+        }
+        var predicted = [Int32](repeating: 0, count: K * N)
+        let logitBuffers = [Buffer<Float>(), Buffer<Float>()], decodeScratch = [Buffer<Double>(), Buffer<Double>()]
+        let bias = Array(run.outputBias), outputWeight = Array(run.outputWeight)
+        let starts = run.sentenceStarts
+        predicted.withUnsafeMutableBufferPointer { predictedBuffer in
+            outputWeight.withUnsafeBufferPointer { weightBuffer in
+                let all = predictedBuffer.baseAddress!, weights = weightBuffer.baseAddress!
+                recurrence.runMasks(masks, replacement: recurrentReplacement, parallel: parallel) { mask, shard, states in
+                    let tokens = states.starts[states.sentences.count]
+                    let logits = logitBuffers[shard].reserve(max(1, tokens * m))
+                    for token in 0..<tokens { for label in 0..<m { logits[token * m + label] = bias[label] } }
+                    BLAS.gemm(transposeB: true, m: tokens, n: m, k: O, a: states.hidden, lda: O, b: weights, ldb: O, beta: 1, c: logits, ldc: m)
+                    for (index, sentence) in states.sentences.enumerated() {
+                        let start = states.starts[index]
+                        decodeSentence(
+                            logits: logits + start * m, steps: states.starts[index + 1] - start,
+                            into: all + mask * N + starts[sentence], scratch: decodeScratch[shard])
+                    }
+                }
+            }
+        }
+        predicted.withUnsafeBufferPointer { buffer in
+            for k in 1...K { body(k, buffer.baseAddress! + (k - 1) * N) }
         }
     }
 }

@@ -65,6 +65,8 @@ public final class MaskedRecurrence {
         let total = costs.reduce(0, +)
         var split = 0, running = 0
         while split < groups.count && running + costs[split] <= total / 2 { running += costs[split]; split += 1 }
+        // The group that crosses the half goes to the first shard when that leaves the shards closer.
+        if split < groups.count && 2 * (running + costs[split]) - total < total - 2 * running { split += 1 }
         groupShards = [0..<split, split..<groups.count]
         var starts = [0]
         for cost in costs { starts.append(starts[starts.count - 1] + cost) }
@@ -125,6 +127,8 @@ public final class MaskedRecurrence {
         let cell = Buffer<Float>()
         let recurrent = Buffer<Float>()
         let auxiliary = Buffer<Float>()
+        /// One group's states in `runMasks`.
+        let groupStates = Buffer<Float>()
     }
 
     /// Fills `hidden [N, O]` (O = H · directions) with the top layer's states
@@ -143,14 +147,7 @@ public final class MaskedRecurrence {
         // O and H of the masked layer; each layer above has its own (`runGroup`).
         let N = sentenceStarts[sentenceStarts.count - 1], O = c.outputSize(layer: layer), H = c.hiddenSize(layer: layer)
         precondition(keep.count == O, "keep has \(keep.count) values for \(O) units")
-        let table: [Float], tokenStride: Int
-        switch replacement {
-        case .zero: table = []; tokenStride = 0
-        case .constant(let values): table = values; tokenStride = 0
-        case .perToken(let values): table = values; tokenStride = 1
-        }
-        let isZero = if case .zero = replacement { true } else { false }
-        precondition(isZero || table.count == (tokenStride == 0 ? O : O * N), "the replacement has \(table.count) values")
+        let (table, tokenStride, isZero) = replacementTable(replacement)
         let workspaces = [Workspace(), Workspace()]
         let top = c.layers - 1
         // Layers below the top write into `below`; the top writes into `hidden`.
@@ -161,12 +158,7 @@ public final class MaskedRecurrence {
         keep.withUnsafeBufferPointer { keepAll in
             table.withUnsafeBufferPointer { tableBuffer in
                 // Per direction, the ablated units and the offsets of their values in the table.
-                let substitutions: [Substitution]? = isZero ? nil : (0..<c.directionCount).map { direction in
-                    let units = (0..<H).filter { keepAll[direction * H + $0] == 0 }
-                    return Substitution(
-                        units: units, bases: units.map { (direction * H + $0) * (tokenStride == 0 ? 1 : N) },
-                        tokenStride: tokenStride, values: tableBuffer.baseAddress)
-                }
+                let substitutions = isZero ? nil : self.substitutions(keep: keepAll, table: tableBuffer, tokenStride: tokenStride)
                 for current in layer...top {
                     let output = current == top ? hidden : below.baseAddress!
                     if current > layer {
@@ -201,6 +193,95 @@ public final class MaskedRecurrence {
         }
     }
 
+    /// The replacement's values as one table, its stride per token (0: one value per unit), and whether it is `.zero`.
+    private func replacementTable(_ replacement: Replacement) -> (table: [Float], tokenStride: Int, isZero: Bool) {
+        let N = sentenceStarts[sentenceStarts.count - 1], O = configuration.outputSize(layer: layer)
+        let result: (table: [Float], tokenStride: Int, isZero: Bool)
+        switch replacement {
+        case .zero: result = ([], 0, true)
+        case .constant(let values): result = (values, 0, false)
+        case .perToken(let values): result = (values, 1, false)
+        }
+        precondition(result.isZero || result.table.count == (result.tokenStride == 0 ? O : O * N), "the replacement has \(result.table.count) values")
+        return result
+    }
+
+    /// Per direction, the units with `keep[i] = 0` and the offsets of their values in `table`.
+    private func substitutions(keep: UnsafeBufferPointer<Float>, table: UnsafeBufferPointer<Float>, tokenStride: Int) -> [Substitution] {
+        let c = configuration, H = c.hiddenSize(layer: layer), N = sentenceStarts[sentenceStarts.count - 1]
+        return (0..<c.directionCount).map { direction in
+            let units = (0..<H).filter { keep[direction * H + $0] == 0 }
+            return Substitution(
+                units: units, bases: units.map { (direction * H + $0) * (tokenStride == 0 ? 1 : N) },
+                tokenStride: tokenStride, values: table.baseAddress)
+        }
+    }
+
+    /// Whether `runMasks` applies: the masked layer is the top one, so a group's states are final once it has run.
+    public var masksTopLayer: Bool { layer == configuration.layers - 1 }
+
+    /// One group's top-layer states under one mask, as `runMasks` hands them over (valid only during the call).
+    public struct GroupStates {
+        /// The group's sentences (indices into the data), longest first.
+        public let sentences: [Int]
+        /// Where each sentence starts in `hidden`, in tokens: `sentences.count + 1` values, from 0.
+        public let starts: UnsafeBufferPointer<Int>
+        /// `[starts.last, O]`: the states of the group's tokens, sentence by sentence.
+        public let hidden: UnsafePointer<Float>
+    }
+
+    /// `run` for every mask of `keeps` at once, group by group: each group runs under every mask in turn while
+    /// its projections are in cache, where `run` per mask streams all N · G of them from memory each time
+    /// (a seventh of a paper-model rerun, by `perf`). `consume(mask, shard, states)` gets each group's states
+    /// under each mask; the shard (0 or 1) says which core's scratch to use. A group's arithmetic is `run`'s,
+    /// so its states are bit for bit those of `run` with the same mask. The top layer only (`masksTopLayer`).
+    public func runMasks(
+        _ keeps: [[Float]], replacement: Replacement = .zero, parallel: Bool = true,
+        consume: (_ mask: Int, _ shard: Int, _ states: GroupStates) -> Void
+    ) {
+        precondition(masksTopLayer, "runMasks needs the masked layer to be the top one")
+        let c = configuration, O = c.outputSize(layer: layer), H = c.hiddenSize(layer: layer)
+        for keep in keeps { precondition(keep.count == O, "keep has \(keep.count) values for \(O) units") }
+        let (table, tokenStride, isZero) = replacementTable(replacement)
+        let workspaces = [Workspace(), Workspace()]
+        let longest = groups.map { group in group.reduce(0) { $0 + sentenceStarts[$1 + 1] - sentenceStarts[$1] } }.max() ?? 0
+        table.withUnsafeBufferPointer { tableBuffer in
+            let substitutions: [[Substitution]?] = keeps.map { keep in
+                isZero ? nil : keep.withUnsafeBufferPointer { self.substitutions(keep: $0, table: tableBuffer, tokenStride: tokenStride) }
+            }
+            func runShard(_ shard: Int) {
+                let workspace = workspaces[shard]
+                let hidden = workspace.groupStates.reserve(max(1, longest * O))
+                for groupIndex in groupShards[shard] {
+                    let group = groups[groupIndex]
+                    var starts = [0]
+                    for sentence in group { starts.append(starts[starts.count - 1] + sentenceStarts[sentence + 1] - sentenceStarts[sentence]) }
+                    starts.withUnsafeBufferPointer { startsBuffer in
+                        for (maskIndex, keep) in keeps.enumerated() {
+                            keep.withUnsafeBufferPointer { keepAll in
+                                for direction in 0..<c.directionCount {
+                                    packedProjected[direction].withUnsafeBufferPointer { input in
+                                        runGroup(
+                                            groupIndex, layer: layer, direction: direction, input: input.baseAddress!, inGroupOrder: true,
+                                            mask: isZero ? keepAll.baseAddress.map { $0 + direction * H } : nil,
+                                            substitution: substitutions[maskIndex]?[direction], output: hidden,
+                                            outputStarts: startsBuffer.baseAddress, workspace: workspace)
+                                    }
+                                }
+                            }
+                            consume(maskIndex, shard, GroupStates(sentences: group, starts: startsBuffer, hidden: UnsafePointer(hidden)))
+                        }
+                    }
+                }
+            }
+            if parallel {
+                parallelFor(2) { shard in runShard(shard) }
+            } else {
+                for shard in 0..<2 { runShard(shard) }
+            }
+        }
+    }
+
     /// `[N, G]`: `input [N, O]` · W_ihᵀ + b_ih (+ b_hh when the cell folds it) for one layer and direction.
     private func project(_ input: UnsafePointer<Float>, layer: Int, direction: Int, tokens N: Int) -> [Float] {
         let c = configuration
@@ -217,10 +298,12 @@ public final class MaskedRecurrence {
 
     /// One group of sentences through one layer and direction; after every step `mask` (H values)
     /// multiplies h, or `substitution` sets its units to their values at the step's token.
-    /// - Parameter inGroupOrder: `input` is `packedProjected` (this group's rows from `groupStarts`), not by token.
+    /// - Parameters:
+    ///   - inGroupOrder: `input` is `packedProjected` (this group's rows from `groupStarts`), not by token.
+    ///   - outputStarts: where each of the group's sentences starts in `output`, in tokens (nil: its place in the data).
     private func runGroup(
         _ groupIndex: Int, layer: Int, direction: Int, input: UnsafePointer<Float>, inGroupOrder: Bool, mask: UnsafePointer<Float>?,
-        substitution: Substitution?, output: UnsafeMutablePointer<Float>, workspace: Workspace
+        substitution: Substitution?, output: UnsafeMutablePointer<Float>, outputStarts: UnsafePointer<Int>? = nil, workspace: Workspace
     ) {
         let c = configuration
         let H = c.hiddenSize(layer: layer), G = c.gateSize(layer: layer), O = c.outputSize(layer: layer)
@@ -295,7 +378,8 @@ public final class MaskedRecurrence {
                     }
                 }
                 for row in 0..<active {
-                    let token = sentenceStarts[group[row]] + (reverse ? lengths[row] - 1 - step : step)
+                    let start = outputStarts?[row] ?? sentenceStarts[group[row]]
+                    let token = start + (reverse ? lengths[row] - 1 - step : step)
                     (output + token * O + direction * H).update(from: state + row * H, count: H)
                 }
             }

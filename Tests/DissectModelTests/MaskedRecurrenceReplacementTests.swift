@@ -129,4 +129,64 @@ import DissectKernels
         }
         #expect(outputs[1] != outputs[0] && outputs[2] != outputs[1], "each replacement gives other states")
     }
+
+    /// `runMasks` (every mask at once, group by group) against `run` per mask, bit for bit, with the fixture's
+    /// sentences repeated until there are several groups on both shards, under every replacement.
+    @Test(arguments: cases.filter { variant, layer in variant.hasSuffix("2") ? layer == 1 : true })
+    func runMasksGivesTheBitsOfRunPerMask(variant: String, layer: Int) throws {
+        let fixture = try ParityTests.load(variant)
+        let c = try ParityTests.configuration(fixture)
+        let model: TaggerModel<Float> = try ParityTests.model(fixture, c)
+        let once = fixture.sentences.map { EncodedSentence(words: $0.words, characters: $0.chars, labels: $0.labels) }
+        let sentences = Array((0..<(8 * MaskedRecurrence.groupSize / max(1, once.count) + 1)).map { _ in once }.joined())
+        var starts = [0]
+        for sentence in sentences { starts.append(starts[starts.count - 1] + sentence.count) }
+        let N = starts[starts.count - 1], O = c.outputSize
+        let shard = TaggerShard<Float>(configuration: c)
+        model.parameters.withUnsafeBufferPointer { p in
+            _ = shard.forward(parameters: p.baseAddress!, sentences: sentences, range: 0..<sentences.count, dropoutRNG: nil, withLoss: false)
+        }
+        let projected = (0..<c.directionCount).map { direction in
+            Array(UnsafeBufferPointer(start: shard.projectedInput(layer: layer, direction: direction), count: N * c.gateSize))
+        }
+        let recurrence = MaskedRecurrence(configuration: c, parameters: model.parameters, layer: layer, projected: projected, sentenceStarts: starts)
+        #expect(recurrence.masksTopLayer)
+        #expect(recurrence.groupShards.allSatisfy { $0.count >= 1 }, "both shards have groups: \(recurrence.groupShards)")
+        // No unit, one, then every other one.
+        let masks: [[Float]] = [
+            [Float](repeating: 1, count: O),
+            (0..<O).map { $0 == 0 ? 0 : 1 },
+            (0..<O).map { $0 % 2 == 0 ? 0 : 1 },
+        ]
+        var rng = SplitMix64(seed: 43)
+        let constants = (0..<O).map { _ in Float(rng.uniform(-0.9, 0.9)) }
+        let perToken = (0..<(O * N)).map { _ in Float(rng.uniform(-0.9, 0.9)) }
+        let replacements: [(String, MaskedRecurrence.Replacement)] = [("zero", .zero), ("constant", .constant(constants)), ("per token", .perToken(perToken))]
+        for (name, replacement) in replacements {
+            for parallel in [true, false] {
+                var gathered = [[Float]](repeating: [Float](repeating: .nan, count: N * O), count: masks.count)
+                var visits = [Int](repeating: 0, count: masks.count * sentences.count)
+                let lock = NSLock()
+                recurrence.runMasks(masks, replacement: replacement, parallel: parallel) { mask, _, states in
+                    lock.withLock {
+                        for (index, sentence) in states.sentences.enumerated() {
+                            visits[mask * sentences.count + sentence] += 1
+                            let length = states.starts[index + 1] - states.starts[index]
+                            #expect(length == starts[sentence + 1] - starts[sentence])
+                            for offset in 0..<(length * O) {
+                                gathered[mask][starts[sentence] * O + offset] = states.hidden[states.starts[index] * O + offset]
+                            }
+                        }
+                    }
+                }
+                #expect(visits.allSatisfy { $0 == 1 }, "every sentence once under every mask")
+                for (maskIndex, keep) in masks.enumerated() {
+                    var expected = [Float](repeating: .nan, count: N * O)
+                    expected.withUnsafeMutableBufferPointer { recurrence.run(keep: keep, replacement: replacement, into: $0.baseAddress!) }
+                    let same = zip(gathered[maskIndex], expected).allSatisfy { $0.bitPattern == $1.bitPattern }
+                    #expect(same, "\(variant) layer \(layer + 1) \(name) mask \(maskIndex) parallel \(parallel)")
+                }
+            }
+        }
+    }
 }
