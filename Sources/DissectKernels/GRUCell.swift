@@ -21,7 +21,6 @@ public enum GRUCell {
     ///   - gates: out `[3H]` r, z, n; candidate: out `[H]` W_hn h + b_hn; hidden: out h(t).
     @_specialize(where T == Float)
     @inline(__always)
-    @_specialize(exported: true, where T == Float)
     public static func forwardPointwise<T: Scalar>(
         hiddenSize H: Int, input: UnsafePointer<T>, recurrent: UnsafePointer<T>, hiddenPrevious: UnsafePointer<T>,
         gates: UnsafeMutablePointer<T>, candidate: UnsafeMutablePointer<T>, hidden: UnsafeMutablePointer<T>
@@ -63,7 +62,6 @@ public enum GRUCell {
     ///     dh = upstream + dhNext
     ///     dn = dh ⊙ (1 − z) ⊙ (1 − n²),  dz = dh ⊙ (h(t−1) − n) ⊙ z(1 − z),  dr = dn ⊙ (W_hn h + b_hn) ⊙ r(1 − r)
     ///     dInput = [dr, dz, dn],  dRecurrent = [dr, dz, dn ⊙ r],  dhNext ← dh ⊙ z  (+ W_hhᵀ dRecurrent, by the caller)
-    @_specialize(exported: true, where T == Float)
     public static func backwardPointwise<T: Scalar>(
         hiddenSize H: Int, gates: UnsafePointer<T>, candidate: UnsafePointer<T>, hiddenPrevious: UnsafePointer<T>,
         upstream: UnsafePointer<T>, dhNext: UnsafeMutablePointer<T>,

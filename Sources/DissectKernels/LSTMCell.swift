@@ -26,7 +26,6 @@ public enum LSTMCell {
     ///     Every value is elementwise, so a unit gets the same bits whatever range it is computed in.
     @_specialize(where T == Float)
     @inline(__always)
-    @_specialize(exported: true, where T == Float)
     public static func forwardPointwise<T: Scalar>(
         hiddenSize H: Int, gates: UnsafeMutablePointer<T>, cellPrevious: UnsafePointer<T>?,
         cell: UnsafeMutablePointer<T>, tanhCell: UnsafeMutablePointer<T>, hidden: UnsafeMutablePointer<T>,
@@ -78,7 +77,6 @@ public enum LSTMCell {
     ///   (dLoss/dh(t) from above), cellPrevious `[H]` (nil: zeros), dhNext `[H]`
     ///   (dLoss/dh(t) through h(t+1)), dcNext `[H]` in/out, dPre out `[4H]`.
     @inline(__always)
-    @_specialize(exported: true, where T == Float)
     public static func backwardPointwise<T: Scalar>(
         hiddenSize H: Int, gates: UnsafePointer<T>, tanhCell: UnsafePointer<T>, upstream: UnsafePointer<T>,
         cellPrevious: UnsafePointer<T>?, dhNext: UnsafePointer<T>, dcNext: UnsafeMutablePointer<T>,
@@ -291,7 +289,6 @@ extension LSTMCell {
     /// share a panel. (Per block always would cost a padded panel per block when H is not a
     /// multiple of 16, and lone-row steps more single panels: 26 % slower at LSTM 100, measured.)
     /// - Parameters: hiddenWeight W_hh `[G, H]`; packed: `forwardPanelCount` values.
-    @_specialize(where T == Float)
     public static func packForwardPanels<T: Scalar>(
         hiddenWeight: UnsafePointer<T>, hiddenSize H: Int, units: Range<Int>, into packed: UnsafeMutablePointer<T>
     ) {
@@ -314,7 +311,6 @@ extension LSTMCell {
 
     /// The backward product's W_hh `[G, H]` for the hidden units `units`: its columns
     /// `units` in `Kernels.packPanels` layout. packed: `backwardPanelCount` values.
-    @_specialize(where T == Float)
     public static func packBackwardPanels<T: Scalar>(
         hiddenWeight: UnsafePointer<T>, hiddenSize H: Int, units: Range<Int>, into packed: UnsafeMutablePointer<T>
     ) {

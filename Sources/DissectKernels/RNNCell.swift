@@ -13,7 +13,6 @@ public enum RNNCell {
     /// One step's pointwise part for one row: `gates` `[H]` in the pre-activation, out tanh of it; `hidden` out h(t).
     @_specialize(where T == Float)
     @inline(__always)
-    @_specialize(exported: true, where T == Float)
     public static func forwardPointwise<T: Scalar>(hiddenSize H: Int, gates: UnsafeMutablePointer<T>, hidden: UnsafeMutablePointer<T>) {
         Kernels.tanhInPlace(gates, H)
         hidden.update(from: gates, count: H)
@@ -28,7 +27,6 @@ public enum RNNCell {
     }
 
     /// One step of backpropagation: dh = upstream + dhNext, dPre = dh ⊙ (1 − h²).
-    @_specialize(exported: true, where T == Float)
     public static func backwardPointwise<T: Scalar>(
         hiddenSize H: Int, activations: UnsafePointer<T>, upstream: UnsafePointer<T>, dhNext: UnsafePointer<T>,
         dPre: UnsafeMutablePointer<T>
