@@ -16,7 +16,7 @@ import DissectKernels
 /// step is one `[rows, H] × [H, G]` product (`Kernels.addRowsTimesPanels`, the
 /// batched recurrence's, with W_hhᵀ packed in panels once) instead of `rows`
 /// matrix-vector products; the pointwise part of each step is the cell's own
-/// (`LSTMCell.forwardPointwise` and the like), row by row.
+/// (`LSTMCell.forwardPointwiseRows` over all the step's rows, `GRUCell.forwardPointwise` and the like row by row).
 public final class MaskedRecurrence {
     public let configuration: TaggerConfiguration
     /// The layer whose units are masked, 0-based.
@@ -340,11 +340,9 @@ public final class MaskedRecurrence {
                     if step > 0 {
                         Kernels.addRowsTimesPanels(gates, outStride: G, state, xStride: H, hiddenPanels, rows: active, k: H, n: G)
                     }
-                    for row in 0..<active {
-                        LSTMCell.forwardPointwise(
-                            hiddenSize: H, gates: gates + row * G, cellPrevious: UnsafePointer(cells + row * H),
-                            cell: cells + row * H, tanhCell: auxiliary + row * H, hidden: state + row * H)
-                    }
+                    LSTMCell.forwardPointwiseRows(
+                        rows: active, hiddenSize: H, gates: gates, cellPrevious: UnsafePointer(cells), cell: cells,
+                        tanhCell: auxiliary, hidden: state)
                 case .gru:
                     // The recurrent part (with b_hh) is kept apart for the reset gate.
                     for row in 0..<active { (recurrent + row * G).update(from: p.baseAddress! + weights.hiddenBias, count: G) }

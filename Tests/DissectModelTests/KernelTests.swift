@@ -337,6 +337,43 @@ import CKernels
         }
     }
 
+    /// All of a step's rows at once give the bits of one row at a time (sizes whose rows · H and rows · 4H
+    /// are not multiples of 8, so the lanes of a sigmoid pass straddle rows and end in a tail).
+    @Test(arguments: sizes)
+    func lstmRowsGiveTheBitsOfOneRowAtATime(hidden H: Int) {
+        var rng = SplitMix64(seed: UInt64(200 + H))
+        for rows in [1, 3, 7] {
+            for first in [true, false] {
+                let pre = random(rows * 4 * H, &rng, scale: 4), previous = random(rows * H, &rng, scale: 1)
+                var rowGates = pre, oneGates = pre
+                var rowCell = previous, oneCell = previous
+                var rowTanh = [Float](repeating: 0, count: rows * H), oneTanh = rowTanh, rowHidden = rowTanh, oneHidden = rowTanh
+                rowCell.withUnsafeMutableBufferPointer { cell in
+                    LSTMCell.forwardPointwiseRows(
+                        rows: rows, hiddenSize: H, gates: &rowGates, cellPrevious: first ? nil : UnsafePointer(cell.baseAddress!),
+                        cell: cell.baseAddress!, tanhCell: &rowTanh, hidden: &rowHidden)
+                }
+                oneGates.withUnsafeMutableBufferPointer { gates in
+                    oneCell.withUnsafeMutableBufferPointer { cell in
+                        oneTanh.withUnsafeMutableBufferPointer { tanhCell in
+                            oneHidden.withUnsafeMutableBufferPointer { hidden in
+                                for row in 0..<rows {
+                                    let c = cell.baseAddress! + row * H
+                                    LSTMCell.forwardPointwise(
+                                        hiddenSize: H, gates: gates.baseAddress! + row * 4 * H, cellPrevious: first ? nil : UnsafePointer(c),
+                                        cell: c, tanhCell: tanhCell.baseAddress! + row * H, hidden: hidden.baseAddress! + row * H)
+                                }
+                            }
+                        }
+                    }
+                }
+                for (name, a, b) in [("gates", rowGates, oneGates), ("cell", rowCell, oneCell), ("tanh cell", rowTanh, oneTanh), ("hidden", rowHidden, oneHidden)] {
+                    #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "H \(H), \(rows) rows, first \(first): \(name)")
+                }
+            }
+        }
+    }
+
     @Test(arguments: sizes)
     func lstmBackwardMatchesReference(hidden H: Int) {
         var rng = SplitMix64(seed: UInt64(100 + H))
