@@ -224,17 +224,8 @@ import DissectCore
         var rng = SplitMix64(seed: 32)
         let lengths = (0..<41).map { _ in 1 + rng.nextIndex(below: 9) }
         let sentences = tinySentences(seed: 33, configuration: c, lengths: lengths)
-        var starts = [0]
-        for sentence in sentences { starts.append(starts[starts.count - 1] + sentence.count) }
+        let (recurrence, starts, projected) = MaskedRecurrenceReplacementTests.maskedRecurrence(c, model, sentences: sentences, layer: 0)
         let N = starts[starts.count - 1], O = c.outputSize
-        let shard = TaggerShard<Float>(configuration: c)
-        model.parameters.withUnsafeBufferPointer { p in
-            _ = shard.forward(parameters: p.baseAddress!, sentences: sentences, range: 0..<sentences.count, dropoutRNG: nil, withLoss: false)
-        }
-        let projected = (0..<c.directionCount).map { direction in
-            Array(UnsafeBufferPointer(start: shard.projectedInput(layer: 0, direction: direction), count: N * c.gateSize))
-        }
-        let recurrence = MaskedRecurrence(configuration: c, parameters: model.parameters, layer: 0, projected: projected, sentenceStarts: starts)
         for ablated in [Set<Int>(), [0, O - 1]] {
             var keep = [Float](repeating: 1, count: O)
             for unit in ablated { keep[unit] = 0 }

@@ -77,6 +77,25 @@ import DissectKernels
         return below
     }
 
+    /// `model` run forward over `sentences`, and the masked recurrence of `layer` built from the projections it cached,
+    /// with the sentences' token offsets and those projections.
+    static func maskedRecurrence(
+        _ c: TaggerConfiguration, _ model: TaggerModel<Float>, sentences: [EncodedSentence], layer: Int
+    ) -> (recurrence: MaskedRecurrence, starts: [Int], projected: [[Float]]) {
+        var starts = [0]
+        for sentence in sentences { starts.append(starts[starts.count - 1] + sentence.count) }
+        let N = starts[starts.count - 1]
+        let shard = TaggerShard<Float>(configuration: c)
+        model.parameters.withUnsafeBufferPointer { p in
+            _ = shard.forward(parameters: p.baseAddress!, sentences: sentences, range: 0..<sentences.count, dropoutRNG: nil, withLoss: false)
+        }
+        let projected = (0..<c.directionCount).map { direction in
+            Array(UnsafeBufferPointer(start: shard.projectedInput(layer: layer, direction: direction), count: N * c.gateSize))
+        }
+        let recurrence = MaskedRecurrence(configuration: c, parameters: model.parameters, layer: layer, projected: projected, sentenceStarts: starts)
+        return (recurrence, starts, projected)
+    }
+
     static let cases: [(String, Int)] = [
         ("lstm", 0), ("bilstm", 0), ("gru", 0), ("bigru", 0), ("rnn", 0), ("birnn", 0),
         ("bilstm2", 0), ("bilstm2", 1), ("gru2", 0), ("bigru2", 1), ("birnn2", 0), ("lstm2", 1),
@@ -88,17 +107,8 @@ import DissectKernels
         let c = try ParityTests.configuration(fixture)
         let model: TaggerModel<Float> = try ParityTests.model(fixture, c)
         let sentences = fixture.sentences.map { EncodedSentence(words: $0.words, characters: $0.chars, labels: $0.labels) }
-        var starts = [0]
-        for sentence in sentences { starts.append(starts[starts.count - 1] + sentence.count) }
+        let (recurrence, starts, projected) = Self.maskedRecurrence(c, model, sentences: sentences, layer: layer)
         let N = starts[starts.count - 1], O = c.outputSize, H = c.hiddenSize
-        let shard = TaggerShard<Float>(configuration: c)
-        model.parameters.withUnsafeBufferPointer { p in
-            _ = shard.forward(parameters: p.baseAddress!, sentences: sentences, range: 0..<sentences.count, dropoutRNG: nil, withLoss: false)
-        }
-        let projected = (0..<c.directionCount).map { direction in
-            Array(UnsafeBufferPointer(start: shard.projectedInput(layer: layer, direction: direction), count: N * c.gateSize))
-        }
-        let recurrence = MaskedRecurrence(configuration: c, parameters: model.parameters, layer: layer, projected: projected, sentenceStarts: starts)
         // The first forward unit and, in a bidirectional model, the last backward one.
         let ablated: Set<Int> = c.bidirectional ? [0, O - 1] : [0, H - 1]
         var keep = [Float](repeating: 1, count: O)
@@ -139,17 +149,8 @@ import DissectKernels
         let model: TaggerModel<Float> = try ParityTests.model(fixture, c)
         let once = fixture.sentences.map { EncodedSentence(words: $0.words, characters: $0.chars, labels: $0.labels) }
         let sentences = Array((0..<(8 * MaskedRecurrence.groupSize / max(1, once.count) + 1)).map { _ in once }.joined())
-        var starts = [0]
-        for sentence in sentences { starts.append(starts[starts.count - 1] + sentence.count) }
+        let (recurrence, starts, _) = Self.maskedRecurrence(c, model, sentences: sentences, layer: layer)
         let N = starts[starts.count - 1], O = c.outputSize
-        let shard = TaggerShard<Float>(configuration: c)
-        model.parameters.withUnsafeBufferPointer { p in
-            _ = shard.forward(parameters: p.baseAddress!, sentences: sentences, range: 0..<sentences.count, dropoutRNG: nil, withLoss: false)
-        }
-        let projected = (0..<c.directionCount).map { direction in
-            Array(UnsafeBufferPointer(start: shard.projectedInput(layer: layer, direction: direction), count: N * c.gateSize))
-        }
-        let recurrence = MaskedRecurrence(configuration: c, parameters: model.parameters, layer: layer, projected: projected, sentenceStarts: starts)
         #expect(recurrence.masksTopLayer)
         #expect(recurrence.groupShards.allSatisfy { $0.count >= 1 }, "both shards have groups: \(recurrence.groupShards)")
         // No unit, one, then every other one.
