@@ -246,30 +246,34 @@ extension TrainingRequest {
                     + "\(configuration.labelCount) labels, more than dissect's 32-bit indices hold",
                 fix: "use --vocabulary train or a smaller training file")
         }
+        let ways = min(max(1, modelsSideBySide), 1024)
         func estimate(_ c: TaggerConfiguration, _ batch: ForwardSize, _ chunk: ForwardSize) -> MemoryEstimate {
-            c.trainingMemory(optimizer: options.optimizer, batch: batch, evaluation: chunk)
+            c.trainingMemory(optimizer: options.optimizer, batch: batch, evaluation: chunk) * ways
         }
         let total = estimate(configuration, batch, chunk)
         guard !MemoryBudget.fits(total, available: available) else { return }
+        // Beside other models, training them one at a time is a fix too.
+        let alone = ways > 1 ? ", or --threads 1 so that seeds train one at a time" : ""
+        let training = ways > 1 ? "training \(ways) models side by side" : "training"
         let one = ForwardSize(sentences: 1, tokens: 1, characters: 1)
         var flagsOnly = configuration.withSmallestVocabulary
         if embeddings != nil { flagsOnly.wordEmbeddingDim = 1 }
         if !MemoryBudget.fits(estimate(flagsOnly, one, one), available: available) {
             try MemoryBudget.require(
-                total, for: "training with --hidden \(configuration.hiddenSize)", kind: .usage,
-                fix: "choose a smaller --hidden or --word-dim", available: available)
+                total, for: "\(training) with --hidden \(configuration.hiddenSize)", kind: .usage,
+                fix: "choose a smaller --hidden or --word-dim" + alone, available: available)
         }
         var narrow = configuration
         narrow.wordEmbeddingDim = 1
         let blameEmbeddings = embeddings != nil && MemoryBudget.fits(estimate(narrow, batch, chunk), available: available)
-        let what = "training (\(configuration.wordCount) words × \(configuration.wordEmbeddingDim) dimensions, "
+        let what = "\(training) (\(configuration.wordCount) words × \(configuration.wordEmbeddingDim) dimensions, "
             + "\(configuration.labelCount) labels, hidden size \(configuration.hiddenSize), "
             + "up to \(batch.tokens) tokens per batch)"
         try MemoryBudget.require(
             total, for: what, kind: .input, file: blameEmbeddings ? embeddingsPath : train.path,
-            fix: blameEmbeddings
+            fix: (blameEmbeddings
                 ? "use embeddings of a lower dimension, or --vocabulary train"
-                : "use --vocabulary train, a smaller --batch-size or --hidden, or break long sentences with blank lines",
+                : "use --vocabulary train, a smaller --batch-size or --hidden, or break long sentences with blank lines") + alone,
             available: available)
     }
 

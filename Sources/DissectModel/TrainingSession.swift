@@ -37,6 +37,9 @@ public struct TrainingRequest: Sendable {
     public var divergenceFix = "lower --lr or set --clip"
     /// The fix named when training is interrupted (the caller's flags).
     public var interruptionFix = "rerun with --overwrite to train again"
+    /// How many models like this one the process trains at once (`reproduce`'s seeds side by side; values below 1
+    /// count as 1, above 1,024 as 1,024): the memory check counts them all, and names `--threads 1` as a fix.
+    public var modelsSideBySide = 1
 
     public init(trainPath: String, devPath: String, outputDirectory: String) {
         self.trainPath = trainPath

@@ -24,6 +24,7 @@ extension ReproducePipeline {
         let requests = models.map { model in
             var training = trainingRequest(seed: model.seed, directory: directory(model), hashes: hashes, control: model.control)
             training.interruptionFix = ReproducePipeline.rerunAdvice(seeds: seeds)
+            training.modelsSideBySide = models.count
             return training
         }
         let report = self.report

@@ -141,6 +141,28 @@ import Testing
             embeddings: nil, available: Self.gibibyte)
     }
 
+    /// Seeds trained side by side are checked together: a model that fits alone in `available` does not fit twice,
+    /// and the error says so and names `--threads 1`.
+    @Test func modelsSideBySideAreCountedTogether() throws {
+        let train = Self.corpus("train.conll", sentences: 50, length: 12)
+        let evaluation = [Self.corpus("dev.conll", sentences: 5, length: 3)]
+        let configuration = Self.configuration()
+        let request = Self.request()
+        let one = configuration.trainingMemory(
+            optimizer: request.options.optimizer, batch: CorpusSizes(sentences: train.sentences).largest(request.options.batchSize),
+            evaluation: CorpusSizes(sentences: evaluation[0].sentences).largestPredictorCall(configuration))
+        let available = UInt64(one.bytes * 1.5)
+        try request.requireMemory(configuration: configuration, train: train, evaluation: evaluation, embeddings: nil, available: available)
+        var sideBySide = request
+        sideBySide.modelsSideBySide = 2
+        let error = try #require(throws: DissectError.self) {
+            try sideBySide.requireMemory(configuration: configuration, train: train, evaluation: evaluation, embeddings: nil, available: available)
+        }
+        #expect(error.kind == .input)
+        #expect(error.description.contains("training 2 models side by side ("), "\(error)")
+        #expect(error.description.hasSuffix(", or --threads 1 so that seeds train one at a time"), "\(error)")
+    }
+
     @Test func hugeHiddenSizeIsAUsageError() throws {
         let train = Self.corpus("train.conll", sentences: 5, length: 3)
         let error = try #require(throws: DissectError.self) {
