@@ -518,13 +518,23 @@ public final class AblationEngine {
         for k in 1...K {
             keep[order[k - 1]] = 0
             hidden.withUnsafeMutableBufferPointer { recurrence.run(keep: keep, replacement: recurrentReplacement, parallel: parallel, into: $0.baseAddress!) }
-            for token in 0..<N { for label in 0..<m { logits[token * m + label] = bias[label] } }
-            BLAS.gemm(transposeB: true, m: N, n: m, k: O, a: hidden, lda: O, b: outputWeight, ldb: O, beta: 1, c: &logits, ldc: m)
+            Self.readout(hidden: hidden, tokens: N, width: O, bias: bias, weight: outputWeight, into: &logits)
             logits.withUnsafeBufferPointer { logitsBuffer in
                 predicted.withUnsafeMutableBufferPointer { decode(tokenMajor: logitsBuffer.baseAddress!, into: $0.baseAddress!, scratch: crfScratch) }
             }
             predicted.withUnsafeBufferPointer { body(k, $0.baseAddress!) }
         }
+    }
+
+    /// A rerun's logits `[tokens, m]` = b + hidden `[tokens, O]` · Wᵀ (W `[m, O]`, b `[m]`): the bias first, then
+    /// one GEMM adding the product, so every rerun path gets the same bits for a token.
+    static func readout(
+        hidden: UnsafePointer<Float>, tokens: Int, width O: Int, bias: [Float], weight: UnsafePointer<Float>,
+        into logits: UnsafeMutablePointer<Float>
+    ) {
+        let m = bias.count
+        for token in 0..<tokens { for label in 0..<m { logits[token * m + label] = bias[label] } }
+        BLAS.gemm(transposeB: true, m: tokens, n: m, k: O, a: hidden, lda: O, b: weight, ldb: O, beta: 1, c: logits, ldc: m)
     }
 
     /// `recurrent` on the top layer: the K reruns of `order` at once (`MaskedRecurrence.runMasks`), each group
@@ -549,8 +559,7 @@ public final class AblationEngine {
                 recurrence.runMasks(masks, replacement: recurrentReplacement, parallel: parallel) { mask, shard, states in
                     let tokens = states.starts[states.sentences.count]
                     let logits = logitBuffers[shard].reserve(max(1, tokens * m))
-                    for token in 0..<tokens { for label in 0..<m { logits[token * m + label] = bias[label] } }
-                    BLAS.gemm(transposeB: true, m: tokens, n: m, k: O, a: states.hidden, lda: O, b: weights, ldb: O, beta: 1, c: logits, ldc: m)
+                    Self.readout(hidden: states.hidden, tokens: tokens, width: O, bias: bias, weight: weights, into: logits)
                     for (index, sentence) in states.sentences.enumerated() {
                         let start = states.starts[index]
                         decodeSentence(

@@ -244,7 +244,8 @@ public final class MaskedRecurrence {
         for keep in keeps { precondition(keep.count == O, "keep has \(keep.count) values for \(O) units") }
         let (table, tokenStride, isZero) = replacementTable(replacement)
         let workspaces = [Workspace(), Workspace()]
-        let longest = groups.map { group in group.reduce(0) { $0 + sentenceStarts[$1 + 1] - sentenceStarts[$1] } }.max() ?? 0
+        // A group's tokens are its rows in `packedProjected`.
+        let longest = zip(groupStarts.dropFirst(), groupStarts).map { $0 - $1 }.max() ?? 0
         table.withUnsafeBufferPointer { tableBuffer in
             let substitutions: [[Substitution]?] = keeps.map { keep in
                 isZero ? nil : keep.withUnsafeBufferPointer { self.substitutions(keep: $0, table: tableBuffer, tokenStride: tokenStride) }

@@ -173,8 +173,7 @@ public final class ReproducePipeline {
             trainPath: request.trainPath, devPath: request.devPath, testPath: request.testPath,
             embeddingsPath: request.embeddingsPath)
         // 1. Train (or reuse) every seed, `trainingWidth` seeds at a time.
-        var trained: [SeedResult?] = Array(repeating: nil, count: plannedModels.count)
-        var checkpoints: [Checkpoint?] = Array(repeating: nil, count: plannedModels.count)
+        var results: [(seed: SeedResult, checkpoint: Checkpoint)?] = Array(repeating: nil, count: plannedModels.count)
         var trainedSeconds = 0.0, trainedCount = 0
         var memoryChecked = false
         var pending: [Int] = []
@@ -182,7 +181,7 @@ public final class ReproducePipeline {
         for (index, model) in plannedModels.enumerated() {
             let seed = model.seed
             // Every seed's model is kept for the analyses: checked once the first model exists.
-            if !memoryChecked, let first = checkpoints.lazy.compactMap({ $0 }).first {
+            if !memoryChecked, let first = results.lazy.compactMap({ $0?.checkpoint }).first {
                 try requireMemory(first: first)
                 memoryChecked = true
             }
@@ -192,8 +191,7 @@ public final class ReproducePipeline {
             if let finished = finishedCheckpoint(directory: directory, seed: seed, hashes: hashes, control: model.control) {
                 report(.reused(seed: seed, directory: directory))
                 timings.append(StepTiming(step: "\(model.name): reuse checkpoint", seconds: Date().timeIntervalSince(stepStart)))
-                trained[index] = SeedResult(seed: seed, directory: directory, reused: true, record: finished.metadata.training ?? placeholderRecord(seed))
-                checkpoints[index] = finished
+                results[index] = (SeedResult(seed: seed, directory: directory, reused: true, record: finished.metadata.training ?? placeholderRecord(seed)), finished)
             } else {
                 pending.append(index)
             }
@@ -205,16 +203,14 @@ public final class ReproducePipeline {
             trainingSecondsPerSeed = trainedSeconds / Double(trainedCount)
             for (slot, summary) in zip(pending, summaries) {
                 let model = plannedModels[slot]
-                trained[slot] = SeedResult(
-                    seed: model.seed, directory: self.directory(model), reused: false,
-                    record: summary.checkpoint.metadata.training ?? placeholderRecord(model.seed))
-                checkpoints[slot] = summary.checkpoint
+                let record = summary.checkpoint.metadata.training ?? placeholderRecord(model.seed)
+                results[slot] = (SeedResult(seed: model.seed, directory: self.directory(model), reused: false, record: record), summary.checkpoint)
             }
             pending = []
         }
-        let trainedModels = trained.compactMap { $0 }
-        let checkpointList = checkpoints.compactMap { $0 }
-        precondition(trainedModels.count == plannedModels.count && checkpointList.count == plannedModels.count, "every planned model is trained or reused")
+        let finished = results.compactMap { $0 }
+        precondition(finished.count == plannedModels.count, "every planned model is trained or reused")
+        let trainedModels = finished.map(\.seed), checkpointList = finished.map(\.checkpoint)
         let seeds = Array(trainedModels.prefix(request.seeds.count))
         if trainingSecondsPerSeed == nil { trainingSecondsPerSeed = 0 }
 
@@ -497,9 +493,8 @@ public final class ReproducePipeline {
         var training = TrainingRequest(trainPath: request.trainPath, devPath: request.devPath, outputDirectory: directory)
         training.controlTask = control || request.controlLabels
         training.inputHashes = hashes
-        // reproduce has no --clip and no --overwrite.
+        // reproduce has no --clip and no --overwrite (`trainTogether` names the seeds to retrain after a signal).
         training.divergenceFix = "lower --lr"
-        training.interruptionFix = ReproducePipeline.rerunAdvice(seeds: [seed])
         training.testPath = request.testPath
         training.embeddingsPath = request.embeddingsPath
         training.tagColumn = request.tagColumn

@@ -9,11 +9,11 @@ import Foundation
 /// for two epochs where one after the other with two threads each took 6.0–6.1 s. A model's bytes do
 /// not depend on its threads, so the width only changes the wall time.
 extension ReproducePipeline {
-    /// How many models train at once: one per thread of `--threads` (every core without a cap), at most `models`.
-    func trainingWidth(models: Int) -> Int {
-        let threads = Parallelism.threadLimit > 0 ? Parallelism.threadLimit : ProcessInfo.processInfo.activeProcessorCount
-        return max(1, min(models, threads))
-    }
+    /// The threads the run may use: `--threads` (`Parallelism.threadLimit`), every core without a cap.
+    var runThreads: Int { Parallelism.threadLimit > 0 ? Parallelism.threadLimit : ProcessInfo.processInfo.activeProcessorCount }
+
+    /// How many models train at once: one per thread of the run, at most `models`.
+    func trainingWidth(models: Int) -> Int { max(1, min(models, runThreads)) }
 
     /// Trains `models` side by side, each with its share of the threads (`--threads` divided by their count,
     /// at least 1), and returns their summaries in order. Progress events reach `report` one at a time.
@@ -33,9 +33,8 @@ extension ReproducePipeline {
                 try TrainingSession(request: training) { event in report(.training(model: model.name, event)) }.run()
             }]
         }
-        let threads = Parallelism.threadLimit > 0 ? Parallelism.threadLimit : ProcessInfo.processInfo.activeProcessorCount
         let saved = Parallelism.threadLimit
-        Parallelism.threadLimit = max(1, threads / models.count)
+        Parallelism.threadLimit = max(1, runThreads / models.count)
         defer { Parallelism.threadLimit = saved }
         let lock = NSLock()
         var outcomes = [Result<TrainingSession.Summary, Error>?](repeating: nil, count: models.count)
