@@ -143,6 +143,46 @@ __attribute__((target("avx512f"))) void dissect_add_rows_times_panels_avx512(
     dissect_add_row_sets_times_panels_avx512(&set, 1, panels, k, n, backwards);
 }
 
+// Sixteen registers, each one source row's 16 values, become the 16 columns: in 128-bit lanes
+// first (unpack, then shuffle: 4 × 4 blocks), then across lanes (two f32x4 shuffles).
+AVX512 void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    UNROLL for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    UNROLL for (int i = 0; i < 4; i++) {
+        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    UNROLL for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xDD);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xDD);
+    }
+    UNROLL for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+    }
+}
+
+__attribute__((target("avx512f"))) void dissect_pack_transposed_panel_avx512(
+    const float *source, long rowStride, long k, long columns, float *panel) {
+    long inner = 0;
+    for (; inner + 16 <= k; inner += 16) {
+        __m512 r[16];
+        UNROLL for (int lane = 0; lane < 16; lane++)
+            r[lane] = lane < columns ? _mm512_loadu_ps(source + lane * rowStride + inner) : _mm512_setzero_ps();
+        transpose16(r);
+        UNROLL for (int line = 0; line < 16; line++) _mm512_storeu_ps(panel + (inner + line) * 16, r[line]);
+    }
+    for (; inner < k; inner++)
+        for (long lane = 0; lane < 16; lane++) panel[inner * 16 + lane] = lane < columns ? source[lane * rowStride + inner] : 0;
+}
+
 #else
 // Other CPUs: the Swift kernels only.
 int dissect_wide_vectors = 0;
@@ -152,4 +192,5 @@ void dissect_add_rows_times_panels_avx512(
     long rows, long k, long n, int backwards) { abort(); }
 void dissect_add_row_sets_times_panels_avx512(
     const dissect_row_set *sets, long setCount, const float *panels, long k, long n, int backwards) { abort(); }
+void dissect_pack_transposed_panel_avx512(const float *source, long rowStride, long k, long columns, float *panel) { abort(); }
 #endif

@@ -30,12 +30,14 @@ extension FloatKernels {
         return result
     }
 
-    /// `out[0..<count] += x[0..<count]`, returning `largestMagnitudeBits` of
-    /// the sums: the finiteness check fused into an addition that runs anyway.
-    public static func add(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, _ count: Int) -> UInt32 {
+    /// `out[i] = a[i] + b[i]` for i in 0..<count, returning `largestMagnitudeBits` of the sums: the
+    /// finiteness check fused into the addition of two shards' gradients, which runs anyway.
+    public static func sum(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, _ count: Int
+    ) -> UInt32 {
         var largest: UInt32 = 0
         for index in 0..<count {
-            let sum = out[index] + x[index]
+            let sum = a[index] + b[index]
             out[index] = sum
             largest = max(largest, sum.bitPattern & 0x7FFF_FFFF)
         }

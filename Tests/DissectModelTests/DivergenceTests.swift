@@ -42,16 +42,18 @@ import DissectCore
         #expect(FloatKernels.nonFinite([1, 2]) == nil)
     }
 
-    /// The fused addition gives axpy's sums bit for bit, and the scan's answer on them.
-    @Test func fusedAdditionMatchesAxpyAndTheScan() {
+    /// The fused sum gives a copy plus axpy bit for bit, and the scan's answer on it.
+    @Test func fusedSumMatchesAxpyAndTheScan() {
         var rng = SplitMix64(seed: 8)
         for count in [0, 1, 15, 16, 17, 100, 1000] {
             let x = (0..<count).map { _ in Float(rng.uniform(-2, 2)) }
-            var fused = (0..<count).map { _ in Float(rng.uniform(-2, 2)) }
-            var plain = fused
-            if count > 3 { fused[3] = .infinity; plain[3] = .infinity }
+            var y = (0..<count).map { _ in Float(rng.uniform(-2, 2)) }
+            if count > 3 { y[3] = .infinity }
+            var fused = [Float](repeating: .nan, count: count), plain = y
             let bits = x.withUnsafeBufferPointer { xs in
-                fused.withUnsafeMutableBufferPointer { FloatKernels.add(xs.baseAddress!, into: $0.baseAddress!, count) }
+                y.withUnsafeBufferPointer { ys in
+                    fused.withUnsafeMutableBufferPointer { FloatKernels.sum(ys.baseAddress!, xs.baseAddress!, into: $0.baseAddress!, count) }
+                }
             }
             x.withUnsafeBufferPointer { xs in
                 plain.withUnsafeMutableBufferPointer { Kernels.axpy($0.baseAddress!, 1, xs.baseAddress!, count) }
@@ -108,6 +110,29 @@ import DissectCore
     @Test func ordinaryTrainingDoesNotDiverge() {
         let (trainer, sentences) = trainer(learningRate: 0.1)
         for epoch in 0..<3 { #expect(trainer.runEpoch(epoch, sentences: sentences).divergence == nil) }
+    }
+
+    /// The optimizer's sum and step split between the shard threads (as from hidden 400 on) give the
+    /// weights of one thread bit for bit, and a bad value in either half is still found before the step.
+    @Test func optimizerSplitBetweenCoresKeepsTheBits() throws {
+        let (alone, sentences) = trainer(learningRate: 0.1)
+        let (split, _) = trainer(learningRate: 0.1)
+        split.parallelDenseCount = 0
+        for epoch in 0..<3 {
+            _ = alone.runEpoch(epoch, sentences: sentences)
+            _ = split.runEpoch(epoch, sentences: sentences)
+        }
+        #expect(parameters(alone).map(\.bitPattern) == parameters(split).map(\.bitPattern))
+        let shard = split.shards[1], before = parameters(split)
+        let denseCount = split.layout.totalCount - split.offsets.denseStart
+        for position in [0, denseCount / 2 - 1, denseCount / 2, denseCount - 1] {
+            let saved = shard.denseGradient.pointer[position]
+            shard.denseGradient.pointer[position] = .nan
+            let failure = split.applyGradients(learningRate: 0.1)
+            #expect(failure?.quantity == .gradient && failure?.value == .nan, "position \(position) of \(denseCount)")
+            #expect(parameters(split) == before, "no step with a bad dense gradient")
+            shard.denseGradient.pointer[position] = saved
+        }
     }
 
     /// A NaN or infinity in either part of the summed gradient (dense, or a

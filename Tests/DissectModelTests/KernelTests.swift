@@ -515,3 +515,32 @@ extension Array where Element == [Float] {
         return nest(0, [])
     }
 }
+
+extension WideVectorTests {
+    /// The AVX-512 packing of a transposed matrix (a register transpose, 16 × 16 at a time) puts every
+    /// value where the Swift loop does: whole and partial panels, k past and short of a multiple of 16,
+    /// a source stride wider than k (a block of a wider matrix).
+    @Test(arguments: [(50, 200), (400, 1600), (400, 200), (16, 16), (17, 33), (3, 5), (1, 1), (33, 8), (48, 47), (15, 64)])
+    func transposedPackingPutsEveryValueWhereTheLoopDoes(k: Int, n: Int) throws {
+        try #require(Self.available || ProcessInfo.processInfo.environment["CI"] != "true")
+        guard Self.available else { return }
+        var rng = SplitMix64(seed: UInt64(k * 17 + n))
+        for stride in [k, k + 5] {
+            let source = (0..<(n * stride)).map { _ in Float(rng.uniform(-1, 1)) }
+            var wide = [Float](repeating: .nan, count: Kernels.panelCount(k: k, n: n)), portable = wide
+            source.withUnsafeBufferPointer { matrix in
+                Kernels.packPanels(matrix.baseAddress!, k: k, n: n, transposed: true, sourceStride: stride, into: &wide)
+                portable.withUnsafeMutableBufferPointer {
+                    Kernels.portablePackPanels(matrix.baseAddress!, k: k, n: n, transposed: true, rowStride: stride, into: $0.baseAddress!)
+                }
+            }
+            #expect(wide.map(\.bitPattern) == portable.map(\.bitPattern), "k \(k), n \(n), stride \(stride)")
+            // And the loop itself: panel p, line i, lane l holds source[16p + l, i] (zero past n).
+            for column in [0, n / 2, n - 1] {
+                for inner in [0, k / 2, k - 1] {
+                    #expect(portable[(column / 16) * k * 16 + inner * 16 + column % 16] == source[column * stride + inner])
+                }
+            }
+        }
+    }
+}

@@ -1,7 +1,8 @@
-// The AVX-512 version of DissectKernels' widest loop, the panel product, in C because
-// Swift cannot compile one function for a wider vector unit than the rest of the module.
-// It computes exactly the operations of its Swift twin (the same fused multiply-add
-// chain per output), so results are bit-identical whichever runs; `dissect_wide_vectors`
+// The AVX-512 versions of DissectKernels' widest loop, the panel product, and of the packing
+// of a transposed matrix into its panels, in C because Swift cannot compile one function for
+// a wider vector unit than the rest of the module. Each computes exactly the operations of its
+// Swift twin (the same fused multiply-add chain per output; the same values moved), so results
+// are bit-identical whichever runs; `dissect_wide_vectors`
 // says which does, chosen once per process.
 #ifndef DISSECT_CKERNELS_H
 #define DISSECT_CKERNELS_H
@@ -38,5 +39,10 @@ typedef struct {
 /// of the panels is loaded once for up to twelve rows, whichever set they come from.
 void dissect_add_row_sets_times_panels_avx512(
     const dissect_row_set *sets, long setCount, const float *panels, long k, long n, int backwards);
+
+/// One panel of `Kernels.packPanels` from a matrix stored `[n, k]` (transposed):
+/// panel[i·16 + lane] = source[lane·rowStride + i] for lane < columns (1…16), else 0, i in 0..<k.
+/// Sixteen rows at a time through a register transpose; the same values as the Swift loop.
+void dissect_pack_transposed_panel_avx512(const float *source, long rowStride, long k, long columns, float *panel);
 
 #endif
