@@ -30,7 +30,9 @@ public enum AnalysisMemory {
     /// An `AblationEngine` over N tokens, beside the `ModelRun` it reads:
     ///
     ///     readout    4·N·n + 4·N·m (transposed copies) + 2 cores × 4·N·(m + 1) (working logits and predictions)
-    ///     recurrent  + 2 reruns at once × 4·N·(n + m + 1) + the transposed recurrent weights 4·L·dirs·H·G,
+    ///     recurrent  + 2 reruns at once × (4·N·(n + m + 1) + the masks' compacted W_hhᵀ, at most
+    ///                4·min(n·dirs·H·G, `MaskedRecurrence.compactPanelBudget`): at most n masks) + the transposed
+    ///                recurrent weights 4·L·dirs·H·G,
     ///                and below the top layer 4·N·n (a layer's output) + 4·dirs·N·G (the next one's projections)
     ///     CRF        + 2 cores × 4·N·m (token-major logits for Viterbi)
     ///     resample   + 4·N·n (the drawn values v_i(t), neuron-major; mean keeps n values)
@@ -44,6 +46,11 @@ public enum AnalysisMemory {
         if mode == .recurrent {
             total += (MemoryEstimate.floats(n) + MemoryEstimate.floats(m) + MemoryEstimate.floats(1)) * N * 2
                 + MemoryEstimate.floats(max(1, c.layers), c.directionCount, c.widestHiddenSize, c.cell.gateCount, c.widestHiddenSize)
+            if c.cell == .lstm {
+                let perMask = c.directionCount * c.widestHiddenSize * c.cell.gateCount * c.widestHiddenSize
+                let compacted = min(n * perMask, MaskedRecurrence.compactPanelBudget)
+                total += MemoryEstimate.floats(compacted) * 2
+            }
             if c.layers > 1 {
                 total += MemoryEstimate.floats(N, n) + MemoryEstimate.floats(c.directionCount, N, c.cell.gateCount, c.widestHiddenSize)
             }

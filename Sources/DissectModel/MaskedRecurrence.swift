@@ -73,7 +73,8 @@ public final class MaskedRecurrence {
         groupStarts = starts
         let G = configuration.gateSize(layer: layer), N = sentenceStarts[count]
         packedProjected = projected.enumerated().map { direction, tokenOrder in
-            var packed = [Float](repeating: 0, count: N * G)
+            // `copySpan` past the last row's end reads up to 7 more values.
+            var packed = [Float](repeating: 0, count: N * G + MaskedRecurrence.copySlack)
             var row = 0
             for group in groups {
                 let lengths = group.map { sentenceStarts[$0 + 1] - sentenceStarts[$0] }
@@ -246,6 +247,7 @@ public final class MaskedRecurrence {
         let workspaces = [Workspace(), Workspace()]
         // A group's tokens are its rows in `packedProjected`.
         let longest = zip(groupStarts.dropFirst(), groupStarts).map { $0 - $1 }.max() ?? 0
+        let compacts = isZero && c.cell == .lstm ? compactMasks(keeps) : keeps.map { _ in [CompactMask?](repeating: nil, count: c.directionCount) }
         table.withUnsafeBufferPointer { tableBuffer in
             let substitutions: [[Substitution]?] = keeps.map { keep in
                 isZero ? nil : keep.withUnsafeBufferPointer { self.substitutions(keep: $0, table: tableBuffer, tokenStride: tokenStride) }
@@ -262,6 +264,12 @@ public final class MaskedRecurrence {
                             keep.withUnsafeBufferPointer { keepAll in
                                 for direction in 0..<c.directionCount {
                                     packedProjected[direction].withUnsafeBufferPointer { input in
+                                        if let compact = compacts[maskIndex][direction] {
+                                            runCompactGroup(
+                                                groupIndex, direction: direction, input: input.baseAddress!, compact: compact, output: hidden,
+                                                outputStarts: startsBuffer.baseAddress!, workspace: workspace)
+                                            return
+                                        }
                                         runGroup(
                                             groupIndex, layer: layer, direction: direction, input: input.baseAddress!, inGroupOrder: true,
                                             mask: isZero ? keepAll.baseAddress.map { $0 + direction * H } : nil,
@@ -280,6 +288,154 @@ public final class MaskedRecurrence {
             } else {
                 for shard in 0..<2 { runShard(shard) }
             }
+        }
+    }
+
+    /// One direction of one mask of the masked LSTM layer with only its live units (`runCompactGroup`).
+    struct CompactMask {
+        /// The units kept (keep = 1), ascending, H′ of them; `masked` the rest.
+        let live: [Int]
+        let masked: [Int]
+        /// The 4H′ gate columns of the live units, [i f g o] block by block, into a row of `[G]`.
+        let gateColumns: [Int]
+        /// `gateColumns` as runs of consecutive columns, and `live` as runs of consecutive units: the gather and the
+        /// scatter copy blocks, not values one by one (which took a fifth of the compacted rerun).
+        let gateRuns: [Run]
+        let liveRuns: [Run]
+
+        /// `count` values from `source` (in the wide row) to `destination` (in the compact one).
+        struct Run {
+            var source: Int
+            var destination: Int
+            var count: Int
+        }
+
+        /// The runs of consecutive values in `indices` (ascending), each with its position in `indices`.
+        static func runs(_ indices: [Int]) -> [Run] {
+            var result: [Run] = []
+            for (position, index) in indices.enumerated() {
+                if let last = result.last, last.source + last.count == index {
+                    result[result.count - 1].count += 1
+                } else {
+                    result.append(Run(source: index, destination: position, count: 1))
+                }
+            }
+            return result
+        }
+        /// W_hhᵀ restricted to the live units' rows and gate columns, `[H′, 4H′]` in `Kernels.packPanels` layout.
+        let panels: [Float]
+    }
+
+    /// At most this many floats of compacted W_hhᵀ per `runMasks` call (16 MiB); masks past it run in full.
+    public static let compactPanelBudget = 1 << 22
+
+    /// Per mask and direction, its `CompactMask`, or nil where nothing is ablated, a keep is not 0 or 1, or
+    /// the budget is spent (the masked layer is an LSTM and the replacement `.zero`).
+    ///
+    /// Why it keeps the bits: an ablated unit's h_i is 0 after every step, so its row of the panel product adds
+    /// s·0 to each sum (which leaves a sum that starts at +0 unchanged, the kernel's order over k being
+    /// ascending), and its own gates and cell feed only h_i, so they need not be computed at all. A
+    /// mask that ablates a quarter of the units leaves (3/4)² of the product and 3/4 of the pointwise work.
+    func compactMasks(_ keeps: [[Float]]) -> [[CompactMask?]] {
+        let c = configuration, H = c.hiddenSize(layer: layer), G = c.gateSize(layer: layer)
+        var budget = Self.compactPanelBudget
+        return keeps.map { keep in
+            (0..<c.directionCount).map { direction -> CompactMask? in
+                let values = keep[(direction * H)..<((direction + 1) * H)]
+                guard values.contains(0), values.allSatisfy({ $0 == 0 || $0 == 1 }) else { return nil }
+                let live = (0..<H).filter { keep[direction * H + $0] == 1 }, masked = (0..<H).filter { keep[direction * H + $0] == 0 }
+                let columns = (0..<4).flatMap { block in live.map { block * H + $0 } }
+                let size = Kernels.panelCount(k: live.count, n: columns.count)
+                guard size <= budget else { return nil }
+                budget -= size
+                // W_hh `[G, H]` restricted to the live gates (rows) and live units (columns), then packed transposed.
+                let hiddenWeight = offsets.recurrent[layer][direction].hiddenWeight
+                var restricted = [Float](repeating: 0, count: columns.count * live.count)
+                for (row, gate) in columns.enumerated() {
+                    precondition(gate < G)
+                    for (column, unit) in live.enumerated() { restricted[row * live.count + column] = parameters[hiddenWeight + gate * H + unit] }
+                }
+                var panels = [Float](repeating: 0, count: size)
+                if size > 0 {
+                    restricted.withUnsafeBufferPointer {
+                        Kernels.packPanels($0.baseAddress!, k: live.count, n: columns.count, transposed: true, into: &panels)
+                    }
+                }
+                return CompactMask(
+                    live: live, masked: masked, gateColumns: columns,
+                    gateRuns: CompactMask.runs(columns), liveRuns: CompactMask.runs(live), panels: panels)
+            }
+        }
+    }
+
+    /// `runGroup` of the masked LSTM layer under a `.zero` mask with only the live units: their gate columns of
+    /// the projections gathered, the product `[rows, H′] × [H′, 4H′]`, the pointwise step over H′ units; the
+    /// ablated units' outputs are 0. The same bits as `runGroup` (see `compactMasks`).
+    private func runCompactGroup(
+        _ groupIndex: Int, direction: Int, input: UnsafePointer<Float>, compact: CompactMask,
+        output: UnsafeMutablePointer<Float>, outputStarts: UnsafePointer<Int>, workspace: Workspace
+    ) {
+        let c = configuration
+        let H = c.hiddenSize(layer: layer), G = c.gateSize(layer: layer), O = c.outputSize(layer: layer)
+        let group = groups[groupIndex]
+        let rows = group.count
+        var packedRow = groupStarts[groupIndex]
+        let lengths = group.map { sentenceStarts[$0 + 1] - sentenceStarts[$0] }
+        guard let longest = lengths.first, longest > 0 else { return }
+        let live = compact.live.count, liveGates = 4 * live
+        let gates = workspace.gates.reserve(rows * liveGates + Self.copySlack)
+        let state = workspace.state.zero(max(1, rows * live))
+        let cells = workspace.cell.zero(max(1, rows * live))
+        let auxiliary = workspace.auxiliary.reserve(max(1, rows * live))
+        let reverse = direction == 1
+        compact.panels.withUnsafeBufferPointer { panelBuffer in
+        compact.gateRuns.withUnsafeBufferPointer { gateRuns in
+        compact.liveRuns.withUnsafeBufferPointer { liveRuns in
+        compact.masked.withUnsafeBufferPointer { maskedUnits in
+            for step in 0..<longest {
+                var active = rows
+                while active > 0 && lengths[active - 1] <= step { active -= 1 }
+                if live > 0 {
+                    for row in 0..<active {
+                        let source = input + (packedRow + row) * G, gate = gates + row * liveGates
+                        for run in gateRuns { Self.copySpan(gate + run.destination, source + run.source, count: run.count) }
+                    }
+                    if step > 0, let panels = panelBuffer.baseAddress {
+                        Kernels.addRowsTimesPanels(gates, outStride: liveGates, state, xStride: live, panels, rows: active, k: live, n: liveGates)
+                    }
+                    LSTMCell.forwardPointwiseRows(
+                        rows: active, hiddenSize: live, gates: gates, cellPrevious: UnsafePointer(cells), cell: cells,
+                        tanhCell: auxiliary, hidden: state)
+                }
+                packedRow += active
+                for row in 0..<active {
+                    let token = outputStarts[row] + (reverse ? lengths[row] - 1 - step : step)
+                    let out = output + token * O + direction * H, h = state + row * live
+                    // Exact copies here: a span's overshoot could reach a row the other direction has written.
+                    for run in liveRuns { for index in 0..<run.count { out[run.source + index] = h[run.destination + index] } }
+                    for unit in maskedUnits { out[unit] = 0 }
+                }
+            }
+        }
+        }
+        }
+        }
+    }
+
+    /// Values that `copySpan` may read and write past a span's end.
+    static let copySlack = 8
+
+    /// `count` values from `source` to `destination` in blocks of eight, so up to 7 values past the end are read
+    /// and written: a compacted row's runs are short (a few values), where a `memmove` per run cost more than the
+    /// copying. The caller writes the spans of a row in ascending order, so each overshoot is overwritten by the
+    /// next span, and leaves `copySlack` values after the last one.
+    @inline(__always)
+    static func copySpan(_ destination: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, count: Int) {
+        var offset = 0
+        while offset < count {
+            UnsafeMutableRawPointer(destination + offset).storeBytes(
+                of: UnsafeRawPointer(source + offset).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            offset += 8
         }
     }
 
@@ -367,7 +523,8 @@ public final class MaskedRecurrence {
                 if let mask {
                     for row in 0..<active {
                         let h = state + row * H
-                        for unit in 0..<H { h[unit] *= mask[unit] }
+                        // An ablated h_i is +0 (not h·0, which is −0 for negative h), as in `runCompactGroup`.
+                        for unit in 0..<H { h[unit] = mask[unit] == 0 ? 0 : h[unit] * mask[unit] }
                     }
                 } else if let substitution, let values = substitution.values {
                     for row in 0..<active {

@@ -153,12 +153,21 @@ import DissectKernels
         let N = starts[starts.count - 1], O = c.outputSize
         #expect(recurrence.masksTopLayer)
         #expect(recurrence.groupShards.allSatisfy { $0.count >= 1 }, "both shards have groups: \(recurrence.groupShards)")
-        // No unit, one, then every other one.
+        // No unit, one, every other one, the last, the first half, every unit.
         let masks: [[Float]] = [
             [Float](repeating: 1, count: O),
             (0..<O).map { $0 == 0 ? 0 : 1 },
             (0..<O).map { $0 % 2 == 0 ? 0 : 1 },
+            (0..<O).map { $0 == O - 1 ? 0 : 1 },
+            (0..<O).map { $0 < O / 2 ? 0 : 1 },
+            [Float](repeating: 0, count: O),
         ]
+        if c.cell == .lstm {
+            // Under `.zero` every mask but the first runs compacted in some direction (`runCompactGroup`).
+            let compacts = recurrence.compactMasks(masks)
+            #expect(compacts[0].allSatisfy { $0 == nil })
+            #expect(compacts.dropFirst().allSatisfy { $0.contains { $0 != nil } }, "\(variant): the masks run compacted")
+        }
         var rng = SplitMix64(seed: 43)
         let constants = (0..<O).map { _ in Float(rng.uniform(-0.9, 0.9)) }
         let perToken = (0..<(O * N)).map { _ in Float(rng.uniform(-0.9, 0.9)) }
@@ -189,5 +198,14 @@ import DissectKernels
                 }
             }
         }
+    }
+}
+
+/// The runs a compacted mask copies its gate columns and live units in.
+@Suite struct CompactMaskRunTests {
+    @Test func runsAreTheBlocksOfConsecutiveIndices() {
+        let runs = MaskedRecurrence.CompactMask.runs([0, 1, 2, 5, 6, 9])
+        #expect(runs.map { [$0.source, $0.destination, $0.count] } == [[0, 0, 3], [5, 3, 2], [9, 5, 1]])
+        #expect(MaskedRecurrence.CompactMask.runs([]).isEmpty)
     }
 }
