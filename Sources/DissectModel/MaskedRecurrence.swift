@@ -293,15 +293,16 @@ public final class MaskedRecurrence {
 
     /// One direction of one mask of the masked LSTM layer with only its live units (`runCompactGroup`).
     struct CompactMask {
-        /// The units kept (keep = 1), ascending, H′ of them; `masked` the rest.
-        let live: [Int]
+        /// H′, the units kept (keep = 1); `masked` the rest, ascending.
+        let liveCount: Int
         let masked: [Int]
-        /// The 4H′ gate columns of the live units, [i f g o] block by block, into a row of `[G]`.
-        let gateColumns: [Int]
-        /// `gateColumns` as runs of consecutive columns, and `live` as runs of consecutive units: the gather and the
-        /// scatter copy blocks, not values one by one (which took a fifth of the compacted rerun).
+        /// The 4H′ gate columns of the live units ([i f g o] block by block, into a row of `[G]`) as runs of
+        /// consecutive columns, and the live units as runs of consecutive units: the gather and the scatter copy
+        /// blocks, not values one by one (which took a fifth of the compacted rerun).
         let gateRuns: [Run]
         let liveRuns: [Run]
+        /// W_hhᵀ restricted to the live units' rows and gate columns, `[H′, 4H′]` in `Kernels.packPanels` layout.
+        let panels: [Float]
 
         /// `count` values from `source` (in the wide row) to `destination` (in the compact one).
         struct Run {
@@ -322,8 +323,6 @@ public final class MaskedRecurrence {
             }
             return result
         }
-        /// W_hhᵀ restricted to the live units' rows and gate columns, `[H′, 4H′]` in `Kernels.packPanels` layout.
-        let panels: [Float]
     }
 
     /// At most this many floats of compacted W_hhᵀ per `runMasks` call (16 MiB); masks past it run in full.
@@ -362,10 +361,23 @@ public final class MaskedRecurrence {
                     }
                 }
                 return CompactMask(
-                    live: live, masked: masked, gateColumns: columns,
-                    gateRuns: CompactMask.runs(columns), liveRuns: CompactMask.runs(live), panels: panels)
+                    liveCount: live.count, masked: masked, gateRuns: CompactMask.runs(columns),
+                    liveRuns: CompactMask.runs(live), panels: panels)
             }
         }
+    }
+
+    /// The lengths of group `groupIndex`'s sentences, longest first.
+    private func groupLengths(_ groupIndex: Int) -> [Int] {
+        groups[groupIndex].map { sentenceStarts[$0 + 1] - sentenceStarts[$0] }
+    }
+
+    /// How many of a group's sentences (`lengths`, decreasing) are still running at `step`: a prefix of the rows.
+    @inline(__always)
+    private static func activeRows(_ lengths: [Int], step: Int) -> Int {
+        var active = lengths.count
+        while active > 0 && lengths[active - 1] <= step { active -= 1 }
+        return active
     }
 
     /// `runGroup` of the masked LSTM layer under a `.zero` mask with only the live units: their gate columns of
@@ -377,12 +389,10 @@ public final class MaskedRecurrence {
     ) {
         let c = configuration
         let H = c.hiddenSize(layer: layer), G = c.gateSize(layer: layer), O = c.outputSize(layer: layer)
-        let group = groups[groupIndex]
-        let rows = group.count
+        let rows = groups[groupIndex].count, lengths = groupLengths(groupIndex)
         var packedRow = groupStarts[groupIndex]
-        let lengths = group.map { sentenceStarts[$0 + 1] - sentenceStarts[$0] }
         guard let longest = lengths.first, longest > 0 else { return }
-        let live = compact.live.count, liveGates = 4 * live
+        let live = compact.liveCount, liveGates = 4 * live
         let gates = workspace.gates.reserve(rows * liveGates + Self.copySlack)
         let state = workspace.state.zero(max(1, rows * live))
         let cells = workspace.cell.zero(max(1, rows * live))
@@ -393,8 +403,7 @@ public final class MaskedRecurrence {
         compact.liveRuns.withUnsafeBufferPointer { liveRuns in
         compact.masked.withUnsafeBufferPointer { maskedUnits in
             for step in 0..<longest {
-                var active = rows
-                while active > 0 && lengths[active - 1] <= step { active -= 1 }
+                let active = Self.activeRows(lengths, step: step)
                 if live > 0 {
                     for row in 0..<active {
                         let source = input + (packedRow + row) * G, gate = gates + row * liveGates
@@ -464,10 +473,8 @@ public final class MaskedRecurrence {
     ) {
         let c = configuration
         let H = c.hiddenSize(layer: layer), G = c.gateSize(layer: layer), O = c.outputSize(layer: layer)
-        let group = groups[groupIndex]
-        let rows = group.count
+        let group = groups[groupIndex], rows = group.count, lengths = groupLengths(groupIndex)
         var packedRow = groupStarts[groupIndex]
-        let lengths = group.map { sentenceStarts[$0 + 1] - sentenceStarts[$0] }
         guard let longest = lengths.first, longest > 0 else { return }
         let gates = workspace.gates.reserve(rows * G)
         let state = workspace.state.zero(rows * H)
@@ -480,9 +487,7 @@ public final class MaskedRecurrence {
         panels[layer - self.layer][direction].withUnsafeBufferPointer { panelBuffer in
             let hiddenPanels = panelBuffer.baseAddress!
             for step in 0..<longest {
-                // Rows are sorted by decreasing length, so the active ones are a prefix.
-                var active = rows
-                while active > 0 && lengths[active - 1] <= step { active -= 1 }
+                let active = Self.activeRows(lengths, step: step)
                 if inGroupOrder {
                     gates.update(from: input + packedRow * G, count: active * G)
                     packedRow += active
