@@ -394,7 +394,8 @@ public final class MaskedRecurrence {
         guard let longest = lengths.first, longest > 0 else { return }
         let live = compact.liveCount, liveGates = 4 * live
         let gates = workspace.gates.reserve(rows * liveGates + Self.copySlack)
-        let state = workspace.state.zero(max(1, rows * live))
+        let state = workspace.state.zero(rows * live + Self.copySlack)
+        let wide = workspace.recurrent.reserve(H + Self.copySlack)
         let cells = workspace.cell.zero(max(1, rows * live))
         let auxiliary = workspace.auxiliary.reserve(max(1, rows * live))
         let reverse = direction == 1
@@ -419,10 +420,12 @@ public final class MaskedRecurrence {
                 packedRow += active
                 for row in 0..<active {
                     let token = outputStarts[row] + (reverse ? lengths[row] - 1 - step : step)
-                    let out = output + token * O + direction * H, h = state + row * live
-                    // Exact copies here: a span's overshoot could reach a row the other direction has written.
-                    for run in liveRuns { for index in 0..<run.count { out[run.source + index] = h[run.destination + index] } }
-                    for unit in maskedUnits { out[unit] = 0 }
+                    let h = state + row * live
+                    // The row is spread in `wide` first, then copied exactly: a span's overshoot in `output` could
+                    // reach a row the other direction, or another sentence, has written.
+                    for run in liveRuns { Self.copySpan(wide + run.source, h + run.destination, count: run.count) }
+                    for unit in maskedUnits { wide[unit] = 0 }
+                    Self.copyExactly(output + token * O + direction * H, wide, count: H)
                 }
             }
         }
@@ -446,6 +449,18 @@ public final class MaskedRecurrence {
                 of: UnsafeRawPointer(source + offset).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
             offset += 8
         }
+    }
+
+    /// `count` values from `source` to `destination`, eight at a time and the last 0–7 one by one.
+    @inline(__always)
+    static func copyExactly(_ destination: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, count: Int) {
+        var offset = 0
+        while offset + 8 <= count {
+            UnsafeMutableRawPointer(destination + offset).storeBytes(
+                of: UnsafeRawPointer(source + offset).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            offset += 8
+        }
+        while offset < count { destination[offset] = source[offset]; offset += 1 }
     }
 
     /// `[N, G]`: `input [N, O]` · W_ihᵀ + b_ih (+ b_hh when the cell folds it) for one layer and direction.
