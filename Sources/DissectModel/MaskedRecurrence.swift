@@ -440,7 +440,8 @@ public final class MaskedRecurrence {
     /// `count` values from `source` to `destination` in blocks of eight, so up to 7 values past the end are read
     /// and written: a compacted row's runs are short (a few values), where a `memmove` per run cost more than the
     /// copying. The caller writes the spans of a row in ascending order, so each overshoot is overwritten by the
-    /// next span, and leaves `copySlack` values after the last one.
+    /// next span (in a spread row, by the next span or the masked units' zeros), and leaves `copySlack` values after
+    /// the last one.
     @inline(__always)
     static func copySpan(_ destination: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, count: Int) {
         var offset = 0
